@@ -1,0 +1,104 @@
+"""Kafka client factories: every client Omega opens comes from here, configured alike."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from omega.settings import Settings
+from omega.topics import TopicSpec, topic_catalog
+
+log = logging.getLogger(__name__)
+
+
+class KafkaUnavailable(RuntimeError):
+    """No Kafka to talk to; the message says how to get one."""
+
+
+def bootstrap_servers(settings: Settings) -> str:
+    """OMEGA_KAFKA_BOOTSTRAP when set, else the local broker started by `omega kafka start`."""
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    state_file = settings.data_dir / "kafka" / "broker.json"
+    if state_file.exists():
+        bootstrap: str = json.loads(state_file.read_text())["bootstrap"]
+        return bootstrap
+    raise KafkaUnavailable(
+        "no Kafka to connect to: start the local broker with `omega kafka start` "
+        "or set OMEGA_KAFKA_BOOTSTRAP=host:port"
+    )
+
+
+def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
+    """Idempotent, acks=all: a retried send is never written twice."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap_servers(settings),
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "compression.type": "lz4",
+    }
+    config.update(overrides)
+    return config
+
+
+def make_producer(settings: Settings, **overrides: Any) -> Producer:
+    return Producer(producer_config(settings, **overrides))
+
+
+def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:
+    """A consumer that reads committed data only, from the start when it has no offset."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap_servers(settings),
+        "group.id": group_id,
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "isolation.level": "read_committed",
+    }
+    config.update(overrides)
+    return Consumer(config)
+
+
+def make_admin(settings: Settings) -> AdminClient:
+    return AdminClient({"bootstrap.servers": bootstrap_servers(settings)})
+
+
+def check_reachable(settings: Settings, timeout_s: float = 5.0) -> None:
+    """Raise KafkaUnavailable with a clear message when the cluster does not answer."""
+    bootstrap = bootstrap_servers(settings)
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    try:
+        admin.list_topics(timeout=timeout_s)
+    except KafkaException as exc:
+        raise KafkaUnavailable(
+            f"Kafka at {bootstrap} did not answer in {timeout_s:.0f} s ({exc}); is it running? "
+            "Start the local one with `omega kafka start` or fix OMEGA_KAFKA_BOOTSTRAP"
+        ) from exc
+
+
+def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
+    """Create the catalog's topics that do not exist yet; returns the names created."""
+    specs = specs if specs is not None else list(topic_catalog(settings).values())
+    admin = make_admin(settings)
+    existing = set(admin.list_topics(timeout=10).topics)
+    wanted = [
+        NewTopic(settings.topic(spec.short_name), num_partitions=spec.partitions,
+                 replication_factor=1 if not settings.kafka_bootstrap else -1,
+                 config={"cleanup.policy": spec.cleanup_policy})
+        for spec in specs if settings.topic(spec.short_name) not in existing
+    ]
+    created = []
+    for name, future in admin.create_topics(wanted).items() if wanted else []:
+        try:
+            future.result()
+            created.append(name)
+        except KafkaException as exc:
+            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                raise
+    if created:
+        log.info("created topics %s", ", ".join(sorted(created)))
+    return created

@@ -1,0 +1,231 @@
+"""The project's own Apache Kafka: jars from Maven Central, KRaft combined mode, loopback.
+
+`omega kafka start|stop|status` and the pytest session fixture both drive `LocalKafka`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+class LocalKafkaError(RuntimeError):
+    """The local broker could not be set up, started or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class BrokerState:
+    """What a running local broker left in its state file."""
+
+    pid: int
+    bootstrap: str
+    data_dir: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes.
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "State:\tZ" not in status
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL the broker when the process that started it dies (tests)."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class LocalKafka:
+    """One single-node KRaft broker with its own data folder and log file."""
+
+    def __init__(self, kafka_home: Path, data_dir: Path, heap: str = "512m") -> None:
+        self.kafka_home = kafka_home
+        self.data_dir = data_dir
+        self.heap = heap
+        self.libs_dir = kafka_home / ".cache" / "kafka-libs"
+        self.state_file = data_dir / "broker.json"
+        self.log_file = data_dir / "logs" / "server.log"
+        self.stdout_file = data_dir / "logs" / "kafka.out"
+
+    # -- jars -------------------------------------------------------------------------
+    def ensure_jars(self) -> Path:
+        """Resolve the broker's jars from Maven Central once per pom.xml version."""
+        pom = self.kafka_home / "pom.xml"
+        stamp = self.libs_dir / ".pom.sha256"
+        digest = hashlib.sha256(pom.read_bytes()).hexdigest()
+        if stamp.exists() and stamp.read_text() == digest:
+            return self.libs_dir
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise LocalKafkaError("Maven (mvn) is not on PATH; install it (apt-get install maven)")
+        if self.libs_dir.exists():
+            shutil.rmtree(self.libs_dir)
+        log.info("resolving Kafka jars from Maven Central into %s", self.libs_dir)
+        cmd = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+               f"-DoutputDirectory={self.libs_dir}", "-DincludeScope=runtime"]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise LocalKafkaError(f"mvn could not resolve the Kafka jars:\n{done.stdout}{done.stderr}")
+        stamp.write_text(digest)
+        return self.libs_dir
+
+    # -- lifecycle --------------------------------------------------------------------
+    def status(self) -> BrokerState | None:
+        """The running broker, or None (a stale state file is removed)."""
+        if not self.state_file.exists():
+            return None
+        state = BrokerState(**json.loads(self.state_file.read_text()))
+        if pid_alive(state.pid):
+            return state
+        self.state_file.unlink(missing_ok=True)
+        return None
+
+    def start(self, timeout_s: float = 60.0, die_with_parent: bool = False) -> BrokerState:
+        """Start the broker (or return the one running) and wait until it serves requests."""
+        running = self.status()
+        if running is not None:
+            return running
+        libs = self.ensure_jars()
+        broker_port, controller_port = free_port(), free_port()
+        config = self._write_config(broker_port, controller_port)
+        classpath = f"{libs}/*"
+        self._format(classpath, config)
+        java = self._java()
+        cmd = [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
+               "-Djava.awt.headless=true",
+               f"-Dlog4j.configuration=file:{self.kafka_home / 'log4j.properties'}",
+               f"-Dkafka.logs.dir={self.log_file.parent}",
+               "-cp", classpath, "kafka.Kafka", str(config)]
+        with open(self.stdout_file, "ab") as out:
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if die_with_parent else None,
+            )
+        state = BrokerState(pid=proc.pid, bootstrap=f"127.0.0.1:{broker_port}",
+                            data_dir=str(self.data_dir))
+        self.state_file.write_text(json.dumps(state.__dict__))
+        self._wait_ready(proc, broker_port, timeout_s)
+        log.info("local Kafka up at %s (pid %d)", state.bootstrap, proc.pid)
+        return state
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        """Stop the broker cleanly (SIGTERM), SIGKILL after `timeout_s`; False if none ran."""
+        state = self.status()
+        if state is None:
+            return False
+        _signal_group(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while pid_alive(state.pid) and time.monotonic() < deadline:
+            _reap(state.pid)
+            time.sleep(0.2)
+        if pid_alive(state.pid):
+            log.warning("broker pid %d did not stop in %.0f s; killing it", state.pid, timeout_s)
+            _signal_group(state.pid, signal.SIGKILL)
+            time.sleep(0.5)
+            _reap(state.pid)
+        self.state_file.unlink(missing_ok=True)
+        return True
+
+    # -- helpers ----------------------------------------------------------------------
+    def _write_config(self, broker_port: int, controller_port: int) -> Path:
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        template = (self.kafka_home / "server.properties.template").read_text()
+        config = self.data_dir / "server.properties"
+        config.write_text(template.format(
+            broker_port=broker_port, controller_port=controller_port,
+            log_dir=self.data_dir / "kraft-log"))
+        return config
+
+    def _format(self, classpath: str, config: Path) -> None:
+        if (self.data_dir / "kraft-log" / "meta.properties").exists():
+            return
+        cmd = [self._java(), "-cp", classpath,
+               f"-Dlog4j.configuration=file:{self.kafka_home / 'log4j.properties'}",
+               f"-Dkafka.logs.dir={self.log_file.parent}",
+               "kafka.tools.StorageTool", "format", "--ignore-formatted",
+               "-t", str(uuid.uuid4()).replace("-", "")[:22], "-c", str(config)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise LocalKafkaError(f"kafka-storage format failed:\n{done.stdout}{done.stderr}")
+
+    def _wait_ready(self, proc: subprocess.Popen[bytes], port: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.state_file.unlink(missing_ok=True)
+                raise LocalKafkaError(
+                    f"broker exited with code {proc.returncode}; see {self.stdout_file} "
+                    f"and {self.log_file}")
+            if port_open("127.0.0.1", port) and self._started_logged():
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise LocalKafkaError(f"broker not ready after {timeout_s:.0f} s; see {self.log_file}")
+
+    def _started_logged(self) -> bool:
+        try:
+            return "Kafka Server started" in self.log_file.read_text(errors="replace")[-20000:]
+        except OSError:
+            return False
+
+    @staticmethod
+    def _java() -> str:
+        home = os.environ.get("JAVA_HOME")
+        java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+        if not java or not Path(java).exists():
+            raise LocalKafkaError("no Java found; install OpenJDK 17 or set JAVA_HOME")
+        return java
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

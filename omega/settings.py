@@ -1,0 +1,64 @@
+"""Every knob of Omega, read from OMEGA_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Omega settings; build them with `get_settings()`, never at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="OMEGA_", extra="ignore")
+
+    # Kafka
+    kafka_bootstrap: str | None = Field(
+        default=None, description="External cluster; unset means the local broker."
+    )
+    kafka_home: Path = Field(default=REPO_ROOT / "infra" / "kafka")
+    kafka_heap: str = "512m"
+    kafka_start_timeout_s: float = 60.0
+    schema_registry_url: str | None = None
+    topic_namespace: str = Field(
+        default="omega", description="Prefix of every topic name; tests use a unique one."
+    )
+    delta_partitions: int = Field(default=4, ge=1)
+    schemas_dir: Path = Field(default=REPO_ROOT / "schemas")
+    data_dir: Path = Field(default=REPO_ROOT / ".omega-data")
+
+    # Streams
+    streams_app_id: str = "omega-streams"
+    window_seconds: float = Field(default=4 * 3600, gt=0, description="Tumbling window length.")
+    allowed_lateness_seconds: float = Field(default=600, ge=0)
+    release_check_interval_s: float = Field(default=1.0, gt=0)
+    max_delta_bytes: int = Field(default=1024, gt=0)
+    max_titles_per_delta: int = Field(default=32, gt=0)
+    max_future_skew_s: float = Field(default=300, ge=0)
+    min_valid_time_ms: int = Field(default=788_918_400_000, description="1995-01-01 UTC.")
+    title_universe_size: int = Field(
+        default=10_000, gt=0, description="Public title ids are 1..N until the catalog feeds it."
+    )
+    max_catchup_windows: int = Field(default=100, gt=0)
+
+    # Differential privacy
+    epsilon: float = Field(default=0.1, gt=0)
+    delta: float = Field(default=1e-6, gt=0, lt=1)
+    max_titles_per_device: int = Field(default=10, gt=0, description="K: titles per device per window.")
+    release_seed: int | None = Field(
+        default=None, description="Seed for replays and audits; unset means OS randomness."
+    )
+
+    def topic(self, short_name: str) -> str:
+        """Full topic name in this namespace, e.g. `omega.tv-deltas.v1`."""
+        return f"{self.topic_namespace}.{short_name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,48 @@
+"""The topic catalog: every topic Omega uses, with its layout and schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omega.settings import Settings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One versioned topic: its short name, layout and the Avro record it carries."""
+
+    short_name: str
+    schema: str
+    cleanup_policy: str = "delete"
+    partitions: int = 1
+    doc: str = ""
+
+
+def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
+    """The topics of this deployment, keyed by short name."""
+    specs = [
+        TopicSpec("tv-deltas.v1", "omega.TvDelta", partitions=settings.delta_partitions,
+                  doc="TV deltas, keyed by device id."),
+        TopicSpec("web-interactions.v1", "omega.WebInteraction",
+                  partitions=settings.delta_partitions, doc="Web interactions, keyed by session."),
+        TopicSpec("catalog-titles.v1", "omega.CatalogTitle", cleanup_policy="compact",
+                  doc="The public catalog, keyed by title id."),
+        TopicSpec("dead-letters.v1", "omega.DeadLetter",
+                  doc="Inputs that could not be processed, with the reason."),
+        TopicSpec("trends.v1", "omega.TrendRelease", doc="DP trend releases per window."),
+        TopicSpec("coview-edges.v1", "omega.CoviewEdge", cleanup_policy="compact",
+                  doc="Released co-view pairs, keyed by pair."),
+        TopicSpec("release-log.v1", "omega.ReleaseMark", cleanup_policy="compact",
+                  doc="Internal to streams/: last released window, written in the release's "
+                      "transaction so a restarted worker never releases a window twice."),
+    ]
+    return {spec.short_name: spec for spec in specs}
+
+
+TV_DELTAS = "tv-deltas.v1"
+WEB_INTERACTIONS = "web-interactions.v1"
+CATALOG_TITLES = "catalog-titles.v1"
+DEAD_LETTERS = "dead-letters.v1"
+TRENDS = "trends.v1"
+COVIEW_EDGES = "coview-edges.v1"
+RELEASE_LOG = "release-log.v1"

@@ -101,7 +101,8 @@ class LocalKafka:
                f"-DoutputDirectory={self.libs_dir}", "-DincludeScope=runtime"]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise LocalKafkaError(f"mvn could not resolve the Kafka jars:\n{done.stdout}{done.stderr}")
+            raise LocalKafkaError(
+                f"mvn could not resolve the Kafka jars:\n{done.stdout}{done.stderr}")
         stamp.write_text(digest)
         return self.libs_dir
 

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     # Differential privacy
     epsilon: float = Field(default=0.1, gt=0)
     delta: float = Field(default=1e-6, gt=0, lt=1)
-    max_titles_per_device: int = Field(default=10, gt=0, description="K: titles per device per window.")
+    max_titles_per_device: int = Field(
+        default=10, gt=0, description="K: titles per device per window."
+    )
     release_seed: int | None = Field(
         default=None, description="Seed for replays and audits; unset means OS randomness."
     )

@@ -1,0 +1,1 @@
+"""Readers of Omega's outputs: trends, dead letters, backtests."""

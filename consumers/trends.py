@@ -1,0 +1,96 @@
+"""`omega-trends`: print the top titles of each released window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from omega.avro import AvroCodec, load_codec
+from omega.kafka import KafkaUnavailable, check_reachable, make_consumer
+from omega.settings import get_settings
+from omega.topics import TRENDS
+
+Record = dict[str, Any]
+
+
+def windows(messages: Iterator[Record]) -> Iterator[list[Record]]:
+    """Group consecutive releases by window (a window is released in one transaction)."""
+    batch: list[Record] = []
+    for record in messages:
+        if batch and record["window_start_ms"] != batch[0]["window_start_ms"]:
+            yield batch
+            batch = []
+        batch.append(record)
+    if batch:
+        yield batch
+
+
+def format_window(batch: list[Record], top: int) -> str:
+    first = batch[0]
+    start = datetime.fromtimestamp(first["window_start_ms"] / 1000, UTC)
+    end = datetime.fromtimestamp(first["window_end_ms"] / 1000, UTC)
+    ranked = sorted(batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:top]
+    lines = [f"window {start:%Y-%m-%d %H:%M:%S} → {end:%H:%M:%S} UTC  ε={first['epsilon']}  "
+             f"noise scale {first['sensitivity'] / first['epsilon']:.0f}  "
+             f"({len(batch)} titles released)",
+             f"{'rank':>5}  {'title':>8}  {'noisy devices':>13}"]
+    lines += [f"{i:>5}  {r['title_id']:>8}  {r['noisy_count']:>13,}"
+              for i, r in enumerate(ranked, 1)]
+    return "\n".join(lines)
+
+
+def read_trends(codec: AvroCodec, follow: bool, idle_s: float) -> Iterator[Record]:
+    settings = get_settings()
+    consumer = make_consumer(settings, f"omega-trends-{uuid.uuid4().hex[:8]}")
+    consumer.subscribe([settings.topic(TRENDS)])
+    idle = 0.0
+    try:
+        while follow or idle < idle_s:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                idle += 0.5
+                continue
+            if msg.error():
+                raise RuntimeError(str(msg.error()))
+            idle = 0.0
+            yield codec.decode(msg.value(), "omega.TrendRelease")
+    finally:
+        consumer.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="omega-trends", description="Print the top-N titles of each DP trend release.",
+        epilog="example: omega-trends --top 5 --follow   |   omega-trends --json | jq .")
+    parser.add_argument("--top", type=int, default=10, help="titles per window (default 10)")
+    parser.add_argument("--follow", action="store_true", help="keep reading new windows")
+    parser.add_argument("--json", action="store_true", help="one JSON object per window")
+    parser.add_argument("--idle", type=float, default=5.0,
+                        help="without --follow, stop after this many idle seconds")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    try:
+        check_reachable(settings)
+    except KafkaUnavailable as exc:
+        sys.exit(f"omega-trends: {exc}")
+    codec = load_codec(settings.schemas_dir)
+    try:
+        for batch in windows(read_trends(codec, args.follow, args.idle)):
+            if args.json:
+                top = sorted(batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:args.top]
+                print(json.dumps({"window_start_ms": batch[0]["window_start_ms"],
+                                  "window_end_ms": batch[0]["window_end_ms"],
+                                  "epsilon": batch[0]["epsilon"], "top": top}), flush=True)
+            else:
+                print(format_window(batch, args.top) + "\n", flush=True)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Event sources: synthetic TV fleet, catalog loader, MovieLens replay."""

@@ -1,0 +1,1 @@
+"""The Faust worker: validate deltas, bound each device, count per window, release with DP noise."""

@@ -1,0 +1,43 @@
+"""Shared fixtures: settings built per test, and the unit-level codec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omega.avro import AvroCodec, load_codec
+from omega.settings import REPO_ROOT, Settings
+
+SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def codec() -> AvroCodec:
+    return load_codec(REPO_ROOT / "schemas")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings isolated to this test's temporary folder, with overrides."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"data_dir": tmp_path / "omega-data"}
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+def valid_delta(device_id: str = "tv-1", seq: int = 1, sent_at_ms: int = 1_700_000_000_000,
+                titles: list[tuple[int, int]] | None = None) -> dict[str, Any]:
+    """A TvDelta record; `titles` are (title_id, seconds_watched) pairs."""
+    pairs = titles if titles is not None else [(1, 600), (2, 300)]
+    return {
+        "device_id": device_id, "seq": seq, "sent_at_ms": sent_at_ms,
+        "titles": [{"title_id": t, "seconds_watched": s, "completion": 0.5, "rating": None}
+                   for t, s in pairs],
+        "app_version": "test/1",
+    }

@@ -1,0 +1,154 @@
+"""The real local broker, started once per session, and factories for isolated use of it.
+
+Each test gets its own topic namespace and app id (uuid), so tests never share state.
+Every process started here dies with the test session (PR_SET_PDEATHSIG) and is stopped
+in the finalizers, pass or fail.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from omega.kafka import ensure_topics, make_consumer
+from omega.local_kafka import LocalKafka, _die_with_parent
+from omega.settings import REPO_ROOT, Settings
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """OMEGA_KAFKA_BOOTSTRAP when set, else the project's own broker for this session."""
+    external = os.environ.get("OMEGA_KAFKA_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    broker = LocalKafka(REPO_ROOT / "infra" / "kafka", tmp_path_factory.mktemp("kafka"))
+    state = broker.start(timeout_s=90, die_with_parent=True)
+    try:
+        yield state.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def kafka_settings(
+    kafka_bootstrap: str, make_settings: Callable[..., Settings]
+) -> Callable[..., Settings]:
+    """Settings on the session broker in a fresh topic namespace, topics created."""
+
+    def build(**overrides: Any) -> Settings:
+        unique = uuid.uuid4().hex[:10]
+        values: dict[str, Any] = {"kafka_bootstrap": kafka_bootstrap,
+                                  "topic_namespace": f"t{unique}",
+                                  "streams_app_id": f"omega-streams-{unique}"}
+        values.update(overrides)
+        settings = make_settings(**values)
+        ensure_topics(settings)
+        return settings
+
+    return build
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a subprocess build exactly these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"OMEGA_{name.upper()}"] = str(value)
+    return env
+
+
+class WorkerProcess:
+    """A real `python -m streams` worker with its log in a file."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams", "--loglevel", "info"],
+            env=settings_env(settings), stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, cwd=REPO_ROOT, preexec_fn=_die_with_parent)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, needle: str, timeout_s: float = 60.0, occurrences: int = 1) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.log().count(needle) >= occurrences:
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited ({self.proc.returncode}):\n{self.log()}")
+            time.sleep(0.2)
+        raise AssertionError(f"no {needle!r} in worker log after {timeout_s} s:\n{self.log()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+
+
+@pytest.fixture
+def worker_factory(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProcess]]:
+    workers: list[WorkerProcess] = []
+
+    def start(settings: Settings) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log")
+        workers.append(worker)
+        worker.wait_for_log("ready: rebuilt counts")
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def drain(settings: Settings, topic: str, until: Callable[[list[Any]], bool],
+          timeout_s: float = 60.0) -> list[Any]:
+    """Read `topic` (committed data, from the start) until `until(messages)` holds."""
+    consumer: Consumer = make_consumer(settings, f"test-{uuid.uuid4().hex[:8]}")
+    consumer.subscribe([settings.topic(topic)])
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline and not until(messages):
+            msg = consumer.poll(0.5)
+            if msg is not None and msg.error() is None:
+                messages.append(msg)
+    finally:
+        consumer.close()
+    return messages
+
+
+def committed_lag(settings: Settings, group: str, topic: str) -> int:
+    """Messages in `topic` not yet committed by consumer group `group`."""
+    consumer: Consumer = make_consumer(settings, group)
+    try:
+        name = settings.topic(topic)
+        parts = consumer.list_topics(name, timeout=10).topics[name].partitions
+        tps = [TopicPartition(name, p) for p in parts]
+        lag = 0
+        for tp in consumer.committed(tps, timeout=10):
+            _, high = consumer.get_watermark_offsets(tp, timeout=10)
+            lag += high - max(tp.offset, 0)
+        return lag
+    finally:
+        consumer.close()

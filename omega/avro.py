@@ -61,8 +61,8 @@ class SchemaStore:
         return self.add(json.loads(path.read_text()), source=str(path))
 
     def add(self, schema_json: dict[str, Any], source: str = "<inline>") -> AvroSchema:
-        parsed = parse_schema(schema_json, named_schemas={})
-        name = parsed["name"]
+        parsed: Any = parse_schema(schema_json, named_schemas={})
+        name: str = parsed["name"]
         fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"))
         schema = AvroSchema(name=name, parsed=parsed, fingerprint=fp, source=source)
         self.by_name[name] = schema

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from omega.devstack import run_stack
 from omega.kafka import KafkaUnavailable, bootstrap_servers, check_reachable, ensure_topics
 from omega.local_kafka import LocalKafka, LocalKafkaError
 from omega.settings import Settings, get_settings
@@ -52,6 +53,16 @@ def start() -> None:
 
 
 @kafka.command()
+def jars() -> None:
+    """Resolve the broker's jars from Maven Central (done by `start` when missing)."""
+    try:
+        path = local_kafka(get_settings()).ensure_jars()
+    except LocalKafkaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"kafka jars in {path}")
+
+
+@kafka.command()
 def stop() -> None:
     """Stop the local broker cleanly."""
     stopped = local_kafka(get_settings()).stop()
@@ -68,6 +79,24 @@ def status() -> None:
         click.echo(f"kafka down: {exc}")
         sys.exit(1)
     click.echo(f"kafka up at {bootstrap_servers(settings)}")
+
+
+@main.command()
+@click.option("--rate", default=200.0, show_default=True, help="Synthetic deltas per second.")
+def run(rate: float) -> None:
+    """Run broker, worker, synthetic producer and trend reader; Ctrl-C stops them all.
+
+    \b
+    Example (what `make run` does):
+      OMEGA_WINDOW_SECONDS=15 OMEGA_ALLOWED_LATENESS_SECONDS=5 omega run --rate 200
+    """
+    settings = get_settings()
+    broker = None if settings.kafka_bootstrap else local_kafka(settings)
+    try:
+        code = run_stack(settings, broker, rate)
+    except LocalKafkaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 @main.group()

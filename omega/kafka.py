@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from omega.settings import Settings
 from omega.topics import TopicSpec, topic_catalog

@@ -61,13 +61,13 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                               partitions=settings.delta_partitions,
                               key_type=str)  # values: JSON, see streams/windows.py
 
-    @contributions.on_recover  # type: ignore[untyped-decorator]
+    @contributions.on_recover
     async def rebuild_counts() -> None:
         read = pipeline.counts.rebuild(contributions.values(), pipeline.released_through_ms)
         log.info("ready: rebuilt counts from %d contributions; released through %s",
                  read, pipeline.released_through_ms)
 
-    @app.agent(deltas)  # type: ignore[untyped-decorator]
+    @app.agent(deltas)
     async def count_deltas(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message

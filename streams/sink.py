@@ -75,8 +75,9 @@ def read_released_through(settings: Settings, codec: AvroCodec, stream: str) -> 
                 if error.code() == KafkaError._PARTITION_EOF:
                     return released
                 raise RuntimeError(f"reading {topic}: {error}")
-            if msg.key() == stream.encode():
-                released = codec.decode(msg.value(), "omega.ReleaseMark")["released_through_ms"]
+            value = msg.value()
+            if msg.key() == stream.encode() and value is not None:
+                released = codec.decode(value, "omega.ReleaseMark")["released_through_ms"]
         raise RuntimeError(f"reading {topic} did not reach its end in 30 s")
     finally:
         consumer.close()

@@ -1,0 +1,127 @@
+"""Ingest rate: raw confluent-kafka consume+decode vs the Faust worker end to end.
+
+Both read the same 100,000 encoded deltas from the same topic in one run. The raw
+client only decodes; the worker also validates, bounds, writes its table (one write
+per delta) and counts, so the ratio is what the stream processing costs.
+
+    python bench/ingest.py [--deltas 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+from confluent_kafka import Consumer, TopicPartition
+from tqdm import tqdm
+
+from bench._harness import bench_settings
+from omega.avro import AvroCodec, load_codec
+from omega.kafka import make_consumer, make_producer
+from omega.settings import REPO_ROOT, Settings
+from omega.topics import TV_DELTAS
+from producers.deltas import FleetShape, synthetic_deltas
+
+
+def produce(settings: Settings, codec: AvroCodec, count: int) -> None:
+    producer = make_producer(settings, **{"linger.ms": 50, "batch.size": 1_000_000})
+    now = time.time() * 1000
+    shape = FleetShape(devices=count, titles=settings.title_universe_size)
+    for record in tqdm(synthetic_deltas(count, 1, shape, lambda: now), total=count,
+                       desc="produce", unit="delta"):
+        while True:
+            try:
+                producer.produce(settings.topic(TV_DELTAS), key=record["device_id"].encode(),
+                                 value=codec.encode("omega.TvDelta", record))
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+    assert producer.flush(60) == 0
+
+
+def raw_consume_and_decode(settings: Settings, codec: AvroCodec, count: int) -> float:
+    consumer: Consumer = make_consumer(settings, f"raw-{uuid.uuid4().hex[:6]}",
+                                       **{"fetch.min.bytes": 100_000})
+    consumer.subscribe([settings.topic(TV_DELTAS)])
+    seen, started = 0, None
+    while seen < count:
+        for msg in consumer.consume(1000, 1.0):
+            if msg.error() is None:
+                started = started or time.perf_counter()
+                codec.decode(msg.value(), "omega.TvDelta")
+                seen += 1
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    return seen / elapsed
+
+
+def faust_end_to_end(settings: Settings, count: int) -> float:
+    """Deltas/s from the timestamps of the worker's first and last table changelog writes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
+    env.update({f"OMEGA_{k.upper()}": str(v) for k, v in settings.model_dump().items()
+                if v is not None})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log = open(settings.data_dir / "worker.log", "wb")
+    worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", "warning"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    changelog = f"{settings.streams_app_id}-device-contributions-changelog"
+    try:
+        consumer: Consumer = make_consumer(settings, f"probe-{uuid.uuid4().hex[:6]}")
+        first, last, seen = None, None, 0
+        bar = tqdm(total=count, desc="worker", unit="delta")
+        deadline = time.monotonic() + 900
+        while seen < count and time.monotonic() < deadline:
+            if not consumer.assignment():
+                try:
+                    parts = consumer.list_topics(changelog, timeout=5).topics[changelog]
+                    if parts.error is None and parts.partitions:
+                        consumer.assign([TopicPartition(changelog, p, 0)
+                                         for p in parts.partitions])
+                except Exception:  # noqa: BLE001 - topic not created yet
+                    time.sleep(1)
+                    continue
+            for msg in consumer.consume(5000, 1.0):
+                if msg.error() is None:
+                    stamp = msg.timestamp()[1]
+                    first = stamp if first is None else min(first, stamp)
+                    last = stamp if last is None else max(last, stamp)
+                    seen += 1
+                    bar.update(1)
+            if worker.poll() is not None:
+                raise RuntimeError(f"worker died; see {settings.data_dir / 'worker.log'}")
+        bar.close()
+        consumer.close()
+        if seen < count or first is None or last is None:
+            raise RuntimeError(f"worker wrote {seen} of {count} contributions in 900 s")
+        return count / max((last - first) / 1000, 1e-3)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deltas", type=int, default=100_000)
+    args = parser.parse_args()
+    with bench_settings(window_seconds=3600, allowed_lateness_seconds=3600,
+                        delta_partitions=4) as settings:
+        codec = load_codec(settings.schemas_dir)
+        produce(settings, codec, args.deltas)
+        raw = raw_consume_and_decode(settings, codec, args.deltas)
+        worker = faust_end_to_end(settings, args.deltas)
+    print(f"\n{'path':<44}{'deltas/s':>12}{'ratio':>8}")
+    print(f"{'raw confluent-kafka consume + Avro decode':<44}{raw:>12,.0f}{1:>8.2f}")
+    print(f"{'Faust worker end to end (validate+table+count)':<44}{worker:>12,.0f}"
+          f"{worker / raw:>8.2f}")
+    print(f"({args.deltas:,} deltas, 1 worker process, {os.cpu_count()} cores on this machine)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""`omega run`: the whole pipeline on one machine, as separate processes, for `make run`.
+
+Components are started as their own processes by module name (they never import each
+other); Ctrl-C stops every one of them and the local broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from omega.local_kafka import LocalKafka, _die_with_parent
+from omega.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Component:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+
+
+def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int:
+    """Run broker, worker, producer and trend reader until Ctrl-C; returns an exit code."""
+    for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
+        signal.signal(sig, _interrupt)
+    env = dict(os.environ)
+    if broker is not None:
+        env["OMEGA_KAFKA_BOOTSTRAP"] = broker.start(settings.kafka_start_timeout_s).bootstrap
+    logs = settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    components = [
+        Component("worker", [py, "-m", "streams", "--loglevel", "info"]),
+        Component("producer", [py, "-m", "producers.synthetic", "--count", "0",
+                               "--rate", str(rate)]),
+        Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"]),
+    ]
+    try:
+        for component in components:
+            foreground = component.name == "trends"
+            out = None if foreground else open(logs / f"{component.name}.log", "ab")
+            component.proc = subprocess.Popen(
+                component.argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            log.info("started %s (pid %d)%s", component.name, component.proc.pid,
+                     "" if foreground else f", log in {logs / (component.name + '.log')}")
+            if component.name == "worker":
+                time.sleep(3)  # let the worker join its group before deltas flow
+        log.info("window %.0f s + lateness %.0f s: the first release shows up after that; "
+                 "Ctrl-C stops everything", settings.window_seconds,
+                 settings.allowed_lateness_seconds)
+        while all(c.proc is not None and c.proc.poll() is None for c in components):
+            time.sleep(0.5)
+        failed = [c.name for c in components if c.proc is not None and c.proc.poll()]
+        log.error("%s exited; stopping the rest (see %s)", ", ".join(failed) or "a part", logs)
+        return 1
+    except KeyboardInterrupt:
+        log.info("Ctrl-C: stopping")
+        return 0
+    finally:
+        stop_components(components)
+        if broker is not None:
+            broker.stop()
+            log.info("local Kafka stopped")
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_components(components: list[Component]) -> None:
+    for component in reversed(components):
+        proc = component.proc
+        if proc is None or proc.poll() is not None:
+            continue
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.info("stopped %s", component.name)

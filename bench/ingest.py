@@ -21,7 +21,7 @@ from confluent_kafka import Consumer, TopicPartition
 from tqdm import tqdm
 
 from bench._harness import bench_settings
-from omega.avro import AvroCodec, load_codec
+from omega.avro import AvroCodec, codec_for
 from omega.kafka import make_consumer, make_producer
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TV_DELTAS
@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     with bench_settings(window_seconds=3600, allowed_lateness_seconds=3600,
                         delta_partitions=4) as settings:
-        codec = load_codec(settings.schemas_dir)
+        codec = codec_for(settings)
         produce(settings, codec, args.deltas)
         raw = raw_consume_and_decode(settings, codec, args.deltas)
         worker = faust_end_to_end(settings, args.deltas)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from omega.avro import AvroCodec, load_codec
+from omega.avro import AvroCodec, codec_for
 from omega.kafka import KafkaUnavailable, check_reachable, make_consumer
 from omega.settings import get_settings
 from omega.topics import TRENDS
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         check_reachable(settings)
     except KafkaUnavailable as exc:
         sys.exit(f"omega-trends: {exc}")
-    codec = load_codec(settings.schemas_dir)
+    codec = codec_for(settings)
     try:
         for batch in windows(read_trends(codec, args.follow, args.idle)):
             if args.json:

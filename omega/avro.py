@@ -16,6 +16,8 @@ from typing import Any
 import fastavro
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
+from omega.settings import Settings
+
 MAGIC = b"\xc3\x01"
 HEADER_BYTES = len(MAGIC) + 8
 
@@ -77,7 +79,11 @@ class SchemaStore:
 
 
 class AvroCodec:
-    """Encodes and decodes records as Avro single-object messages."""
+    """Encodes and decodes records as Avro single-object messages.
+
+    Subclasses change only the framing (`_header`, `_writer_of`); the body and schema
+    resolution are the same for every wire format.
+    """
 
     def __init__(self, store: SchemaStore) -> None:
         self.store = store
@@ -85,21 +91,20 @@ class AvroCodec:
     def encode(self, schema_name: str, record: Record) -> bytes:
         schema = self.store.get(schema_name)
         out = io.BytesIO()
-        out.write(MAGIC)
-        out.write(schema.fingerprint)
+        out.write(self._header(schema))
         fastavro.schemaless_writer(out, schema.parsed, record)
         return out.getvalue()
 
     def decode(self, data: bytes, expected: str) -> Record:
         """Decode `data` as the record named `expected`, resolving older writer versions."""
         reader = self.store.get(expected)
-        writer = self._writer_of(data)
+        writer, header_bytes = self._writer_of(data)
         if writer.name != reader.name:
             raise AvroDecodeError(
                 "wrong_schema", f"expected {reader.name}, got a message written as {writer.name}"
             )
         body = io.BytesIO(data)
-        body.seek(HEADER_BYTES)
+        body.seek(header_bytes)
         try:
             if writer.fingerprint == reader.fingerprint:
                 record = fastavro.schemaless_reader(body, writer.parsed, None)
@@ -119,7 +124,11 @@ class AvroCodec:
         assert isinstance(record, dict)
         return record
 
-    def _writer_of(self, data: bytes) -> AvroSchema:
+    def _header(self, schema: AvroSchema) -> bytes:
+        return MAGIC + schema.fingerprint
+
+    def _writer_of(self, data: bytes) -> tuple[AvroSchema, int]:
+        """The writer's schema named by the header, and the header's length."""
         if len(data) < HEADER_BYTES or data[:2] != MAGIC:
             raise AvroDecodeError(
                 "not_avro",
@@ -132,9 +141,19 @@ class AvroCodec:
             raise AvroDecodeError(
                 "unknown_schema", f"schema fingerprint {fp.hex()} is not one of ours"
             )
-        return writer
+        return writer, HEADER_BYTES
 
 
-def load_codec(schemas_dir: Path) -> AvroCodec:
-    """The codec over every schema in `schemas_dir`."""
-    return AvroCodec(SchemaStore.from_directory(schemas_dir))
+def load_codec(schemas_dir: Path, schema_registry_url: str | None = None) -> AvroCodec:
+    """The codec over every schema in `schemas_dir`: Confluent framing when a registry is set."""
+    store = SchemaStore.from_directory(schemas_dir)
+    if schema_registry_url:
+        from omega.registry import ConfluentCodec  # registry client only when used
+
+        return ConfluentCodec(store, schema_registry_url)
+    return AvroCodec(store)
+
+
+def codec_for(settings: Settings) -> AvroCodec:
+    """The codec these settings ask for."""
+    return load_codec(settings.schemas_dir, settings.schema_registry_url)

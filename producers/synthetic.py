@@ -8,7 +8,7 @@ import time
 
 from tqdm import tqdm
 
-from omega.avro import load_codec
+from omega.avro import codec_for
 from omega.kafka import KafkaUnavailable, check_reachable, make_producer
 from omega.settings import get_settings
 from omega.topics import TV_DELTAS
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         check_reachable(settings)
     except KafkaUnavailable as exc:
         sys.exit(f"omega-produce: {exc}")
-    codec = load_codec(settings.schemas_dir)
+    codec = codec_for(settings)
     producer = make_producer(settings)
     topic = settings.topic(TV_DELTAS)
     failures: list[str] = []

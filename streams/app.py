@@ -9,7 +9,7 @@ from typing import Any
 
 import faust
 
-from omega.avro import AvroCodec, load_codec
+from omega.avro import AvroCodec, codec_for
 from omega.kafka import bootstrap_servers, ensure_topics
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS
@@ -36,7 +36,7 @@ def dead_letter_record(
 
 def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
     """Wire topics, the contributions table, the delta agent and the release timer."""
-    codec = codec or load_codec(settings.schemas_dir)
+    codec = codec or codec_for(settings)
     ensure_topics(settings)
     pipeline = TrendsPipeline(settings, codec)
     pipeline.released_through_ms = read_released_through(settings, codec, TRENDS_STREAM)

@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # make run: short windows so releases show within a minute (production default is 4 h).
 RUN_ENV := OMEGA_WINDOW_SECONDS=$${OMEGA_WINDOW_SECONDS:-15} \
            OMEGA_ALLOWED_LATENESS_SECONDS=$${OMEGA_ALLOWED_LATENESS_SECONDS:-5} \
-           OMEGA_MAX_CATCHUP_WINDOWS=$${OMEGA_MAX_CATCHUP_WINDOWS:-4}
+           OMEGA_MAX_CATCHUP_WINDOWS=$${OMEGA_MAX_CATCHUP_WINDOWS:-4} \
+           OMEGA_LEDGER_HORIZON_SECONDS=$${OMEGA_LEDGER_HORIZON_SECONDS:-90}
 
 .PHONY: setup system-deps run test test-unit lint bench kafka-start kafka-stop clean help
 

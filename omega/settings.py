@@ -51,9 +51,27 @@ class Settings(BaseSettings):
     max_titles_per_device: int = Field(
         default=10, gt=0, description="K: titles per device per window."
     )
+    max_pairs_per_device: int = Field(
+        default=10, gt=0, description="P: co-view pairs per device per window."
+    )
+    min_devices: int = Field(
+        default=1000, ge=1, description="No pair or query is released below this many units."
+    )
+    max_queries_per_session: int = Field(default=3, gt=0, description="Q per session, window.")
+    max_titles_per_session: int = Field(default=10, gt=0, description="Web titles per session.")
+    max_query_chars: int = Field(default=200, gt=0)
+    ledger_budget: float = Field(
+        default=1.2, gt=0, description="ε a device may spend per horizon: 6 windows × 2 × 0.1."
+    )
+    ledger_horizon_seconds: float = Field(default=86_400, gt=0)
     release_seed: int | None = Field(
         default=None, description="Seed for replays and audits; unset means OS randomness."
     )
+
+    @property
+    def cost_per_window(self) -> float:
+        """ε one device spends in a window it counts in: its trends and its pairs."""
+        return 2 * self.epsilon
 
     def topic(self, short_name: str) -> str:
         """Full topic name in this namespace, e.g. `omega.tv-deltas.v1`."""

@@ -30,6 +30,8 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
         TopicSpec("dead-letters.v1", "omega.DeadLetter",
                   doc="Inputs that could not be processed, with the reason."),
         TopicSpec("trends.v1", "omega.TrendRelease", doc="DP trend releases per window."),
+        TopicSpec("search-trends.v1", "omega.SearchTrendRelease",
+                  doc="DP trending searches per window (thresholded, session = unit)."),
         TopicSpec("coview-edges.v1", "omega.CoviewEdge", cleanup_policy="compact",
                   doc="Released co-view pairs, keyed by pair."),
         TopicSpec("release-log.v1", "omega.ReleaseMark", cleanup_policy="compact",
@@ -44,5 +46,6 @@ WEB_INTERACTIONS = "web-interactions.v1"
 CATALOG_TITLES = "catalog-titles.v1"
 DEAD_LETTERS = "dead-letters.v1"
 TRENDS = "trends.v1"
+SEARCH_TRENDS = "search-trends.v1"
 COVIEW_EDGES = "coview-edges.v1"
 RELEASE_LOG = "release-log.v1"

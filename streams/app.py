@@ -1,10 +1,11 @@
-"""The Faust application: thin agents around `TrendsPipeline`."""
+"""The Faust application: thin agents around `WindowPipeline`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -12,12 +13,14 @@ import faust
 from omega.avro import AvroCodec, codec_for
 from omega.kafka import bootstrap_servers, ensure_topics
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS
-from streams.pipeline import TrendsPipeline
-from streams.sink import TRENDS_STREAM, ReleaseSink, read_released_through
+from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS
+from streams.pipeline import Accepted, WindowPipeline
+from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
 from streams.validation import DeltaRejected
 
 log = logging.getLogger(__name__)
+
+Accept = Callable[[bytes | None, bytes, Callable[[str], Any], int], Accepted]
 
 
 def now_ms() -> int:
@@ -35,11 +38,11 @@ def dead_letter_record(
 
 
 def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
-    """Wire topics, the contributions table, the delta agent and the release timer."""
+    """Wire topics, the per-unit tables, the two agents and the release timer."""
     codec = codec or codec_for(settings)
     ensure_topics(settings)
-    pipeline = TrendsPipeline(settings, codec)
-    pipeline.released_through_ms = read_released_through(settings, codec, TRENDS_STREAM)
+    pipeline = WindowPipeline(settings, codec)
+    pipeline.released_through_ms = read_released_through(settings, codec, WINDOW_STREAM)
     sink = ReleaseSink(settings, codec)
     (settings.data_dir / "streams").mkdir(parents=True, exist_ok=True)
 
@@ -53,28 +56,24 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         web_enabled=False,
         producer_acks=-1,
     )
-    deltas = app.topic(settings.topic(TV_DELTAS), key_type=bytes, value_type=bytes,
-                       key_serializer="raw", value_serializer="raw")
-    dead_letters = app.topic(settings.topic(DEAD_LETTERS), key_type=bytes, value_type=bytes,
-                             key_serializer="raw", value_serializer="raw")
-    contributions = app.Table("device-contributions", default=None,
-                              partitions=settings.delta_partitions,
-                              key_type=str)  # values: JSON, see streams/windows.py
 
-    @contributions.on_recover
-    async def rebuild_counts() -> None:
-        read = pipeline.counts.rebuild(contributions.values(), pipeline.released_through_ms)
-        log.info("ready: rebuilt counts from %d contributions; released through %s",
-                 read, pipeline.released_through_ms)
+    def raw_topic(short_name: str) -> faust.TopicT:
+        return app.topic(settings.topic(short_name), key_type=bytes, value_type=bytes,
+                         key_serializer="raw", value_serializer="raw")
 
-    @app.agent(deltas)
-    async def count_deltas(stream: faust.StreamT[bytes]) -> None:
+    dead_letters = raw_topic(DEAD_LETTERS)
+    # Values are JSON: see streams/windows.py (devices) and streams/web.py (sessions).
+    devices = app.Table("device-contributions", default=None,
+                        partitions=settings.delta_partitions, key_type=str)
+    sessions = app.Table("session-contributions", default=None,
+                         partitions=settings.delta_partitions, key_type=str)
+
+    async def consume(stream: faust.StreamT[bytes], table: Any, accept: Accept) -> None:
+        """One table write per accepted event; every rejected one is dead-lettered."""
         async for event in stream.events():
             message = event.message
             try:
-                accepted = pipeline.accept(
-                    message.key, message.value,
-                    contributions.get, now_ms())
+                accepted = accept(message.key, message.value, table.get, now_ms())
             except Exception as exc:  # noqa: BLE001 - a worker never dies on bad input
                 if not isinstance(exc, DeltaRejected):
                     log.exception("unexpected error on %s[%d]@%d; dead-lettering it",
@@ -85,7 +84,32 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                 await dead_letters.send(key=message.key,
                                         value=codec.encode("omega.DeadLetter", record))
                 continue
-            contributions[accepted.delta.device_id] = accepted.state
+            if accepted.state is not None:
+                table[accepted.unit] = accepted.state
+
+    @app.agent(raw_topic(TV_DELTAS))
+    async def count_deltas(stream: faust.StreamT[bytes]) -> None:
+        await consume(stream, devices, pipeline.accept_delta)
+
+    @app.agent(raw_topic(WEB_INTERACTIONS))
+    async def count_interactions(stream: faust.StreamT[bytes]) -> None:
+        await consume(stream, sessions, pipeline.accept_interaction)
+
+    recovered: set[str] = set()
+
+    async def rebuild(name: str) -> None:
+        recovered.add(name)
+        if name == "devices":
+            read = pipeline.counts.rebuild(devices.values(), pipeline.released_through_ms)
+            log.info("rebuilt counts from %d device contributions", read)
+        else:
+            pipeline.web.rebuild(sessions.values(), pipeline.released_through_ms)
+        if recovered == {"devices", "sessions"}:
+            log.info("ready: rebuilt counts; released through %s",
+                     pipeline.released_through_ms)
+
+    devices.on_recover(lambda: rebuild("devices"))
+    sessions.on_recover(lambda: rebuild("sessions"))
 
     @app.timer(interval=settings.release_check_interval_s)  # type: ignore[untyped-decorator]
     async def release_closed_windows() -> None:
@@ -94,7 +118,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             release = pipeline.release(window)
             await loop.run_in_executor(None, sink.publish, release)
             pipeline.mark_released(window)
-            log.info("released window %d: %d titles; metrics %s",
-                     window, len(release.records), dict(pipeline.metrics))
+            log.info("released window %d: %d titles, %d edges, %d searches; metrics %s",
+                     window, len(release.trends), len(release.edges), len(release.searches),
+                     dict(pipeline.metrics))
 
     return app

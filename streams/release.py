@@ -1,61 +1,61 @@
-"""The DP release step: pure, seedable functions from true counts to released numbers.
+"""The DP release step: record builders over the pure functions of streams/dp.py.
 
-Noise is discrete Laplace (two-sided geometric, diffprivlib's `Geometric`) on integer
-counts, never float Laplace (Mironov 2012). With a seed, the noise of a window is a
-function of (seed, stream, window start) alone, so replays and audits are bit-exact;
-without one, diffprivlib draws from the OS's secure randomness.
+Each release of a window draws from its own random state, a function of (seed, stream,
+window start), so replays and audits are bit-exact; without a seed, diffprivlib draws
+from the OS's secure randomness.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
-from diffprivlib.mechanisms import Geometric
+from streams.dp import noisy_counts, select_partitions, window_random_state
+from streams.windows import pair_of
 
-
-def window_random_state(
-    seed: int | None, stream: str, window_start_ms: int
-) -> np.random.RandomState | None:
-    """A RandomState for one window's release, or None for secure OS randomness."""
-    if seed is None:
-        return None
-    sequence = np.random.SeedSequence([seed, zlib.crc32(stream.encode()), window_start_ms])
-    return np.random.RandomState(sequence.generate_state(4))
-
-
-def noisy_counts(
-    counts: Mapping[int, int],
-    partitions: Iterable[int],
-    epsilon: float,
-    sensitivity: int,
-    random_state: np.random.RandomState | None,
-) -> dict[int, int]:
-    """Each public partition's count plus discrete Laplace noise of scale sensitivity/epsilon.
-
-    Every partition gets a value, seen or not, so a release reveals nothing by omission.
-    """
-    mechanism = Geometric(epsilon=epsilon, sensitivity=sensitivity, random_state=random_state)
-    return {key: int(mechanism.randomise(int(counts.get(key, 0)))) for key in sorted(partitions)}
+Record = dict[str, Any]
 
 
 def release_trends(
-    window_start_ms: int,
-    window_end_ms: int,
-    counts: Mapping[int, int],
-    title_ids: Iterable[int],
-    epsilon: float,
-    sensitivity: int,
-    seed: int | None,
-) -> list[dict[str, Any]]:
-    """TrendRelease records for one window: every catalog title, noised."""
-    state = window_random_state(seed, "trends", window_start_ms)
+    window_start_ms: int, window_end_ms: int, counts: Mapping[int, int],
+    title_ids: Iterable[int], epsilon: float, sensitivity: int, seed: int | None,
+    source: str = "tv",
+) -> list[Record]:
+    """TrendRelease records for one window: every catalog title, noised (public partitions)."""
+    state = window_random_state(seed, "trends" if source == "tv" else f"trends-{source}",
+                                window_start_ms)
     noisy = noisy_counts(counts, title_ids, epsilon, sensitivity, state)
     return [
         {"window_start_ms": window_start_ms, "window_end_ms": window_end_ms,
          "title_id": title_id, "noisy_count": value, "epsilon": epsilon,
-         "sensitivity": sensitivity}
+         "sensitivity": sensitivity, "source": source}
         for title_id, value in noisy.items()
     ]
+
+
+def release_coview_edges(
+    window_start_ms: int, window_end_ms: int, pair_counts: Mapping[int, int],
+    epsilon: float, delta: float, max_pairs: int, min_devices: int, seed: int | None,
+) -> list[Record]:
+    """CoviewEdge records: pairs whose noisy device count passes max(τ, min_devices)."""
+    state = window_random_state(seed, "coview", window_start_ms)
+    released = select_partitions(pair_counts, epsilon, delta, max_pairs, min_devices, state)
+    records = []
+    for key, value in released.items():
+        title_a, title_b = pair_of(key)
+        records.append({"title_a": title_a, "title_b": title_b,
+                        "window_start_ms": window_start_ms, "window_end_ms": window_end_ms,
+                        "noisy_count": value, "epsilon": epsilon})
+    return records
+
+
+def release_search_trends(
+    window_start_ms: int, window_end_ms: int, query_counts: Mapping[str, int],
+    epsilon: float, delta: float, max_queries: int, min_sessions: int, seed: int | None,
+) -> list[Record]:
+    """SearchTrendRelease records: queries whose noisy session count passes the threshold."""
+    state = window_random_state(seed, "searches", window_start_ms)
+    released = select_partitions(query_counts, epsilon, delta, max_queries, min_sessions, state)
+    return [{"window_start_ms": window_start_ms, "window_end_ms": window_end_ms,
+             "query": query, "noisy_count": value, "epsilon": epsilon}
+            for query, value in released.items()]

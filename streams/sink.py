@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from omega.avro import AvroCodec
 from omega.kafka import make_consumer, make_producer
 from omega.settings import Settings
-from omega.topics import RELEASE_LOG, TRENDS
-from streams.pipeline import WindowRelease
+from omega.topics import COVIEW_EDGES, RELEASE_LOG, SEARCH_TRENDS, TRENDS
+from streams.pipeline import Record, WindowRelease
 
 log = logging.getLogger(__name__)
 
-TRENDS_STREAM = "trends"
+WINDOW_STREAM = "windows"
 
 
 class ReleaseSink:
@@ -28,7 +29,6 @@ class ReleaseSink:
     def __init__(self, settings: Settings, codec: AvroCodec) -> None:
         self.settings = settings
         self.codec = codec
-        self.trends_topic = settings.topic(TRENDS)
         self.log_topic = settings.topic(RELEASE_LOG)
         self.producer = make_producer(
             settings, **{"transactional.id": f"{settings.streams_app_id}-releaser",
@@ -38,19 +38,28 @@ class ReleaseSink:
     def publish(self, release: WindowRelease) -> None:
         self.producer.begin_transaction()
         try:
-            for record in release.records:
-                self.producer.produce(
-                    self.trends_topic, key=str(record["title_id"]).encode(),
-                    value=self.codec.encode("omega.TrendRelease", record))
-                self.producer.poll(0)
-            mark = {"stream": TRENDS_STREAM, "released_through_ms": release.window_start_ms,
+            self._produce(TRENDS, "omega.TrendRelease", release.trends + release.web_trends,
+                          lambda r: f"{r['source']}:{r['title_id']}")
+            self._produce(COVIEW_EDGES, "omega.CoviewEdge", release.edges,
+                          lambda r: f"{r['title_a']}:{r['title_b']}")
+            self._produce(SEARCH_TRENDS, "omega.SearchTrendRelease", release.searches,
+                          lambda r: str(r["query"]))
+            mark = {"stream": WINDOW_STREAM, "released_through_ms": release.window_start_ms,
                     "at_ms": int(time.time() * 1000)}
-            self.producer.produce(self.log_topic, key=TRENDS_STREAM.encode(),
+            self.producer.produce(self.log_topic, key=WINDOW_STREAM.encode(),
                                   value=self.codec.encode("omega.ReleaseMark", mark))
             self.producer.commit_transaction(60)
         except Exception:
             self.producer.abort_transaction(30)
             raise
+
+    def _produce(self, topic: str, schema: str, records: list[Record],
+                 key: Callable[[Record], str]) -> None:
+        name = self.settings.topic(topic)
+        for record in records:
+            self.producer.produce(name, key=key(record).encode(),
+                                  value=self.codec.encode(schema, record))
+            self.producer.poll(0)
 
     def close(self) -> None:
         self.producer.flush(10)

@@ -75,7 +75,7 @@ def parse_delta(data: bytes, codec: AvroCodec, limits: DeltaLimits, now_ms: int)
             "too_many_titles",
             f"delta.titles has {len(titles)} entries; at most {limits.max_titles}")
     _check_identity(record)
-    _check_time(record["sent_at_ms"], limits, now_ms)
+    check_sent_time(record["sent_at_ms"], limits, now_ms, "delta.sent_at_ms")
     return DeviceDelta(
         device_id=record["device_id"],
         seq=record["seq"],
@@ -105,16 +105,16 @@ def _check_identity(record: dict[str, object]) -> None:
             f"delta.app_version must be at most {MAX_APP_VERSION_CHARS} printable characters")
 
 
-def _check_time(sent_at_ms: int, limits: DeltaLimits, now_ms: int) -> None:
+def check_sent_time(sent_at_ms: int, limits: DeltaLimits, now_ms: int, field: str) -> None:
+    """Times far in the future or before the service existed are wrong clocks or forgeries."""
     if sent_at_ms > now_ms + limits.max_future_skew_ms:
         raise DeltaRejected(
             "future_time",
-            f"delta.sent_at_ms is {sent_at_ms}, {(sent_at_ms - now_ms) / 1000:.0f} s ahead of "
+            f"{field} is {sent_at_ms}, {(sent_at_ms - now_ms) / 1000:.0f} s ahead of "
             f"the worker clock; at most {limits.max_future_skew_ms / 1000:.0f} s")
     if sent_at_ms < limits.min_valid_time_ms:
         raise DeltaRejected(
-            "ancient_time",
-            f"delta.sent_at_ms is {sent_at_ms}; must be >= {limits.min_valid_time_ms}")
+            "ancient_time", f"{field} is {sent_at_ms}; must be >= {limits.min_valid_time_ms}")
 
 
 def _watched_title(index: int, raw: dict[str, object], limits: DeltaLimits) -> WatchedTitle:

@@ -1,7 +1,8 @@
 """Tumbling windows, per-device contribution bounding, and the counts derived from them.
 
 A device's contributions are the source of truth (one table write per delta); the
-per-title counts are derived, kept in memory and rebuilt from the table on recovery.
+per-title and per-pair counts are derived, kept in memory and rebuilt from the table
+on recovery.
 """
 
 from __future__ import annotations
@@ -11,11 +12,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.ledger import LedgerPolicy, PrivacyLedger
 from streams.validation import DeltaRejected, DeviceDelta, WatchedTitle
+
+PAIR_SHIFT = 32
 
 
 def window_start(timestamp_ms: int, window_ms: int) -> int:
     return timestamp_ms - timestamp_ms % window_ms
+
+
+def pair_key(a: int, b: int) -> int:
+    """One int per unordered pair (smaller id high): half the memory of a tuple key."""
+    low, high = (a, b) if a < b else (b, a)
+    return low << PAIR_SHIFT | high
+
+
+def pair_of(key: int) -> tuple[int, int]:
+    return key >> PAIR_SHIFT, key & ((1 << PAIR_SHIFT) - 1)
 
 
 def bound_titles(watched: Sequence[WatchedTitle], already: Sequence[int], k: int) -> list[int]:
@@ -38,75 +52,135 @@ def bound_titles(watched: Sequence[WatchedTitle], already: Sequence[int], k: int
     return added
 
 
+def bound_pairs(titles: Sequence[int], first_new: int, already: int, p: int) -> list[int]:
+    """Pair keys for titles[first_new:] with every earlier title, until `p` pairs in all.
+
+    Titles are in bounding order (most-watched first), so the pairs kept are those
+    among the device's most-watched titles: (t0,t1), (t0,t2), (t1,t2), (t0,t3), …
+    """
+    room = p - already
+    added: list[int] = []
+    for j in range(max(first_new, 1), len(titles)):
+        for i in range(j):
+            if len(added) >= room:
+                return added
+            added.append(pair_key(titles[i], titles[j]))
+    return added
+
+
 @dataclass(slots=True)
 class Contribution:
-    """What one device contributed to one window: bounded titles and the seqs seen."""
+    """What one device contributed to one window: bounded titles and pairs, seqs seen."""
 
     titles: list[int] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
+    pairs: list[int] = field(default_factory=list)
 
 
-# Table value: {"w": [[window_start_ms, [titles...], [seqs...]], ...]} (JSON-friendly).
+@dataclass(slots=True)
+class DeviceRecord:
+    """A device's table value: open windows' contributions and its privacy ledger."""
+
+    windows: dict[int, Contribution] = field(default_factory=dict)
+    ledger: PrivacyLedger = field(default_factory=PrivacyLedger)
+
+
+# Table value, JSON-friendly: {"w": [[window, titles, seqs, pairs], ...], "l": [[window, eps]]}
 DeviceState = dict[str, Any]
 
 
-def decode_state(state: DeviceState | None) -> dict[int, Contribution]:
+def decode_state(state: DeviceState | None) -> DeviceRecord:
     if not state:
-        return {}
-    return {int(w): Contribution(list(t), list(s)) for w, t, s in state["w"]}
+        return DeviceRecord()
+    windows = {int(w): Contribution(list(t), list(s), list(p)) for w, t, s, p in state["w"]}
+    ledger = PrivacyLedger([(int(w), float(e)) for w, e in state.get("l", [])])
+    return DeviceRecord(windows, ledger)
 
 
-def encode_state(windows: dict[int, Contribution]) -> DeviceState:
-    return {"w": [[w, c.titles, c.seqs] for w, c in sorted(windows.items())]}
+def encode_state(record: DeviceRecord) -> DeviceState:
+    return {"w": [[w, c.titles, c.seqs, c.pairs] for w, c in sorted(record.windows.items())],
+            "l": [[w, e] for w, e in record.ledger.charges]}
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Per device per window: at most `titles` titles (K) and `pairs` pairs (P)."""
+
+    titles: int
+    pairs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The outcome of one delta on a device: new table value and what it added."""
+
+    state: DeviceState
+    titles: list[int]
+    pairs: list[int]
+    over_budget: bool = False
 
 
 def apply_delta(
     state: DeviceState | None,
     delta: DeviceDelta,
     window: int,
-    k: int,
+    bounds: Bounds,
     released_through_ms: int | None,
-) -> tuple[DeviceState, list[int]]:
-    """Merge `delta` into the device's state for `window`; returns (new state, titles added).
+    policy: LedgerPolicy | None = None,
+) -> Applied:
+    """Merge `delta` into the device's state for `window`, within K, P and the budget.
 
-    Windows already released are dropped from the state so it stays bounded.
+    Windows already released are dropped from the state so it stays bounded. A device
+    over budget adds nothing and its state is left as it was.
     """
-    windows = decode_state(state)
+    record = decode_state(state)
     if released_through_ms is not None:
-        windows = {w: c for w, c in windows.items() if w > released_through_ms}
-    contribution = windows.setdefault(window, Contribution())
-    if delta.seq in contribution.seqs:
+        record.windows = {w: c for w, c in record.windows.items() if w > released_through_ms}
+    contribution = record.windows.get(window)
+    if contribution is not None and delta.seq in contribution.seqs:
         raise DeltaRejected(
             "duplicate",
             f"device already sent seq {delta.seq} in this window; a re-sent delta counts once")
-    added = bound_titles(delta.titles, contribution.titles, k)
-    contribution.titles.extend(added)
+    if contribution is None:
+        if policy is not None:
+            record.ledger.expire(window, policy.horizon_ms)
+            if not record.ledger.try_charge(window, policy):
+                return Applied(state or encode_state(DeviceRecord()), [], [], over_budget=True)
+        contribution = record.windows[window] = Contribution()
+    first_new = len(contribution.titles)
+    titles = bound_titles(delta.titles, contribution.titles, bounds.titles)
+    contribution.titles.extend(titles)
+    pairs = bound_pairs(contribution.titles, first_new, len(contribution.pairs), bounds.pairs)
+    contribution.pairs.extend(pairs)
     contribution.seqs.append(delta.seq)
-    return encode_state(windows), added
+    return Applied(encode_state(record), titles, pairs)
 
 
 @dataclass
 class WindowCounts:
-    """Devices per title per open window, derived from the contributions table."""
+    """Devices per title and per pair in each open window, derived from the table."""
 
-    by_window: dict[int, Counter[int]] = field(default_factory=dict)
+    titles: dict[int, Counter[int]] = field(default_factory=dict)
+    pairs: dict[int, Counter[int]] = field(default_factory=dict)
 
-    def add(self, window: int, titles: Iterable[int]) -> None:
-        counter = self.by_window.get(window)
-        if counter is None:
-            counter = self.by_window[window] = Counter()
-        counter.update(titles)
+    def add(self, window: int, titles: Iterable[int], pairs: Iterable[int] = ()) -> None:
+        self.titles.setdefault(window, Counter()).update(titles)
+        self.pairs.setdefault(window, Counter()).update(pairs)
 
-    def pop(self, window: int) -> Counter[int]:
-        return self.by_window.pop(window, Counter())
+    def windows(self) -> set[int]:
+        return set(self.titles) | set(self.pairs)
+
+    def pop(self, window: int) -> tuple[Counter[int], Counter[int]]:
+        return self.titles.pop(window, Counter()), self.pairs.pop(window, Counter())
 
     def rebuild(self, states: Iterable[DeviceState], released_through_ms: int | None) -> int:
         """Recount from the table after recovery; returns the contributions read."""
-        self.by_window.clear()
+        self.titles.clear()
+        self.pairs.clear()
         read = 0
         for state in states:
-            for window, contribution in decode_state(state).items():
+            for window, contribution in decode_state(state).windows.items():
                 if released_through_ms is None or window > released_through_ms:
-                    self.add(window, contribution.titles)
+                    self.add(window, contribution.titles, contribution.pairs)
                     read += 1
         return read

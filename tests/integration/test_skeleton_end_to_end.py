@@ -84,12 +84,13 @@ def test_valid_deltas_counted_exactly_and_bad_ones_dead_lettered(
                               settings.epsilon, settings.max_titles_per_device, SEED)
 
     def window_complete(msgs: list[Any]) -> bool:
-        return sum(codec.decode(m.value(), "omega.TrendRelease")["window_start_ms"] == window
-                   for m in msgs) >= UNIVERSE
+        decoded = (codec.decode(m.value(), "omega.TrendRelease") for m in msgs)
+        return sum(r["window_start_ms"] == window and r["source"] == "tv"
+                   for r in decoded) >= UNIVERSE
 
     released = [codec.decode(m.value(), "omega.TrendRelease")
                 for m in drain(settings, TRENDS, window_complete, timeout_s=60)]
-    ours = sorted((r for r in released if r["window_start_ms"] == window),
+    ours = sorted((r for r in released if r["window_start_ms"] == window and r["source"] == "tv"),
                   key=lambda r: r["title_id"])
     assert ours == expected, "released values differ from release_trends(true counts, seed)"
     assert any(r["noisy_count"] != expected_counts[r["title_id"]] for r in ours), "no noise?"

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from streams.release import noisy_counts, release_trends, window_random_state
+from streams.dp import noisy_counts, window_random_state
+from streams.release import release_trends
 
 
 def test_same_seed_same_release_and_windows_differ() -> None:

@@ -7,7 +7,14 @@ import random
 import pytest
 
 from streams.validation import DeltaRejected, DeviceDelta, WatchedTitle
-from streams.windows import WindowCounts, apply_delta, bound_titles, decode_state, window_start
+from streams.windows import (
+    Bounds,
+    WindowCounts,
+    apply_delta,
+    bound_titles,
+    decode_state,
+    window_start,
+)
 
 
 def delta(seq: int, titles: list[tuple[int, int]], device: str = "tv-1") -> DeviceDelta:
@@ -33,32 +40,33 @@ def test_bounding_never_exceeds_k_whatever_the_input(seed: int) -> None:
     state = None
     for seq in range(rng.randint(1, 8)):
         titles = [(rng.randint(1, 30), rng.randint(0, 100)) for _ in range(rng.randint(0, 32))]
-        state, added = apply_delta(state, delta(seq, titles), 0, k, None)
-        contribution = decode_state(state)[0]
+        state = apply_delta(state, delta(seq, titles), 0, Bounds(k, 45), None).state
+        contribution = decode_state(state).windows[0]
         assert len(contribution.titles) <= k
         assert len(set(contribution.titles)) == len(contribution.titles)
 
 
 def test_later_deltas_merge_without_exceeding_k() -> None:
-    state, added = apply_delta(None, delta(1, [(1, 10), (2, 10)]), 0, 3, None)
-    assert added == [1, 2]
-    state, added = apply_delta(state, delta(2, [(2, 99), (3, 5), (4, 1)]), 0, 3, None)
-    assert added == [3]
-    assert decode_state(state)[0].titles == [1, 2, 3]
+    first = apply_delta(None, delta(1, [(1, 10), (2, 10)]), 0, Bounds(3, 10), None)
+    assert first.titles == [1, 2]
+    second = apply_delta(first.state, delta(2, [(2, 99), (3, 5), (4, 1)]), 0, Bounds(3, 10),
+                         None)
+    assert second.titles == [3]
+    assert decode_state(second.state).windows[0].titles == [1, 2, 3]
 
 
 def test_a_resent_delta_changes_nothing() -> None:
-    state, _ = apply_delta(None, delta(7, [(1, 10)]), 0, 5, None)
+    state = apply_delta(None, delta(7, [(1, 10)]), 0, Bounds(5, 10), None).state
     with pytest.raises(DeltaRejected) as err:
-        apply_delta(state, delta(7, [(2, 10)]), 0, 5, None)
+        apply_delta(state, delta(7, [(2, 10)]), 0, Bounds(5, 10), None)
     assert err.value.code == "duplicate"
-    assert decode_state(state)[0].titles == [1]
+    assert decode_state(state).windows[0].titles == [1]
 
 
 def test_released_windows_are_dropped_from_device_state() -> None:
-    state, _ = apply_delta(None, delta(1, [(1, 10)]), 0, 5, None)
-    state, _ = apply_delta(state, delta(2, [(2, 10)]), 1000, 5, released_through_ms=0)
-    assert list(decode_state(state)) == [1000]
+    state = apply_delta(None, delta(1, [(1, 10)]), 0, Bounds(5, 10), None).state
+    state = apply_delta(state, delta(2, [(2, 10)]), 1000, Bounds(5, 10), 0).state
+    assert list(decode_state(state).windows) == [1000]
 
 
 def test_rebuild_equals_incremental_counts() -> None:
@@ -69,14 +77,13 @@ def test_rebuild_equals_incremental_counts() -> None:
         device = f"tv-{rng.randint(0, 40)}"
         window = rng.choice([0, 1000, 2000])
         titles = [(rng.randint(1, 20), rng.randint(0, 100)) for _ in range(rng.randint(1, 6))]
-        try:
-            table[device], added = apply_delta(table.get(device), delta(i, titles, device),
-                                               window, 4, None)
-        except DeltaRejected:
-            continue
-        live.add(window, added)
+        applied = apply_delta(table.get(device), delta(i, titles, device), window,
+                              Bounds(4, 5), None)
+        table[device] = applied.state
+        live.add(window, applied.titles, applied.pairs)
     rebuilt = WindowCounts()
     rebuilt.rebuild(table.values(), None)
-    assert rebuilt.by_window == live.by_window
+    assert rebuilt.titles == live.titles
+    assert rebuilt.pairs == live.pairs
     rebuilt.rebuild(table.values(), released_through_ms=0)
-    assert set(rebuilt.by_window) == {1000, 2000}
+    assert rebuilt.windows() == {1000, 2000}

@@ -1,0 +1,75 @@
+"""The DP math against known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from streams.dp import (
+    discrete_laplace_threshold,
+    laplace_threshold,
+    noisy_counts,
+    per_partition_delta,
+    select_partitions,
+)
+
+
+@pytest.mark.parametrize(("p", "expected"), [(1, 132), (5, 738), (10, 1544)])
+def test_laplace_threshold_known_answers(p: int, expected: int) -> None:
+    # Google's LaplacePartitionSelection at ε = 0.1, δ = 1e-6.
+    assert laplace_threshold(0.1, 1e-6, p) == pytest.approx(expected, abs=0.6)
+
+
+def test_laplace_threshold_exact_value_for_one_partition() -> None:
+    # τ = 1 − 10·ln(2e-6) = 1 + 10·13.1224 = 132.2236
+    assert laplace_threshold(0.1, 1e-6, 1) == pytest.approx(1 - 10 * math.log(2e-6), rel=1e-12)
+
+
+def test_per_partition_delta_composes_back_to_delta() -> None:
+    d = per_partition_delta(1e-6, 10)
+    assert 1 - (1 - d) ** 10 == pytest.approx(1e-6, rel=1e-9)
+    assert d == pytest.approx(1e-7, rel=1e-5)
+
+
+@pytest.mark.parametrize(("eps", "delta", "p"),
+                         [(0.1, 1e-6, 1), (0.1, 1e-6, 5), (0.1, 1e-6, 10), (1.0, 1e-3, 3)])
+def test_discrete_threshold_bounds_the_single_device_release_probability(
+    eps: float, delta: float, p: int
+) -> None:
+    tau = discrete_laplace_threshold(eps, delta, p)
+    q = math.exp(-eps / p)
+    delta_prime = per_partition_delta(delta, p)
+    release = q ** (tau - 1) / (1 + q)  # P(1 + X >= tau)
+    assert release <= delta_prime
+    assert q ** (tau - 2) / (1 + q) > delta_prime, "one lower would break the bound"
+    assert math.ceil(laplace_threshold(eps, delta, p)) <= tau < laplace_threshold(eps, delta, p) + 2
+
+
+def test_geometric_tail_matches_the_formula_the_threshold_uses() -> None:
+    eps, sensitivity, n = 1.0, 2, 300_000
+    noise = np.array(list(noisy_counts({}, range(n), eps, sensitivity,
+                                       np.random.RandomState(3)).values()))
+    q = math.exp(-eps / sensitivity)
+    for t in (1, 3, 6):
+        assert (noise >= t).mean() == pytest.approx(q**t / (1 + q), rel=0.05)
+
+
+def test_select_partitions_keeps_only_counts_past_threshold_and_floor() -> None:
+    counts = {"rare": 3, "popular": 5000, "mid": 1200}
+    released = select_partitions(counts, 0.1, 1e-6, 1, min_devices=1000,
+                                 random_state=np.random.RandomState(1))
+    assert "rare" not in released
+    assert "popular" in released and released["popular"] != 5000
+    assert all(v >= 1000 for v in released.values())
+    again = select_partitions(counts, 0.1, 1e-6, 1, 1000, np.random.RandomState(1))
+    assert again == released
+
+
+def test_min_devices_floor_applies_when_tau_is_lower() -> None:
+    # ε = 10, P = 1: τ is small (≈ 2.3), the floor of 1,000 rules.
+    assert discrete_laplace_threshold(10, 1e-6, 1) < 10
+    released = select_partitions({1: 900, 2: 1100}, 10, 1e-6, 1, 1000,
+                                 np.random.RandomState(0))
+    assert list(released) == [2]

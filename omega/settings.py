@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     release_seed: int | None = Field(
         default=None, description="Seed for replays and audits; unset means OS randomness."
     )
+
+    @model_validator(mode="after")
+    def _budget_admits_a_window(self) -> Settings:
+        if self.ledger_budget + 1e-9 < self.cost_per_window:
+            raise ValueError(
+                f"OMEGA_LEDGER_BUDGET={self.ledger_budget} is below one window's cost "
+                f"2 × OMEGA_EPSILON = {self.cost_per_window}: no device could ever count; "
+                f"raise the budget to at least {self.cost_per_window}")
+        return self
 
     @property
     def cost_per_window(self) -> float:

@@ -44,6 +44,11 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
     pipeline = WindowPipeline(settings, codec)
     pipeline.released_through_ms = read_released_through(settings, codec, WINDOW_STREAM)
     sink = ReleaseSink(settings, codec)
+    if settings.release_seed is None:
+        log.info("release noise: OS secure randomness (secrets.SystemRandom)")
+    else:
+        log.warning("release noise: SEEDED with OMEGA_RELEASE_SEED=%d; for replays and audits "
+                    "only, never production", settings.release_seed)
     (settings.data_dir / "streams").mkdir(parents=True, exist_ok=True)
 
     app = faust.App(

@@ -42,3 +42,9 @@ def test_external_bootstrap_wins_and_missing_broker_says_what_to_do(tmp_path) ->
     assert bootstrap_servers(Settings(kafka_bootstrap="k1:9092")) == "k1:9092"
     with pytest.raises(KafkaUnavailable, match="omega kafka start"):
         bootstrap_servers(Settings(data_dir=tmp_path))
+
+
+def test_a_budget_below_one_windows_cost_is_refused() -> None:
+    with pytest.raises(ValueError, match="no device could ever count"):
+        Settings(epsilon=1.0, ledger_budget=1.2)
+    assert Settings(epsilon=1.0, ledger_budget=2.0).cost_per_window == 2.0

@@ -34,6 +34,9 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
                   doc="DP trending searches per window (thresholded, session = unit)."),
         TopicSpec("coview-edges.v1", "omega.CoviewEdge", cleanup_policy="compact",
                   doc="Released co-view pairs, keyed by pair."),
+        TopicSpec("window-partials.v1", "omega.WindowPartial",
+                  doc="Internal to streams/: each partition's true counts of a closed window, "
+                      "merged by the one releaser before noise is added."),
         TopicSpec("release-log.v1", "omega.ReleaseMark", cleanup_policy="compact",
                   doc="Internal to streams/: last released window, written in the release's "
                       "transaction so a restarted worker never releases a window twice."),
@@ -49,3 +52,4 @@ TRENDS = "trends.v1"
 SEARCH_TRENDS = "search-trends.v1"
 COVIEW_EDGES = "coview-edges.v1"
 RELEASE_LOG = "release-log.v1"
+WINDOW_PARTIALS = "window-partials.v1"

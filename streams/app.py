@@ -11,16 +11,17 @@ from typing import Any
 import faust
 
 from omega.avro import AvroCodec, codec_for
-from omega.kafka import bootstrap_servers, ensure_topics
+from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS
+from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
+from streams.partials import complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
 from streams.validation import DeltaRejected
 
 log = logging.getLogger(__name__)
 
-Accept = Callable[[bytes | None, bytes, Callable[[str], Any], int], Accepted]
+Accept = Callable[[bytes | None, bytes, Callable[[str], Any], int, int], Accepted]
 
 
 def now_ms() -> int:
@@ -37,13 +38,24 @@ def dead_letter_record(
             "error_class": type(exc).__name__, "at_ms": now_ms()}
 
 
+def owned_partitions(app: faust.App, names: dict[str, str]) -> dict[str, set[int]]:
+    """The source partitions this worker owns now, by source ("tv", "web")."""
+    owned: dict[str, set[int]] = {source: set() for source in names}
+    by_topic = {topic: source for source, topic in names.items()}
+    for tp in app.consumer.assignment():
+        if tp.topic in by_topic:
+            owned[by_topic[tp.topic]].add(tp.partition)
+    return owned
+
+
 def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
-    """Wire topics, the per-unit tables, the two agents and the release timer."""
+    """Wire topics, tables, the two counting agents, partials at close and the releaser."""
     codec = codec or codec_for(settings)
     ensure_topics(settings)
     pipeline = WindowPipeline(settings, codec)
     pipeline.released_through_ms = read_released_through(settings, codec, WINDOW_STREAM)
     sink = ReleaseSink(settings, codec)
+    partials_out = make_producer(settings)
     if settings.release_seed is None:
         log.info("release noise: OS secure randomness (secrets.SystemRandom)")
     else:
@@ -66,19 +78,24 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         return app.topic(settings.topic(short_name), key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
 
+    sources = {"tv": settings.topic(TV_DELTAS), "web": settings.topic(WEB_INTERACTIONS)}
     dead_letters = raw_topic(DEAD_LETTERS)
-    # Values are JSON: see streams/windows.py (devices) and streams/web.py (sessions).
+    # Values are JSON: see streams/windows.py (devices), streams/web.py (sessions) and
+    # streams/partials.py (partials waiting for their window to be complete).
     devices = app.Table("device-contributions", default=None,
                         partitions=settings.delta_partitions, key_type=str)
     sessions = app.Table("session-contributions", default=None,
                          partitions=settings.delta_partitions, key_type=str)
+    pending = app.Table("pending-partials", default=None, partitions=1, key_type=str)
+    loop_run = asyncio.get_event_loop
 
     async def consume(stream: faust.StreamT[bytes], table: Any, accept: Accept) -> None:
         """One table write per accepted event; every rejected one is dead-lettered."""
         async for event in stream.events():
             message = event.message
             try:
-                accepted = accept(message.key, message.value, table.get, now_ms())
+                accepted = accept(message.key, message.value, table.get, now_ms(),
+                                  message.partition)
             except Exception as exc:  # noqa: BLE001 - a worker never dies on bad input
                 if not isinstance(exc, DeltaRejected):
                     log.exception("unexpected error on %s[%d]@%d; dead-lettering it",
@@ -104,27 +121,84 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
 
     async def rebuild(name: str) -> None:
         recovered.add(name)
-        if name == "devices":
-            read = pipeline.counts.rebuild(devices.values(), pipeline.released_through_ms)
-            log.info("rebuilt counts from %d device contributions", read)
-        else:
-            pipeline.web.rebuild(sessions.values(), pipeline.released_through_ms)
-        if recovered == {"devices", "sessions"}:
-            log.info("ready: rebuilt counts; released through %s",
-                     pipeline.released_through_ms)
+        read = pipeline.rebuild(devices.values(), sessions.values())
+        if recovered >= {"devices", "sessions"}:
+            log.info("ready: rebuilt counts from %d device contributions; released through %s",
+                     read, pipeline.released_through_ms)
 
     devices.on_recover(lambda: rebuild("devices"))
     sessions.on_recover(lambda: rebuild("sessions"))
 
+    def publish_partials(records: list[dict[str, Any]]) -> None:
+        for record in records:
+            partials_out.produce(settings.topic(WINDOW_PARTIALS), key=partial_key(record).encode(),
+                                 value=codec.encode("omega.WindowPartial", record))
+            partials_out.poll(0)
+        if partials_out.flush(60):
+            raise RuntimeError("window partials not acknowledged by Kafka in 60 s")
+
     @app.timer(interval=settings.release_check_interval_s)  # type: ignore[untyped-decorator]
-    async def release_closed_windows() -> None:
-        loop = asyncio.get_running_loop()
-        for window in pipeline.due_windows(now_ms()):
-            release = pipeline.release(window)
-            await loop.run_in_executor(None, sink.publish, release)
-            pipeline.mark_released(window)
-            log.info("released window %d: %d titles, %d edges, %d searches; metrics %s",
-                     window, len(release.trends), len(release.edges), len(release.searches),
-                     dict(pipeline.metrics))
+    async def close_windows() -> None:
+        """Hand each owned partition's closed windows to the releaser, durably."""
+        try:
+            await publish_due_partials()
+        except Exception:  # noqa: BLE001 - the timer must keep ticking; Faust would stop it
+            log.exception("publishing window partials failed; retrying next tick")
+            pipeline.metrics["partials.publish_errors"] += 1
+
+    async def publish_due_partials() -> None:
+        owned = owned_partitions(app, sources)
+        for source, partition in list(pipeline.published):
+            if partition not in owned[source]:
+                pipeline.forget_partition(source, partition)
+        new = [(s, p) for s, ps in owned.items() for p in ps if (s, p) not in pipeline.published]
+        if new:  # a partition moved here: start after what was released, not what we knew
+            pipeline.released_through_ms = await loop_run().run_in_executor(
+                None, read_released_through, settings, codec, WINDOW_STREAM)
+        for source, partition, window in pipeline.due_partials(now_ms(), owned):
+            count = settings.delta_partitions
+            records = pipeline.take_partial(source, partition, window, count)
+            await loop_run().run_in_executor(None, publish_partials, records)
+
+    @app.agent(raw_topic(WINDOW_PARTIALS))
+    async def release_windows(stream: faust.StreamT[bytes]) -> None:
+        """The one releaser (the partials topic has one partition): merge, noise, publish."""
+        async for raw in stream:
+            try:
+                record = codec.decode(raw, "omega.WindowPartial")
+            except Exception:  # noqa: BLE001 - only streams/ writes here; log, never die
+                log.exception("undecodable window partial skipped")
+                pipeline.metrics["partials.undecodable"] += 1
+                continue
+            key = partial_key(record)
+            released = pipeline.released_through_ms
+            if (released is None or record["window_start_ms"] > released) and key not in pending:
+                pending[key] = record
+            await release_complete_windows()
+
+    async def release_complete_windows() -> None:
+        while (window := next_window()) is not None:
+            records = complete_window(window, pending)
+            if records is None:
+                return
+            fresh = await loop_run().run_in_executor(
+                None, read_released_through, settings, codec, WINDOW_STREAM)
+            if fresh is None or window > fresh:
+                release = pipeline.release(window, merge_partials(records))
+                await loop_run().run_in_executor(None, sink.publish, release)
+                log.info("released window %d: %d titles, %d edges, %d searches; metrics %s",
+                         window, len(release.trends), len(release.edges),
+                         len(release.searches), dict(pipeline.metrics))
+                fresh = window
+            pipeline.released_through_ms = fresh
+            for record in records:
+                del pending[partial_key(record)]
+
+    def next_window() -> int | None:
+        if pipeline.released_through_ms is not None:
+            return pipeline.released_through_ms + pipeline.window_ms
+        windows = sorted({int(key.split("|")[0]) for key in pending.keys()})
+        # First release of a deployment: older windows some worker never covered are skipped.
+        return next((w for w in windows if complete_window(w, pending) is not None), None)
 
     return app

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from omega.avro import AvroCodec
 from omega.settings import Settings
 from streams.ledger import LedgerPolicy
+from streams.partials import WindowTotals, partial_records
 from streams.release import release_coview_edges, release_search_trends, release_trends
 from streams.validation import DeltaLimits, DeltaRejected, parse_delta
 from streams.web import SessionState, WebLimits, apply_interaction, parse_interaction
@@ -45,13 +46,10 @@ class WebCounts:
         self.titles.setdefault(window, Counter()).update(titles)
         self.queries.setdefault(window, Counter()).update(queries)
 
-    def rebuild(self, states: Any, released_through_ms: int | None) -> None:
-        self.titles.clear()
-        self.queries.clear()
-        for state in states:
-            for window, queries, titles in state.get("w", []):
-                if released_through_ms is None or window > released_through_ms:
-                    self.add(window, titles, queries)
+    def add_state(self, state: Any, closed_through_ms: int | None) -> None:
+        for window, queries, titles in state.get("w", []):
+            if closed_through_ms is None or window > closed_through_ms:
+                self.add(window, titles, queries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,11 @@ class WindowRelease:
 
 
 class WindowPipeline:
-    """Validate → bound per unit → count per window → release due windows with DP noise."""
+    """Validate → bound per unit → count per partition and window → partials at close.
+
+    Counts are kept per source partition, so that a partition's counts can be handed to
+    the releaser as one partial whichever worker owns it (streams/partials.py).
+    """
 
     def __init__(self, settings: Settings, codec: AvroCodec) -> None:
         self.settings = settings
@@ -78,51 +80,56 @@ class WindowPipeline:
                                    settings.cost_per_window)
         self.window_ms = int(settings.window_seconds * 1000)
         self.lateness_ms = int(settings.allowed_lateness_seconds * 1000)
-        self.counts = WindowCounts()
-        self.web = WebCounts()
+        self.counts: dict[int, WindowCounts] = {}
+        self.web: dict[int, WebCounts] = {}
+        # Last window whose partial this worker published, per (source, partition).
+        self.published: dict[tuple[str, int], int] = {}
         self.released_through_ms: int | None = None
         self.metrics: Counter[str] = Counter()
 
     def accept_delta(
         self, key: bytes | None, raw: bytes, device_state: Callable[[str], Any], now_ms: int,
+        partition: int = 0,
     ) -> Accepted:
         """Process one TV delta; raises DeltaRejected (dead-lettered) when it cannot count."""
         try:
             delta = parse_delta(raw, self.codec, self.limits, now_ms)
             self._check_key(key, delta.device_id, "device_id")
             window = window_start(delta.sent_at_ms, self.window_ms)
-            self._check_open(window, now_ms)
+            closed_through = self._check_open("tv", partition, window, now_ms)
             applied = apply_delta(device_state(delta.device_id), delta, window, self.bounds,
-                                  self.released_through_ms, self.policy)
+                                  closed_through, self.policy)
         except DeltaRejected as exc:
             self.metrics[f"dead_letter.{exc.code}"] += 1
             raise
         if applied.over_budget:
             self.metrics["ledger.over_budget"] += 1
             return Accepted(delta.device_id, window, None)
-        self.counts.add(window, applied.titles, applied.pairs)
+        self.counts.setdefault(partition, WindowCounts()).add(window, applied.titles,
+                                                              applied.pairs)
         self.metrics["deltas.accepted"] += 1
-        return Accepted(delta.device_id, window, applied.state)
+        return Accepted(delta.device_id, window, {**applied.state, "p": partition})
 
     def accept_interaction(
         self, key: bytes | None, raw: bytes, session_state: Callable[[str], Any], now_ms: int,
+        partition: int = 0,
     ) -> Accepted:
         """Process one web interaction; raises DeltaRejected when it cannot count."""
         try:
             event = parse_interaction(raw, self.codec, self.web_limits, now_ms)
             self._check_key(key, event.session_id, "session_id")
             window = window_start(event.at_ms, self.window_ms)
-            self._check_open(window, now_ms)
+            closed_through = self._check_open("web", partition, window, now_ms)
         except DeltaRejected as exc:
             self.metrics[f"dead_letter.{exc.code}"] += 1
             raise
         state, queries, titles = apply_interaction(
             session_state(event.session_id), event, window,
             self.settings.max_queries_per_session, self.settings.max_titles_per_session,
-            self.released_through_ms)
-        self.web.add(window, titles, queries)
+            closed_through)
+        self.web.setdefault(partition, WebCounts()).add(window, titles, queries)
         self.metrics["interactions.accepted"] += 1
-        return Accepted(event.session_id, window, state)
+        return Accepted(event.session_id, window, {**state, "p": partition})
 
     @staticmethod
     def _check_key(key: bytes | None, unit: str, field_name: str) -> None:
@@ -131,56 +138,103 @@ class WindowPipeline:
                 "key_mismatch",
                 f"message key must be the {field_name} so a unit stays on one partition")
 
-    def _check_open(self, window: int, now_ms: int) -> None:
+    def _closed_through(self, source: str, partition: int) -> int | None:
+        published = self.published.get((source, partition))
+        if published is None:
+            return self.released_through_ms
+        if self.released_through_ms is None:
+            return published
+        return max(published, self.released_through_ms)
+
+    def _check_open(self, source: str, partition: int, window: int, now_ms: int) -> int | None:
+        """Raise `late` for a closed window; returns the last closed window of the partition."""
+        closed_through = self._closed_through(source, partition)
         closes_at = window + self.window_ms + self.lateness_ms
-        released = self.released_through_ms is not None and window <= self.released_through_ms
-        if released or closes_at <= now_ms:
+        if (closed_through is not None and window <= closed_through) or closes_at <= now_ms:
             raise DeltaRejected(
                 "late",
                 f"event belongs to window {window} which closed at {closes_at} "
                 f"(allowed lateness {self.lateness_ms / 1000:.0f} s); now {now_ms}")
+        return closed_through
 
-    def due_windows(self, now_ms: int) -> list[int]:
-        """Closed windows not yet released, oldest first, including empty ones in between."""
+    def rebuild(self, devices: Iterable[Any], sessions: Iterable[Any]) -> int:
+        """Recount every owned partition from the tables after recovery."""
+        self.counts.clear()
+        self.web.clear()
+        read = 0
+        for state in devices:
+            partition = int(state.get("p", 0))
+            read += self.counts.setdefault(partition, WindowCounts()).rebuild(
+                [state], self._closed_through("tv", partition))
+        for state in sessions:
+            partition = int(state.get("p", 0))
+            self.web.setdefault(partition, WebCounts()).add_state(
+                state, self._closed_through("web", partition))
+        return read
+
+    def due_partials(
+        self, now_ms: int, owned: Mapping[str, Iterable[int]],
+    ) -> list[tuple[str, int, int]]:
+        """(source, partition, window) partials to publish now, oldest window first."""
         closed_before = now_ms - self.window_ms - self.lateness_ms  # starts <= this are closed
-        open_windows = self.counts.windows() | set(self.web.titles)
-        if self.released_through_ms is not None:
-            first = self.released_through_ms + self.window_ms
-        elif open_windows:
-            first = min(open_windows)
-        else:
-            return []
-        due = list(range(first, closed_before + 1, self.window_ms))
-        cap = self.settings.max_catchup_windows
-        if len(due) > cap:
-            log.warning("%d windows due; releasing the newest %d (OMEGA_MAX_CATCHUP_WINDOWS)",
-                        len(due), cap)
-            self.metrics["windows.skipped"] += len(due) - cap
-            due = due[-cap:]
-        return due
+        due: list[tuple[str, int, int]] = []
+        for source, partitions in owned.items():
+            for partition in partitions:
+                last = self._closed_through(source, partition)
+                if last is None:  # first sight, nothing released yet: fix the start once
+                    last = self._first_cursor(source, partition, closed_before)
+                    self.published[(source, partition)] = last
+                windows = list(range(last + self.window_ms, closed_before + 1, self.window_ms))
+                cap = self.settings.max_catchup_windows
+                if len(windows) > cap:
+                    log.warning("%d windows due on %s[%d]; publishing the newest %d",
+                                len(windows), source, partition, cap)
+                    self.metrics["windows.skipped"] += len(windows) - cap
+                    windows = windows[-cap:]
+                due += [(source, partition, w) for w in windows]
+        return sorted(due, key=lambda d: (d[2], d[0], d[1]))
 
-    def release(self, window: int) -> WindowRelease:
-        """Noise one closed window; the caller publishes it, then calls `mark_released`."""
+    def _first_cursor(self, source: str, partition: int, closed_before: int) -> int:
+        """The last window already closed, but never past a window this partition counted."""
+        cursor = window_start(closed_before, self.window_ms)
+        counts = self.counts.get(partition) if source == "tv" else self.web.get(partition)
+        held = counts.windows() if isinstance(counts, WindowCounts) else (
+            set(counts.titles) | set(counts.queries) if counts is not None else set())
+        return min([cursor, *(w - self.window_ms for w in held)])
+
+    def take_partial(self, source: str, partition: int, window: int,
+                     partition_count: int) -> list[Record]:
+        """Hand one partition's counts of a closed window over as partial records."""
+        if source == "tv":
+            counts = self.counts.get(partition, WindowCounts())
+            titles, pairs = counts.pop(window)
+            queries: Counter[str] = Counter()
+        else:
+            web = self.web.get(partition, WebCounts())
+            titles, queries = web.titles.pop(window, Counter()), web.queries.pop(window, Counter())
+            pairs = Counter()
+        self.published[(source, partition)] = window
+        return partial_records(window, source, partition, partition_count, titles, pairs,
+                               queries)
+
+    def forget_partition(self, source: str, partition: int) -> None:
+        """A partition moved to another worker: its counts and cursor are that worker's now."""
+        self.published.pop((source, partition), None)
+        (self.counts if source == "tv" else self.web).pop(partition, None)
+
+    def release(self, window: int, totals: WindowTotals) -> WindowRelease:
+        """Noise one window's merged totals; the caller publishes it in one transaction."""
         s, end = self.settings, window + self.window_ms
         titles = range(1, s.title_universe_size + 1)
         return WindowRelease(
             window, end,
-            trends=release_trends(window, end, self.counts.titles.get(window, Counter()), titles,
-                                  s.epsilon, s.max_titles_per_device, s.release_seed),
-            web_trends=release_trends(window, end, self.web.titles.get(window, Counter()),
-                                      titles, s.epsilon, s.max_titles_per_session,
-                                      s.release_seed, source="web"),
-            edges=release_coview_edges(window, end, self.counts.pairs.get(window, Counter()),
-                                       s.epsilon, s.delta, s.max_pairs_per_device,
-                                       s.min_devices, s.release_seed),
-            searches=release_search_trends(window, end, self.web.queries.get(window, Counter()),
-                                           s.epsilon, s.delta, s.max_queries_per_session,
-                                           s.min_devices, s.release_seed),
+            trends=release_trends(window, end, totals.titles, titles, s.epsilon,
+                                  s.max_titles_per_device, s.release_seed),
+            web_trends=release_trends(window, end, totals.web_titles, titles, s.epsilon,
+                                      s.max_titles_per_session, s.release_seed, source="web"),
+            edges=release_coview_edges(window, end, totals.pairs, s.epsilon, s.delta,
+                                       s.max_pairs_per_device, s.min_devices, s.release_seed),
+            searches=release_search_trends(window, end, totals.queries, s.epsilon, s.delta,
+                                           s.max_queries_per_session, s.min_devices,
+                                           s.release_seed),
         )
-
-    def mark_released(self, window: int) -> None:
-        self.counts.pop(window)
-        self.web.titles.pop(window, None)
-        self.web.queries.pop(window, None)
-        self.released_through_ms = window
-        self.metrics["windows.released"] += 1

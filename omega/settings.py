@@ -33,6 +33,10 @@ class Settings(BaseSettings):
 
     # Streams
     streams_app_id: str = "omega-streams"
+    streams_session_timeout_s: float = Field(
+        default=10, gt=0, description="A worker silent this long loses its partitions."
+    )
+    streams_heartbeat_s: float = Field(default=3, gt=0)
     window_seconds: float = Field(default=4 * 3600, gt=0, description="Tumbling window length.")
     allowed_lateness_seconds: float = Field(default=600, ge=0)
     release_check_interval_s: float = Field(default=1.0, gt=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -72,6 +73,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
         producer_acks=-1,
+        broker_session_timeout=settings.streams_session_timeout_s,
+        broker_heartbeat_interval=settings.streams_heartbeat_s,
     )
 
     def raw_topic(short_name: str) -> faust.TopicT:
@@ -181,16 +184,10 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             records = complete_window(window, pending)
             if records is None:
                 return
-            fresh = await loop_run().run_in_executor(
-                None, read_released_through, settings, codec, WINDOW_STREAM)
-            if fresh is None or window > fresh:
-                release = pipeline.release(window, merge_partials(records))
-                await loop_run().run_in_executor(None, sink.publish, release)
-                log.info("released window %d: %d titles, %d edges, %d searches; metrics %s",
-                         window, len(release.trends), len(release.edges),
-                         len(release.searches), dict(pipeline.metrics))
-                fresh = window
-            pipeline.released_through_ms = fresh
+            build = functools.partial(pipeline.release, window, merge_partials(records))
+            pipeline.released_through_ms = await loop_run().run_in_executor(
+                None, sink.publish_once, window, build)
+            log.info("metrics after window %d: %s", window, dict(pipeline.metrics))
             for record in records:
                 del pending[partial_key(record)]
 

@@ -164,8 +164,8 @@ class WindowPipeline:
         read = 0
         for state in devices:
             partition = int(state.get("p", 0))
-            read += self.counts.setdefault(partition, WindowCounts()).rebuild(
-                [state], self._closed_through("tv", partition))
+            read += self.counts.setdefault(partition, WindowCounts()).add_state(
+                state, self._closed_through("tv", partition))
         for state in sessions:
             partition = int(state.get("p", 0))
             self.web.setdefault(partition, WebCounts()).add_state(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from omega.avro import AvroCodec
 from omega.kafka import make_consumer, make_producer
@@ -30,10 +31,44 @@ class ReleaseSink:
         self.settings = settings
         self.codec = codec
         self.log_topic = settings.topic(RELEASE_LOG)
-        self.producer = make_producer(
-            settings, **{"transactional.id": f"{settings.streams_app_id}-releaser",
-                         "linger.ms": 20})
-        self.producer.init_transactions(30)
+        self._producer: Producer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def producer(self) -> Producer:
+        """Created on first use, by the worker that holds the releaser role: every producer
+        shares one transactional.id, so creating it fences the previous releaser."""
+        if self._producer is None:
+            self._producer = make_producer(
+                self.settings, **{"transactional.id": f"{self.settings.streams_app_id}-releaser",
+                                  "linger.ms": 20})
+            self._producer.init_transactions(30)
+        return self._producer
+
+    def publish_once(self, window: int, build: Callable[[], WindowRelease]) -> int | None:
+        """Release `window` unless the committed log says it already was; returns the last
+        window released. Check and publish happen under one lock: a releaser agent that
+        Faust cancels mid-commit and restarts must not start a second transaction."""
+        with self._lock:
+            released = read_released_through(self.settings, self.codec, WINDOW_STREAM)
+            if released is not None and window <= released:
+                return released
+            release = build()
+            try:
+                self.publish(release)
+            except KafkaException as exc:
+                if not exc.args[0].fatal():
+                    raise
+                # Fenced: another worker released in between; start over with a fresh producer.
+                log.warning("release producer fenced (%s); re-initialising", exc)
+                self._producer = None
+                released = read_released_through(self.settings, self.codec, WINDOW_STREAM)
+                if released is not None and window <= released:
+                    return released
+                self.publish(release)
+            log.info("released window %d: %d titles, %d edges, %d searches", window,
+                     len(release.trends), len(release.edges), len(release.searches))
+            return window
 
     def publish(self, release: WindowRelease) -> None:
         self.producer.begin_transaction()
@@ -62,7 +97,8 @@ class ReleaseSink:
             self.producer.poll(0)
 
     def close(self) -> None:
-        self.producer.flush(10)
+        if self._producer is not None:
+            self._producer.flush(10)
 
 
 def read_released_through(settings: Settings, codec: AvroCodec, stream: str) -> int | None:

@@ -173,14 +173,17 @@ class WindowCounts:
     def pop(self, window: int) -> tuple[Counter[int], Counter[int]]:
         return self.titles.pop(window, Counter()), self.pairs.pop(window, Counter())
 
-    def rebuild(self, states: Iterable[DeviceState], released_through_ms: int | None) -> int:
+    def add_state(self, state: DeviceState, closed_through_ms: int | None) -> int:
+        """Count one device's open contributions; returns how many windows it had."""
+        read = 0
+        for window, contribution in decode_state(state).windows.items():
+            if closed_through_ms is None or window > closed_through_ms:
+                self.add(window, contribution.titles, contribution.pairs)
+                read += 1
+        return read
+
+    def rebuild(self, states: Iterable[DeviceState], closed_through_ms: int | None) -> int:
         """Recount from the table after recovery; returns the contributions read."""
         self.titles.clear()
         self.pairs.clear()
-        read = 0
-        for state in states:
-            for window, contribution in decode_state(state).windows.items():
-                if released_through_ms is None or window > released_through_ms:
-                    self.add(window, contribution.titles, contribution.pairs)
-                    read += 1
-        return read
+        return sum(self.add_state(state, closed_through_ms) for state in states)

@@ -69,14 +69,15 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """A real `python -m streams` worker with its log in a file."""
+    """A real `python -m streams` worker with its own data folder and its log in a file."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, instance: int) -> None:
         self.log_path = log_path
         self._log = open(log_path, "ab")
+        own = settings.model_copy(update={"data_dir": settings.data_dir / f"worker-{instance}"})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams", "--loglevel", "info"],
-            env=settings_env(settings), stdout=self._log, stderr=subprocess.STDOUT,
+            env=settings_env(own), stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, cwd=REPO_ROOT, preexec_fn=_die_with_parent)
 
     def log(self) -> str:
@@ -107,11 +108,13 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_factory(tmp_path: Path) -> Iterator[Callable[[Settings], WorkerProcess]]:
+def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start a worker; `instance` picks its data folder (a restart passes the same one)."""
     workers: list[WorkerProcess] = []
 
-    def start(settings: Settings) -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log")
+    def start(settings: Settings, instance: int | None = None) -> WorkerProcess:
+        instance = len(workers) if instance is None else instance
+        worker = WorkerProcess(settings, tmp_path / f"worker-{len(workers)}.log", instance)
         workers.append(worker)
         worker.wait_for_log("ready: rebuilt counts")
         return worker

@@ -89,11 +89,14 @@ def test_key_must_be_the_device_id(codec: AvroCodec) -> None:
 
 def test_rebuild_recounts_each_partition_from_the_tables(codec: AvroCodec) -> None:
     pipeline, table = make_pipeline(codec), {}
-    send(pipeline, codec, table, T0, 2, device_id="a", sent_at_ms=T0, titles=[(4, 5)])
-    send(pipeline, codec, table, T0, 1, device_id="b", sent_at_ms=T0, titles=[(4, 5)])
-    before = {p: c.titles for p, c in pipeline.counts.items()}
-    pipeline.rebuild(table.values(), [])
-    assert {p: c.titles for p, c in pipeline.counts.items()} == before
+    for i in range(12):  # several devices per partition
+        send(pipeline, codec, table, T0, i % 3, device_id=f"d{i}", sent_at_ms=T0,
+             titles=[(4, 5), (i % 5 + 5, 3)])
+    before = {p: (dict(c.titles), dict(c.pairs)) for p, c in pipeline.counts.items()}
+    assert sum(before[0][0][WINDOW].values()) == 8
+    pipeline.rebuild(list(table.values()), [])
+    after = {p: (dict(c.titles), dict(c.pairs)) for p, c in pipeline.counts.items()}
+    assert after == before
 
 
 def test_first_publication_starts_once_and_covers_windows_already_counted(

@@ -85,5 +85,5 @@ def test_rebuild_equals_incremental_counts() -> None:
     rebuilt.rebuild(table.values(), None)
     assert rebuilt.titles == live.titles
     assert rebuilt.pairs == live.pairs
-    rebuilt.rebuild(table.values(), released_through_ms=0)
+    rebuilt.rebuild(table.values(), closed_through_ms=0)
     assert rebuilt.windows() == {1000, 2000}

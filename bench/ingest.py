@@ -28,10 +28,11 @@ from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
 
 
-def produce(settings: Settings, codec: AvroCodec, count: int) -> None:
+def produce(settings: Settings, codec: AvroCodec, count: int,
+            shape: FleetShape | None = None, sent_at_ms: float | None = None) -> None:
     producer = make_producer(settings, **{"linger.ms": 50, "batch.size": 1_000_000})
-    now = time.time() * 1000
-    shape = FleetShape(devices=count, titles=settings.title_universe_size)
+    now = sent_at_ms or time.time() * 1000
+    shape = shape or FleetShape(devices=count, titles=settings.title_universe_size)
     for record in tqdm(synthetic_deltas(count, 1, shape, lambda: now), total=count,
                        desc="produce", unit="delta"):
         while True:
@@ -61,7 +62,8 @@ def raw_consume_and_decode(settings: Settings, codec: AvroCodec, count: int) -> 
     return seen / elapsed
 
 
-def faust_end_to_end(settings: Settings, count: int) -> float:
+def faust_end_to_end(settings: Settings, count: int,
+                     keep_running: bool = False) -> tuple[float, subprocess.Popen[bytes]]:
     """Deltas/s from the timestamps of the worker's first and last table changelog writes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
     env.update({f"OMEGA_{k.upper()}": str(v) for k, v in settings.model_dump().items()
@@ -75,7 +77,7 @@ def faust_end_to_end(settings: Settings, count: int) -> float:
         consumer: Consumer = make_consumer(settings, f"probe-{uuid.uuid4().hex[:6]}")
         first, last, seen = None, None, 0
         bar = tqdm(total=count, desc="worker", unit="delta")
-        deadline = time.monotonic() + 900
+        deadline = time.monotonic() + 1800
         while seen < count and time.monotonic() < deadline:
             if not consumer.assignment():
                 try:
@@ -98,11 +100,12 @@ def faust_end_to_end(settings: Settings, count: int) -> float:
         bar.close()
         consumer.close()
         if seen < count or first is None or last is None:
-            raise RuntimeError(f"worker wrote {seen} of {count} contributions in 900 s")
-        return count / max((last - first) / 1000, 1e-3)
+            raise RuntimeError(f"worker wrote {seen} of {count} contributions in 1800 s")
+        return count / max((last - first) / 1000, 1e-3), worker
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
+        if not keep_running:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
         log.close()
 
 
@@ -115,7 +118,7 @@ def main() -> None:
         codec = codec_for(settings)
         produce(settings, codec, args.deltas)
         raw = raw_consume_and_decode(settings, codec, args.deltas)
-        worker = faust_end_to_end(settings, args.deltas)
+        worker, _ = faust_end_to_end(settings, args.deltas)
     print(f"\n{'path':<44}{'deltas/s':>12}{'ratio':>8}")
     print(f"{'raw confluent-kafka consume + Avro decode':<44}{raw:>12,.0f}{1:>8.2f}")
     print(f"{'Faust worker end to end (validate+table+count)':<44}{worker:>12,.0f}"

@@ -17,6 +17,7 @@ class FleetShape:
     titles: int = 10_000
     zipf_s: float = 1.1
     max_titles_per_delta: int = 8
+    min_titles_per_delta: int = 1
 
 
 def synthetic_deltas(
@@ -36,7 +37,7 @@ def synthetic_deltas(
     for _ in range(count):
         device = int(rng.integers(shape.devices))
         seqs[device] += 1
-        n_titles = int(rng.integers(1, shape.max_titles_per_delta + 1))
+        n_titles = int(rng.integers(shape.min_titles_per_delta, shape.max_titles_per_delta + 1))
         picks = title_order[rng.choice(shape.titles, size=n_titles, replace=False, p=popularity)]
         yield {
             "device_id": f"sim-{seed}-{device}",

@@ -1,0 +1,144 @@
+"""Stream worker at fleet shape: deltas of 10 titles (45 pairs), RSS at 1M devices, and
+the time from window close to release.
+
+A. Rate: the same N encoded deltas read by a raw confluent-kafka consumer (consume +
+   Avro decode: the limit) and by one worker end to end (validate, bound 10 titles and
+   45 pairs, one table write, count), as deltas/s and as a ratio.
+B. Scale: 1,000,000 devices in one window; the worker's peak RSS while it counts them,
+   and the seconds from the window's close (end + lateness) to its release committed on
+   the topic. The lateness is set from A's rate so the window closes just after ingest.
+
+    python -m bench.streams [--deltas 100000] [--devices 1000000] [--skip-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import time
+from pathlib import Path
+
+from bench._harness import bench_settings
+from bench.ingest import faust_end_to_end, produce, raw_consume_and_decode
+from omega.avro import codec_for
+from omega.kafka import make_consumer
+from omega.settings import Settings
+from omega.topics import RELEASE_LOG
+from producers.deltas import FleetShape
+
+SHAPE = {"max_titles_per_device": 10, "max_pairs_per_device": 45, "ledger_budget": 100.0}
+
+
+def fleet_shape(devices: int) -> FleetShape:
+    return FleetShape(devices=devices, titles=10_000, min_titles_per_delta=10,
+                      max_titles_per_delta=10)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def release_commit_ms(settings: Settings, window: int, timeout_s: float) -> int:
+    """Broker timestamp of the release mark that says `window` was released."""
+    codec = codec_for(settings)
+    consumer = make_consumer(settings, f"bench-{time.time_ns()}")
+    consumer.subscribe([settings.topic(RELEASE_LOG)])
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            msg = consumer.poll(1.0)
+            if msg is None or msg.error():
+                continue
+            mark = codec.decode(msg.value(), "omega.ReleaseMark")
+            if mark["released_through_ms"] >= window:
+                return int(msg.timestamp()[1])
+        raise RuntimeError(f"window {window} not released in {timeout_s:.0f} s")
+    finally:
+        consumer.close()
+
+
+def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
+    ingest_s = devices / rate
+    lateness = int(ingest_s * 1.3) + 60
+    window_s = 60
+    with bench_settings(window_seconds=window_s, allowed_lateness_seconds=lateness,
+                        **SHAPE) as settings:  # type: ignore[arg-type]
+        codec = codec_for(settings)
+        t0 = time.time() * 1000
+        produce(settings, codec, devices, fleet_shape(devices), sent_at_ms=t0)
+        window = int(t0 - t0 % (window_s * 1000))
+        peak = 0.0
+        import threading
+
+        done = threading.Event()
+        holder: dict[str, int] = {}
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                if "pid" in holder:
+                    try:
+                        peak = max(peak, rss_mb(holder["pid"]))
+                    except OSError:
+                        pass
+                time.sleep(0.5)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        import bench.ingest as ingest
+
+        original = ingest.subprocess.Popen
+
+        def tracking_popen(*a, **k):  # type: ignore[no-untyped-def]
+            proc = original(*a, **k)
+            holder["pid"] = proc.pid
+            return proc
+
+        ingest.subprocess.Popen = tracking_popen  # type: ignore[misc]
+        try:
+            worker_rate, worker = faust_end_to_end(settings, devices, keep_running=True)
+        finally:
+            ingest.subprocess.Popen = original  # type: ignore[misc]
+        close_ms = window + window_s * 1000 + lateness * 1000
+        try:
+            released_ms = release_commit_ms(settings, window,
+                                            timeout_s=(close_ms / 1000 - time.time()) + 900)
+        finally:
+            done.set()
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(60)
+        return worker_rate, peak, (released_ms - close_ms) / 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deltas", type=int, default=100_000)
+    parser.add_argument("--devices", type=int, default=1_000_000)
+    parser.add_argument("--skip-scale", action="store_true")
+    args = parser.parse_args()
+    with bench_settings(window_seconds=3600, allowed_lateness_seconds=3600,
+                        **SHAPE) as settings:  # type: ignore[arg-type]
+        codec = codec_for(settings)
+        produce(settings, codec, args.deltas, fleet_shape(args.deltas))
+        raw = raw_consume_and_decode(settings, codec, args.deltas)
+        worker, _ = faust_end_to_end(settings, args.deltas)
+    print(f"\nA. {args.deltas:,} deltas × 10 titles (45 pairs), 4 partitions, one worker "
+          f"process ({os.cpu_count()} cores here)")
+    print(f"{'path':<48}{'deltas/s':>10}{'ratio':>8}")
+    print(f"{'raw confluent-kafka consume + Avro decode':<48}{raw:>10,.0f}{1:>8.2f}")
+    print(f"{'Faust worker end to end':<48}{worker:>10,.0f}{worker / raw:>8.3f}")
+    print(f"{'target (issue 5)':<48}{20_000:>10,}{20_000 / raw:>8.3f}")
+    if args.skip_scale:
+        return
+    rate, peak, latency = scale_phase(args.devices, worker)
+    print(f"\nB. {args.devices:,} devices in one window: worker {rate:,.0f} deltas/s, "
+          f"peak RSS {peak:,.0f} MB (target ≤ 1,536), close → release {latency:.1f} s "
+          f"(target ≤ 5)")
+
+
+if __name__ == "__main__":
+    main()

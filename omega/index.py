@@ -1,0 +1,206 @@
+"""The title vector index: one interface, Qdrant Edge in-process or a Qdrant server.
+
+Qdrant Edge (`qdrant-edge-py`) is the default: a real Qdrant shard with HNSW, persisted
+to a data folder and reopened after a restart. New points are searched exactly until
+the HNSW graph is built; `optimize()` builds it, and `EdgeIndex` runs that in a
+background thread so queries never wait for it. With OMEGA_QDRANT_URL set, the same
+interface talks to a Qdrant server through qdrant-client.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+HNSW_M, HNSW_EF_CONSTRUCT = 32, 200
+PAYLOAD_INDEXES = {"genres": "keyword", "year": "integer", "rating": "float"}
+
+
+@dataclass(frozen=True)
+class TitleFilter:
+    """Payload conditions: any of `genres`, year within [year_from, year_to], rating ≥."""
+
+    genres: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    min_rating: float | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    title_id: int
+    score: float
+    payload: dict[str, Any]
+
+
+class VectorIndex(Protocol):
+    def upsert(self, ids: Sequence[int], vectors: np.ndarray,
+               payloads: Sequence[dict[str, Any]]) -> None: ...
+    def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
+               ef: int | None = None, exact: bool = False) -> list[Hit]: ...
+    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]: ...
+    def count(self) -> int: ...
+    def optimize(self, wait: bool = False) -> None: ...
+    def close(self) -> None: ...
+
+
+class EdgeIndex:
+    """Qdrant Edge shard in this process."""
+
+    def __init__(self, path: Path, dim: int = 384, quantization: str = "none") -> None:
+        import qdrant_edge as qe
+
+        self.qe = qe
+        path.mkdir(parents=True, exist_ok=True)
+        if any(path.iterdir()):
+            self.shard = qe.EdgeShard.load(str(path))
+        else:
+            quant = (qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99,
+                                                 always_ram=True)
+                     if quantization == "int8" else None)
+            config = qe.EdgeConfig(
+                vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
+                hnsw_config=qe.HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
+                                               full_scan_threshold=1000),
+                quantization_config=quant)
+            self.shard = qe.EdgeShard.create(str(path), config)
+            for field, kind in PAYLOAD_INDEXES.items():
+                schema = {"keyword": qe.PayloadSchemaType.Keyword,
+                          "integer": qe.PayloadSchemaType.Integer,
+                          "float": qe.PayloadSchemaType.Float}[kind]
+                self.shard.update(qe.UpdateOperation.create_field_index(field, schema))
+        self._optimizer: threading.Thread | None = None
+
+    def upsert(self, ids: Sequence[int], vectors: np.ndarray,
+               payloads: Sequence[dict[str, Any]]) -> None:
+        points = [self.qe.Point(int(i), v.astype(np.float32).tolist(), p)
+                  for i, v, p in zip(ids, vectors, payloads, strict=True)]
+        self.shard.update(self.qe.UpdateOperation.upsert_points(points))
+
+    def _filter(self, where: TitleFilter | None) -> Any:
+        if where is None:
+            return None
+        qe, must = self.qe, []
+        if where.genres:
+            must.append(qe.FieldCondition("genres", match=qe.MatchAny(list(where.genres))))
+        if where.year_from is not None or where.year_to is not None:
+            must.append(qe.FieldCondition("year", range=qe.RangeFloat(
+                gte=where.year_from, lte=where.year_to)))
+        if where.min_rating is not None:
+            must.append(qe.FieldCondition("rating", range=qe.RangeFloat(gte=where.min_rating)))
+        return qe.Filter(must=must) if must else None
+
+    def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
+               ef: int | None = None, exact: bool = False) -> list[Hit]:
+        qe = self.qe
+        request = qe.QueryRequest(
+            limit=limit, query=qe.Query.Nearest(vector.astype(np.float32).tolist()),
+            filter=self._filter(where), with_payload=True,
+            params=qe.SearchParams(hnsw_ef=ef, exact=exact))
+        return [Hit(int(p.id), float(p.score), dict(p.payload or {}))
+                for p in self.shard.query(request)]
+
+    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        records = self.shard.retrieve([int(i) for i in ids], with_payload=False,
+                                      with_vector=True)
+        return {int(r.id): np.asarray(r.vector, dtype=np.float32) for r in records}
+
+    def count(self) -> int:
+        return int(self.shard.count(self.qe.CountRequest(exact=True)))
+
+    def optimize(self, wait: bool = False) -> None:
+        """Build the HNSW graph; in a background thread unless `wait`."""
+        if wait:
+            self.shard.optimize()
+            return
+        if self._optimizer is not None and self._optimizer.is_alive():
+            return
+        self._optimizer = threading.Thread(target=self.shard.optimize, name="qdrant-optimize",
+                                           daemon=True)
+        self._optimizer.start()
+
+    def close(self) -> None:
+        if self._optimizer is not None:
+            self._optimizer.join()
+        self.shard.flush()
+        self.shard.close()
+
+
+class ServerIndex:
+    """A Qdrant collection through qdrant-client: a server (URL) or the client's local mode."""
+
+    def __init__(self, client: Any, collection: str = "titles", dim: int = 384,
+                 quantization: str = "none") -> None:
+        from qdrant_client import models
+
+        self.client, self.collection, self.m = client, collection, models
+        if not client.collection_exists(collection):
+            client.create_collection(
+                collection,
+                vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+                hnsw_config=models.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
+                quantization_config=(models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+                    type=models.ScalarType.INT8, quantile=0.99, always_ram=True))
+                    if quantization == "int8" else None))
+            kinds = {"keyword": models.PayloadSchemaType.KEYWORD,
+                     "integer": models.PayloadSchemaType.INTEGER,
+                     "float": models.PayloadSchemaType.FLOAT}
+            for field, kind in PAYLOAD_INDEXES.items():
+                client.create_payload_index(collection, field, kinds[kind])
+
+    def upsert(self, ids: Sequence[int], vectors: np.ndarray,
+               payloads: Sequence[dict[str, Any]]) -> None:
+        points = [self.m.PointStruct(id=int(i), vector=v.astype(np.float32).tolist(), payload=p)
+                  for i, v, p in zip(ids, vectors, payloads, strict=True)]
+        self.client.upsert(self.collection, points, wait=True)
+
+    def _filter(self, where: TitleFilter | None) -> Any:
+        if where is None:
+            return None
+        m, must = self.m, []
+        if where.genres:
+            must.append(m.FieldCondition(key="genres", match=m.MatchAny(any=list(where.genres))))
+        if where.year_from is not None or where.year_to is not None:
+            must.append(m.FieldCondition(key="year", range=m.Range(gte=where.year_from,
+                                                                   lte=where.year_to)))
+        if where.min_rating is not None:
+            must.append(m.FieldCondition(key="rating", range=m.Range(gte=where.min_rating)))
+        return m.Filter(must=must) if must else None
+
+    def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
+               ef: int | None = None, exact: bool = False) -> list[Hit]:
+        result = self.client.query_points(
+            self.collection, query=vector.astype(np.float32).tolist(), limit=limit,
+            query_filter=self._filter(where), with_payload=True,
+            search_params=self.m.SearchParams(hnsw_ef=ef, exact=exact))
+        return [Hit(int(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+
+    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        records = self.client.retrieve(self.collection, [int(i) for i in ids], with_vectors=True)
+        return {int(r.id): np.asarray(r.vector, dtype=np.float32) for r in records}
+
+    def count(self) -> int:
+        return int(self.client.count(self.collection, exact=True).count)
+
+    def optimize(self, wait: bool = False) -> None:
+        """The server optimises in its own background; nothing to do here."""
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def open_index(data_dir: Path, qdrant_url: str | None, quantization: str = "none") -> VectorIndex:
+    """Qdrant Edge under `data_dir`, or the server at `qdrant_url` when set."""
+    if qdrant_url:
+        from qdrant_client import QdrantClient
+
+        return ServerIndex(QdrantClient(url=qdrant_url), quantization=quantization)
+    return EdgeIndex(data_dir / "qdrant-edge", quantization=quantization)

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     max_catchup_windows: int = Field(default=100, gt=0)
 
+    # Vectors
+    qdrant_url: str | None = Field(default=None, description="Qdrant server; unset = Edge.")
+    index_quantization: str = Field(default="none", pattern="^(none|int8)$")
+    blend_alpha: float = Field(default=0.3, ge=0, description="Pull of co-view neighbours.")
+
     # Differential privacy
     epsilon: float = Field(default=0.1, gt=0)
     delta: float = Field(default=1e-6, gt=0, lt=1)

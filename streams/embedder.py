@@ -1,0 +1,184 @@
+"""`omega-embedder`: catalog titles and released co-view edges → blended vectors → index.
+
+A plain confluent-kafka consumer loop rather than a Faust agent: it embeds titles in
+batches (one ONNX call per ≤ 256 titles) and its state is the index itself, rebuilt on
+start by replaying the two compacted topics it reads (catalog, co-view edges). Text
+vectors are cached in RocksDB by hash(model, text), so a restart re-embeds nothing that
+did not change. Upserts are by title id, so replays are idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from confluent_kafka import TopicPartition
+from rocksdict import Rdict
+
+from omega.avro import AvroCodec, codec_for
+from omega.encoder import Precision, TextEncoder, load_encoder
+from omega.index import VectorIndex, open_index
+from omega.kafka import KafkaUnavailable, check_reachable, make_consumer
+from omega.settings import Settings, get_settings
+from omega.topics import CATALOG_TITLES, COVIEW_EDGES
+from streams.blend import CoviewGraph, blend
+
+log = logging.getLogger(__name__)
+BATCH = 256
+
+
+def title_text(record: dict[str, Any]) -> str:
+    """What gets embedded: 'Heat (1995) Action|Crime|Drama', the reference's format."""
+    year = f" ({record['year']})" if record.get("year") else ""
+    genres = f" {'|'.join(record['genres'])}" if record.get("genres") else ""
+    return f"{record['title']}{year}{genres}"
+
+
+def title_payload(record: dict[str, Any]) -> dict[str, Any]:
+    keep = ("title", "year", "genres", "rating", "votes", "runtime_min", "mpaa")
+    return {k: record[k] for k in keep if record.get(k) is not None}
+
+
+class TitleEmbedder:
+    """Keeps text vectors, the co-view graph and the index in step."""
+
+    def __init__(self, encoder: TextEncoder, index: VectorIndex, alpha: float,
+                 cache: Rdict | None, model_id: str) -> None:
+        self.encoder, self.index, self.alpha = encoder, index, alpha
+        self.cache, self.model_id = cache, model_id
+        self.text_vectors: dict[int, np.ndarray] = {}
+        self.payloads: dict[int, dict[str, Any]] = {}
+        self.graph = CoviewGraph()
+        self.embedded = 0
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha256(f"{self.model_id}\n{t}".encode()).hexdigest() for t in texts]
+        out = np.zeros((len(texts), 384), np.float32)
+        missing = []
+        for i, key in enumerate(keys):
+            cached = self.cache.get(key) if self.cache is not None else None
+            if cached is None:
+                missing.append(i)
+            else:
+                out[i] = np.frombuffer(cached, np.float32)
+        if missing:
+            vectors = self.encoder.encode([texts[i] for i in missing])
+            self.embedded += len(missing)
+            for i, vector in zip(missing, vectors, strict=True):
+                out[i] = vector
+                if self.cache is not None:
+                    self.cache[keys[i]] = vector.tobytes()
+        return out
+
+    def on_titles(self, records: Sequence[dict[str, Any]]) -> int:
+        """Embed new or changed titles; upsert them and their neighbours. Returns upserts."""
+        changed = [r for r in records
+                   if self.payloads.get(r["title_id"]) != title_payload(r)
+                   or r["title_id"] not in self.text_vectors]
+        if not changed:
+            return 0
+        vectors = self._embed([title_text(r) for r in changed])
+        for record, vector in zip(changed, vectors, strict=True):
+            self.text_vectors[record["title_id"]] = vector
+            self.payloads[record["title_id"]] = title_payload(record)
+        touched = {r["title_id"] for r in changed}
+        for title in list(touched):
+            touched |= set(self.graph.neighbours(title))
+        return self._upsert(touched)
+
+    def on_edges(self, records: Iterable[dict[str, Any]]) -> int:
+        touched = self.graph.add((r["title_a"], r["title_b"], r["noisy_count"]) for r in records)
+        return self._upsert(touched)
+
+    def _upsert(self, titles: Iterable[int]) -> int:
+        ready = sorted(t for t in titles if t in self.text_vectors)
+        for start in range(0, len(ready), BATCH):
+            batch = ready[start:start + BATCH]
+            vectors = np.vstack([blend(t, self.text_vectors, self.graph, self.alpha)
+                                 for t in batch])
+            self.index.upsert(batch, vectors, [self.payloads[t] for t in batch])
+        return len(ready)
+
+
+def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec,
+        follow: bool, idle_s: float = 5.0) -> None:
+    """Replay both topics from the start, then (with `follow`) keep up with them."""
+    consumer = make_consumer(settings, f"{settings.streams_app_id}-embedder")
+    topics = {settings.topic(CATALOG_TITLES): "omega.CatalogTitle",
+              settings.topic(COVIEW_EDGES): "omega.CoviewEdge"}
+    parts = [TopicPartition(t, p, 0) for t in topics
+             for p in consumer.list_topics(t, timeout=10).topics[t].partitions]
+    consumer.assign(parts)
+    idle, started = 0.0, time.monotonic()
+    try:
+        while follow or idle < idle_s:
+            messages = consumer.consume(BATCH * 4, 1.0)
+            if not messages:
+                idle += 1.0
+                if embedder.index.count():
+                    embedder.index.optimize()  # background; queries never wait for it
+                continue
+            idle = 0.0
+            titles: list[dict[str, Any]] = []
+            edges: list[dict[str, Any]] = []
+            for msg in messages:
+                value, topic = msg.value(), msg.topic()
+                if msg.error() is not None or value is None or topic is None:
+                    continue
+                try:
+                    record = codec.decode(value, topics[topic])
+                except Exception:  # noqa: BLE001 - log, count, keep going
+                    log.exception("undecodable record on %s@%d", msg.topic(), msg.offset())
+                    continue
+                (titles if topic == settings.topic(CATALOG_TITLES) else edges).append(record)
+            upserts = embedder.on_titles(titles) + embedder.on_edges(edges)
+            log.info("upserted %d vectors (%d embedded so far, %.0f s)", upserts,
+                     embedder.embedded, time.monotonic() - started)
+    finally:
+        consumer.close()
+
+
+def build_embedder(settings: Settings, precision: Precision = "fp32") -> TitleEmbedder:
+    encoder = load_encoder(settings.data_dir / "models", precision)
+    index = open_index(settings.data_dir, settings.qdrant_url, settings.index_quantization)
+    cache_dir = settings.data_dir / "text-vector-cache"
+    return TitleEmbedder(encoder, index, settings.blend_alpha, Rdict(str(cache_dir)),
+                         f"all-MiniLM-L6-v2-{precision}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="omega-embedder",
+        description="Embed catalog titles with MiniLM (ONNX), blend them with released co-view "
+                    "neighbours and keep the vector index (Qdrant Edge, or OMEGA_QDRANT_URL) "
+                    "up to date.",
+        epilog="example: omega-embedder --follow   |   omega-embedder --precision int8")
+    parser.add_argument("--follow", action="store_true", help="keep consuming new records")
+    parser.add_argument("--precision", choices=["fp32", "int8"], default="fp32")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = get_settings()
+    try:
+        check_reachable(settings)
+    except KafkaUnavailable as exc:
+        sys.exit(f"omega-embedder: {exc}")
+    embedder = build_embedder(settings, args.precision)
+    try:
+        run(settings, embedder, codec_for(settings), args.follow)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        embedder.index.close()
+        if isinstance(embedder.cache, Rdict):
+            embedder.cache.close()
+
+
+if __name__ == "__main__":
+    main()
+

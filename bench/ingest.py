@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from bench._harness import bench_settings
 from omega.avro import AvroCodec, codec_for
-from omega.kafka import make_consumer, make_producer
+from omega.kafka import make_consumer, make_producer, produce_waiting
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
@@ -35,14 +35,8 @@ def produce(settings: Settings, codec: AvroCodec, count: int,
     shape = shape or FleetShape(devices=count, titles=settings.title_universe_size)
     for record in tqdm(synthetic_deltas(count, 1, shape, lambda: now), total=count,
                        desc="produce", unit="delta"):
-        while True:
-            try:
-                producer.produce(settings.topic(TV_DELTAS), key=record["device_id"].encode(),
-                                 value=codec.encode("omega.TvDelta", record))
-                break
-            except BufferError:
-                producer.poll(0.1)
-        producer.poll(0)
+        produce_waiting(producer, settings.topic(TV_DELTAS), record["device_id"].encode(),
+                        codec.encode("omega.TvDelta", record))
     assert producer.flush(60) == 0
 
 

@@ -62,14 +62,14 @@ def release_commit_ms(settings: Settings, window: int, timeout_s: float) -> int:
 
 
 def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
-    ingest_s = devices / rate
-    lateness = int(ingest_s * 1.3) + 60
     window_s = 60
-    with bench_settings(window_seconds=window_s, allowed_lateness_seconds=lateness,
-                        **SHAPE) as settings:  # type: ignore[arg-type]
-        codec = codec_for(settings)
+    with bench_settings(window_seconds=window_s, **SHAPE) as produced:  # type: ignore[arg-type]
+        codec = codec_for(produced)
         t0 = time.time() * 1000
-        produce(settings, codec, devices, fleet_shape(devices), sent_at_ms=t0)
+        produce(produced, codec, devices, fleet_shape(devices), sent_at_ms=t0)
+        # The window must outlast producing (already done) and ingest (estimated from A).
+        lateness = int(time.time() - t0 / 1000 + devices / rate * 1.4) + 60
+        settings = produced.model_copy(update={"allowed_lateness_seconds": lateness})
         window = int(t0 - t0 % (window_s * 1000))
         peak = 0.0
         import threading
@@ -119,7 +119,15 @@ def main() -> None:
     parser.add_argument("--deltas", type=int, default=100_000)
     parser.add_argument("--devices", type=int, default=1_000_000)
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--scale-only", type=float, default=0,
+                        help="skip A and use this worker rate (deltas/s) to size B")
     args = parser.parse_args()
+    if args.scale_only:
+        rate, peak, latency = scale_phase(args.devices, args.scale_only)
+        print(f"\nB. {args.devices:,} devices in one window: worker {rate:,.0f} deltas/s, "
+              f"peak RSS {peak:,.0f} MB (target ≤ 1,536), close → release {latency:.1f} s "
+              f"(target ≤ 5)")
+        return
     with bench_settings(window_seconds=3600, allowed_lateness_seconds=3600,
                         **SHAPE) as settings:  # type: ignore[arg-type]
         codec = codec_for(settings)

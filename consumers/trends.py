@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from omega.avro import AvroCodec, codec_for
-from omega.kafka import KafkaUnavailable, check_reachable, make_consumer
+from omega.kafka import make_consumer, settings_or_exit
 from omega.settings import get_settings
 from omega.topics import TRENDS
 
@@ -73,11 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--idle", type=float, default=5.0,
                         help="without --follow, stop after this many idle seconds")
     args = parser.parse_args(argv)
-    settings = get_settings()
-    try:
-        check_reachable(settings)
-    except KafkaUnavailable as exc:
-        sys.exit(f"omega-trends: {exc}")
+    settings = settings_or_exit("omega-trends")
     codec = codec_for(settings)
     try:
         for batch in windows(read_trends(codec, args.follow, args.idle)):

@@ -102,3 +102,29 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> l
     if created:
         log.info("created topics %s", ", ".join(sorted(created)))
     return created
+
+
+def settings_or_exit(prog: str) -> Settings:
+    """For CLIs: the settings, or exit with a message that says how to get a Kafka."""
+    import sys
+
+    from omega.settings import get_settings
+
+    settings = get_settings()
+    try:
+        check_reachable(settings)
+    except KafkaUnavailable as exc:
+        sys.exit(f"{prog}: {exc}")
+    return settings
+
+
+def produce_waiting(producer: Producer, topic: str, key: bytes, value: bytes,
+                    **kwargs: Any) -> None:
+    """produce(), waiting for room when the client's queue is full instead of failing."""
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value, **kwargs)
+            break
+        except BufferError:
+            producer.poll(0.1)
+    producer.poll(0)

@@ -113,8 +113,7 @@ def load_catalog() -> list[Record]:
 
 def main(argv: list[str] | None = None) -> None:
     from omega.avro import codec_for
-    from omega.kafka import KafkaUnavailable, check_reachable, make_producer
-    from omega.settings import get_settings
+    from omega.kafka import make_producer, produce_waiting, settings_or_exit
     from omega.topics import CATALOG_TITLES
 
     parser = argparse.ArgumentParser(
@@ -129,23 +128,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"catalog: {len(catalog):,} titles ({both:,} in both sources)", file=sys.stderr)
     if args.dry_run:
         return
-    settings = get_settings()
-    try:
-        check_reachable(settings)
-    except KafkaUnavailable as exc:
-        sys.exit(f"omega-catalog: {exc}")
+    settings = settings_or_exit("omega-catalog")
     codec = codec_for(settings)
     producer = make_producer(settings)
     topic = settings.topic(CATALOG_TITLES)
     for record in tqdm(catalog, desc="catalog", unit="title"):
-        while True:
-            try:
-                producer.produce(topic, key=str(record["title_id"]).encode(),
-                                 value=codec.encode("omega.CatalogTitle", record))
-                break
-            except BufferError:
-                producer.poll(0.1)
-        producer.poll(0)
+        produce_waiting(producer, topic, str(record["title_id"]).encode(),
+                        codec.encode("omega.CatalogTitle", record))
     left = producer.flush(60)
     if left:
         sys.exit(f"omega-catalog: {left} titles not acknowledged by Kafka")

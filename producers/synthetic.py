@@ -9,8 +9,7 @@ import time
 from tqdm import tqdm
 
 from omega.avro import codec_for
-from omega.kafka import KafkaUnavailable, check_reachable, make_producer
-from omega.settings import get_settings
+from omega.kafka import make_producer, produce_waiting, settings_or_exit
 from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
 
@@ -31,11 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    settings = get_settings()
-    try:
-        check_reachable(settings)
-    except KafkaUnavailable as exc:
-        sys.exit(f"omega-produce: {exc}")
+    settings = settings_or_exit("omega-produce")
     codec = codec_for(settings)
     producer = make_producer(settings)
     topic = settings.topic(TV_DELTAS)
@@ -52,10 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     sent = 0
     try:
         for record in tqdm(records, total=args.count or None, unit="delta", desc="deltas"):
-            producer.produce(topic, key=record["device_id"].encode(),
-                             value=codec.encode("omega.TvDelta", record),
-                             on_delivery=on_delivery)
-            producer.poll(0)
+            produce_waiting(producer, topic, record["device_id"].encode(),
+                            codec.encode("omega.TvDelta", record), on_delivery=on_delivery)
             sent += 1
             if args.rate > 0:
                 ahead = sent / args.rate - (time.monotonic() - started)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -24,8 +23,8 @@ from rocksdict import Rdict
 from omega.avro import AvroCodec, codec_for
 from omega.encoder import Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
-from omega.kafka import KafkaUnavailable, check_reachable, make_consumer
-from omega.settings import Settings, get_settings
+from omega.kafka import make_consumer, settings_or_exit
+from omega.settings import Settings
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES
 from streams.blend import CoviewGraph, blend
 
@@ -163,11 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--precision", choices=["fp32", "int8"], default="fp32")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = get_settings()
-    try:
-        check_reachable(settings)
-    except KafkaUnavailable as exc:
-        sys.exit(f"omega-embedder: {exc}")
+    settings = settings_or_exit("omega-embedder")
     embedder = build_embedder(settings, args.precision)
     try:
         run(settings, embedder, codec_for(settings), args.follow)

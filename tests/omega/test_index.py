@@ -101,3 +101,19 @@ def test_qdrant_server_backend() -> None:
 
     server = ServerIndex(QdrantClient(url=url), collection=f"test-{os.getpid()}")
     assert same_operations(server)[-1] == [N]
+
+
+def test_queries_answer_while_the_graph_builds_in_the_background(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(8000, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = EdgeIndex(tmp_path / "edge")
+    index.upsert(list(range(1, 8001)), vectors, [{}] * 8000)
+    index.optimize()  # returns at once
+    answered_during_build = 0
+    while index._optimizer is not None and index._optimizer.is_alive():
+        hits = index.search(vectors[answered_during_build % 100], 5)
+        assert hits[0].title_id == answered_during_build % 100 + 1
+        answered_during_build += 1
+    assert answered_during_build > 0, "the build finished before a query could run"
+    index.close()

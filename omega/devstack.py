@@ -25,6 +25,7 @@ class Component:
     name: str
     argv: list[str]
     proc: subprocess.Popen[bytes] | None = None
+    oneshot: bool = False  # runs to completion before the next component starts
 
 
 def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int:
@@ -38,7 +39,9 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
     logs.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     components = [
+        Component("catalog", [py, "-m", "producers.catalog"], oneshot=True),
         Component("worker", [py, "-m", "streams", "--loglevel", "info"]),
+        Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "int8"]),
         Component("producer", [py, "-m", "producers.synthetic", "--count", "0",
                                "--rate", str(rate)]),
         Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"]),
@@ -52,14 +55,21 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
                 stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
             log.info("started %s (pid %d)%s", component.name, component.proc.pid,
                      "" if foreground else f", log in {logs / (component.name + '.log')}")
+            if component.oneshot:
+                if component.proc.wait() != 0:
+                    log.error("%s failed (exit %d); see its log", component.name,
+                              component.proc.returncode)
+                    return 1
+                continue
             if component.name == "worker":
                 time.sleep(3)  # let the worker join its group before deltas flow
         log.info("window %.0f s + lateness %.0f s: the first release shows up after that; "
                  "Ctrl-C stops everything", settings.window_seconds,
                  settings.allowed_lateness_seconds)
-        while all(c.proc is not None and c.proc.poll() is None for c in components):
+        running = [c for c in components if not c.oneshot]
+        while all(c.proc is not None and c.proc.poll() is None for c in running):
             time.sleep(0.5)
-        failed = [c.name for c in components if c.proc is not None and c.proc.poll()]
+        failed = [c.name for c in running if c.proc is not None and c.proc.poll()]
         log.error("%s exited; stopping the rest (see %s)", ", ".join(failed) or "a part", logs)
         return 1
     except KeyboardInterrupt:

@@ -41,7 +41,7 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
     components = [
         Component("catalog", [py, "-m", "producers.catalog"], oneshot=True),
         Component("worker", [py, "-m", "streams", "--loglevel", "info"]),
-        Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "int8"]),
+        Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"]),
         Component("producer", [py, "-m", "producers.synthetic", "--count", "0",
                                "--rate", str(rate)]),
         Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"]),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from omega.avro import AvroCodec, codec_for
+from omega.avro import AvroCodec, AvroDecodeError, codec_for
 from omega.kafka import make_consumer, settings_or_exit
 from omega.settings import get_settings
 from omega.topics import TRENDS
@@ -57,7 +58,11 @@ def read_trends(codec: AvroCodec, follow: bool, idle_s: float) -> Iterator[Recor
             if msg.error():
                 raise RuntimeError(str(msg.error()))
             idle = 0.0
-            yield codec.decode(msg.value(), "omega.TrendRelease")
+            try:
+                yield codec.decode(msg.value() or b"", "omega.TrendRelease")
+            except AvroDecodeError as exc:
+                print(f"omega-trends: skipping {msg.topic()}[{msg.partition()}]@{msg.offset()}: "
+                      f"{exc}", file=sys.stderr)
     finally:
         consumer.close()
 

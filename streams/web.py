@@ -12,9 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from omega.avro import AvroCodec, AvroDecodeError
+from omega.avro import AvroCodec
 from omega.settings import Settings
-from streams.validation import DeltaLimits, DeltaRejected, check_sent_time
+from streams.validation import DeltaLimits, DeltaRejected, check_sent_time, decode_bounded
 
 WEB_INTERACTION_SCHEMA = "omega.WebInteraction"
 MAX_SESSION_ID_CHARS = 64
@@ -50,13 +50,7 @@ def normalize_query(text: str) -> str:
 
 def parse_interaction(data: bytes, codec: AvroCodec, limits: WebLimits, now_ms: int) -> WebEvent:
     """Decode and check one interaction; raises DeltaRejected naming what is wrong."""
-    if len(data) > limits.max_bytes:
-        raise DeltaRejected(
-            "oversize", f"interaction is {len(data)} bytes encoded; at most {limits.max_bytes}")
-    try:
-        record = codec.decode(data, WEB_INTERACTION_SCHEMA)
-    except AvroDecodeError as exc:
-        raise DeltaRejected(exc.code, str(exc)) from exc
+    record = decode_bounded(data, codec, WEB_INTERACTION_SCHEMA, limits.max_bytes, "interaction")
     session = record["session_id"]
     if not session or len(session) > MAX_SESSION_ID_CHARS or not session.isprintable():
         raise DeltaRejected("bad_session_id",

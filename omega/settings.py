@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default=10, gt=0, description="A worker silent this long loses its partitions."
     )
     streams_heartbeat_s: float = Field(default=3, gt=0)
+    processing_guarantee: str = Field(
+        default="exactly_once", pattern="^(exactly_once|at_least_once)$",
+        description="exactly_once: table changelog writes and offsets commit together.")
     window_seconds: float = Field(default=4 * 3600, gt=0, description="Tumbling window length.")
     allowed_lateness_seconds: float = Field(default=600, ge=0)
     release_check_interval_s: float = Field(default=1.0, gt=0)

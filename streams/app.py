@@ -73,6 +73,7 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
         producer_acks=-1,
+        processing_guarantee=settings.processing_guarantee,
         broker_session_timeout=settings.streams_session_timeout_s,
         broker_heartbeat_interval=settings.streams_heartbeat_s,
     )

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 
 from confluent_kafka import Consumer, TopicPartition
 from tqdm import tqdm
@@ -56,8 +57,10 @@ def raw_consume_and_decode(settings: Settings, codec: AvroCodec, count: int) -> 
     return seen / elapsed
 
 
-def faust_end_to_end(settings: Settings, count: int,
-                     keep_running: bool = False) -> tuple[float, subprocess.Popen[bytes]]:
+def faust_end_to_end(
+    settings: Settings, count: int, keep_running: bool = False,
+    on_start: Callable[[int], None] | None = None,
+) -> tuple[float, subprocess.Popen[bytes]]:
     """Deltas/s from the timestamps of the worker's first and last table changelog writes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
     env.update({f"OMEGA_{k.upper()}": str(v) for k, v in settings.model_dump().items()
@@ -66,6 +69,8 @@ def faust_end_to_end(settings: Settings, count: int,
     log = open(settings.data_dir / "worker.log", "wb")
     worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", "warning"],
                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    if on_start is not None:
+        on_start(worker.pid)
     changelog = f"{settings.streams_app_id}-device-contributions-changelog"
     try:
         consumer: Consumer = make_consumer(settings, f"probe-{uuid.uuid4().hex[:6]}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -72,8 +73,6 @@ def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
         settings = produced.model_copy(update={"allowed_lateness_seconds": lateness})
         window = int(t0 - t0 % (window_s * 1000))
         peak = 0.0
-        import threading
-
         done = threading.Event()
         holder: dict[str, int] = {}
 
@@ -89,20 +88,8 @@ def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        import bench.ingest as ingest
-
-        original = ingest.subprocess.Popen
-
-        def tracking_popen(*a, **k):  # type: ignore[no-untyped-def]
-            proc = original(*a, **k)
-            holder["pid"] = proc.pid
-            return proc
-
-        ingest.subprocess.Popen = tracking_popen  # type: ignore[misc]
-        try:
-            worker_rate, worker = faust_end_to_end(settings, devices, keep_running=True)
-        finally:
-            ingest.subprocess.Popen = original  # type: ignore[misc]
+        worker_rate, worker = faust_end_to_end(settings, devices, keep_running=True,
+                                               on_start=lambda pid: holder.update(pid=pid))
         close_ms = window + window_s * 1000 + lateness * 1000
         try:
             released_ms = release_commit_ms(settings, window,

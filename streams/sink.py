@@ -50,22 +50,23 @@ class ReleaseSink:
         window released. Check and publish happen under one lock: a releaser agent that
         Faust cancels mid-commit and restarts must not start a second transaction."""
         with self._lock:
-            released = read_released_through(self.settings, self.codec, WINDOW_STREAM)
-            if released is not None and window <= released:
-                return released
-            release = build()
-            try:
-                self.publish(release)
-            except KafkaException as exc:
-                if not exc.args[0].fatal():
-                    raise
-                # Fenced: another worker released in between; start over with a fresh producer.
-                log.warning("release producer fenced (%s); re-initialising", exc)
-                self._producer = None
+            release: WindowRelease | None = None
+            for attempt in range(2):
                 released = read_released_through(self.settings, self.codec, WINDOW_STREAM)
                 if released is not None and window <= released:
                     return released
-                self.publish(release)
+                release = release or build()
+                try:
+                    self.publish(release)
+                    break
+                except KafkaException as exc:
+                    if attempt or not exc.args[0].fatal():
+                        raise
+                    # Fenced: another worker may have released in between; check again
+                    # and retry once with a fresh producer.
+                    log.warning("release producer fenced (%s); re-initialising", exc)
+                    self._producer = None
+            assert release is not None
             log.info("released window %d: %d titles, %d edges, %d searches", window,
                      len(release.trends), len(release.edges), len(release.searches))
             return window
@@ -95,10 +96,6 @@ class ReleaseSink:
             self.producer.produce(name, key=key(record).encode(),
                                   value=self.codec.encode(schema, record))
             self.producer.poll(0)
-
-    def close(self) -> None:
-        if self._producer is not None:
-            self._producer.flush(10)
 
 
 def read_released_through(settings: Settings, codec: AvroCodec, stream: str) -> int | None:

@@ -181,9 +181,3 @@ class WindowCounts:
                 self.add(window, contribution.titles, contribution.pairs)
                 read += 1
         return read
-
-    def rebuild(self, states: Iterable[DeviceState], closed_through_ms: int | None) -> int:
-        """Recount from the table after recovery; returns the contributions read."""
-        self.titles.clear()
-        self.pairs.clear()
-        return sum(self.add_state(state, closed_through_ms) for state in states)

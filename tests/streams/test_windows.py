@@ -82,8 +82,11 @@ def test_rebuild_equals_incremental_counts() -> None:
         table[device] = applied.state
         live.add(window, applied.titles, applied.pairs)
     rebuilt = WindowCounts()
-    rebuilt.rebuild(table.values(), None)
+    for state in table.values():
+        rebuilt.add_state(state, None)
     assert rebuilt.titles == live.titles
     assert rebuilt.pairs == live.pairs
-    rebuilt.rebuild(table.values(), closed_through_ms=0)
-    assert rebuilt.windows() == {1000, 2000}
+    after_release = WindowCounts()
+    for state in table.values():
+        after_release.add_state(state, closed_through_ms=0)
+    assert after_release.windows() == {1000, 2000}

@@ -4,27 +4,44 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import faust
 
 from omega.settings import get_settings
 from streams.app import build_app
+from streams.supervise import RestartPolicy, supervise
+
+
+def run_worker(loglevel: str) -> None:
+    # aiokafka and Faust build a DEBUG record per message unless told not to (~5% of CPU).
+    for noisy in ("aiokafka", "faust.topics", "faust.transport", "faust.tables"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
+    app = build_app(get_settings())
+    worker = faust.Worker(app, loglevel=loglevel)
+    worker.execute_from_commandline()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="omega-worker",
         description="Run Omega's Faust worker: validate TV deltas, count per window, release "
-                    "DP trends. Settings come from OMEGA_* variables.",
+                    "DP trends. Settings come from OMEGA_* variables. The worker runs under a "
+                    "supervisor that restarts it after a crash (at most --max-crashes in 5 "
+                    "minutes); crashes lose nothing (see streams/supervise.py).",
         epilog="example: OMEGA_WINDOW_SECONDS=10 OMEGA_RELEASE_SEED=7 omega-worker")
     parser.add_argument("--loglevel", default="info", help="debug, info, warning (default info)")
+    parser.add_argument("--max-crashes", type=int, default=5,
+                        help="give up after this many crashes in 5 minutes (default 5)")
+    parser.add_argument("--no-supervise", action="store_true",
+                        help="run the worker in this process, without restarts")
     args = parser.parse_args()
-    # aiokafka and Faust build a DEBUG record per message unless told not to (~5% of CPU).
-    for noisy in ("aiokafka", "faust.topics", "faust.transport", "faust.tables"):
-        logging.getLogger(noisy).setLevel(logging.INFO)
-    app = build_app(get_settings())
-    worker = faust.Worker(app, loglevel=args.loglevel)
-    worker.execute_from_commandline()
+    if args.no_supervise:
+        run_worker(args.loglevel)
+        return
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [supervisor] %(message)s")
+    command = [sys.executable, "-m", "streams", "--no-supervise", "--loglevel", args.loglevel]
+    sys.exit(supervise(command, RestartPolicy(max_crashes=args.max_crashes)))
 
 
 if __name__ == "__main__":

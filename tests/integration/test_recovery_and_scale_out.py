@@ -6,11 +6,13 @@ is what an uninterrupted worker releases (test_releases_reproducible.py).
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from confluent_kafka import TopicPartition
@@ -47,11 +49,23 @@ def changelog_writes(s: Settings) -> int:
         consumer.close()
 
 
+def faust_child(worker: WorkerProcess) -> int:
+    """The pid of the Faust process the worker's supervisor runs."""
+    pid = worker.proc.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    assert len(children) == 1, f"supervisor {pid} has children {children}"
+    return int(children[0])
+
+
+@pytest.mark.parametrize("killed", ["worker", "faust-child"])
 def test_sigkill_mid_window_and_restart_release_exactly_the_true_counts(
     kafka_settings: Callable[..., Settings],
-    worker_factory: Callable[[Settings], WorkerProcess],
+    worker_factory: Callable[..., WorkerProcess],
     codec: AvroCodec,
+    killed: str,
 ) -> None:
+    """`worker`: the whole worker is killed and started again by hand, on the same data
+    folder. `faust-child`: only the Faust process dies; its supervisor restarts it."""
     s = kafka_settings(window_seconds=10, release_seed=5,
                        **{**SETTINGS, "allowed_lateness_seconds": 60})
     worker = worker_factory(s)
@@ -61,13 +75,18 @@ def test_sigkill_mid_window_and_restart_release_exactly_the_true_counts(
     deadline = time.monotonic() + 30
     while changelog_writes(s) < 300 and time.monotonic() < deadline:
         time.sleep(0.1)
-    worker.stop(signal.SIGKILL)
+    if killed == "worker":
+        worker.stop(signal.SIGKILL)
+    else:
+        os.kill(faust_child(worker), signal.SIGKILL)
     written = changelog_writes(s)
     assert 300 <= written < 3000, f"killed with {written} of 3000 device writes: not mid-window"
     send(s, work.messages[half:])
-    restarted = worker_factory(s, instance=0)  # same data folder and group
+    survivor = worker_factory(s, instance=0) if killed == "worker" else worker
     assert collect_release(s, codec, work.window) == expected_release(s, work)
-    assert restarted.alive()
+    assert survivor.alive()
+    if killed == "faust-child":
+        assert "restarting in" in worker.log() and worker.log().count("ready: rebuilt") == 2
 
 
 def partitions(text: str) -> set[int]:

@@ -36,7 +36,7 @@ class RestartPolicy:
     max_pause_s: float = 30.0
 
     def pause(self, recent_crashes: int) -> float:
-        return min(self.max_pause_s, self.first_pause_s * 2 ** max(0, recent_crashes - 1))
+        return float(min(self.max_pause_s, self.first_pause_s * 2.0 ** max(0, recent_crashes - 1)))
 
 
 def supervise(

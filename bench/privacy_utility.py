@@ -18,10 +18,10 @@ import numpy as np
 from tqdm import tqdm
 
 from omega.settings import Settings
+from omega.validation import WatchedTitle
 from producers.fleet import FleetPlan, simulate_fleet
 from streams.dp import discrete_laplace_threshold
 from streams.release import release_coview_edges, release_trends
-from streams.validation import WatchedTitle
 from streams.windows import bound_pairs, bound_titles, pair_key
 
 

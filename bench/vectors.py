@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
+from omega.titles import title_text
 from producers.catalog import load_catalog
-from streams.embedder import title_text
 
 
 def embed_rate(cache: Path, texts: list[str], precision: str) -> float:

@@ -21,7 +21,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 HNSW_M, HNSW_EF_CONSTRUCT = 32, 200
-PAYLOAD_INDEXES = {"genres": "keyword", "year": "integer", "rating": "float"}
+PAYLOAD_INDEXES = {"genres": "keyword", "year": "integer", "rating": "float",
+                   "runtime_min": "integer"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class TitleFilter:
     year_from: int | None = None
     year_to: int | None = None
     min_rating: float | None = None
+    runtime_max: int | None = None
+    runtime_min: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class EdgeIndex:
     def __init__(self, path: Path, dim: int = 384, quantization: str = "none") -> None:
         import qdrant_edge as qe
 
-        self.qe = qe
+        self.qe, self.path = qe, path
         path.mkdir(parents=True, exist_ok=True)
         if any(path.iterdir()):
             self.shard = qe.EdgeShard.load(str(path))
@@ -96,6 +99,9 @@ class EdgeIndex:
                 gte=where.year_from, lte=where.year_to)))
         if where.min_rating is not None:
             must.append(qe.FieldCondition("rating", range=qe.RangeFloat(gte=where.min_rating)))
+        if where.runtime_max is not None or where.runtime_min is not None:
+            must.append(qe.FieldCondition("runtime_min", range=qe.RangeFloat(
+                gte=where.runtime_min, lte=where.runtime_max)))
         return qe.Filter(must=must) if must else None
 
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
@@ -173,6 +179,9 @@ class ServerIndex:
                                                                    lte=where.year_to)))
         if where.min_rating is not None:
             must.append(m.FieldCondition(key="rating", range=m.Range(gte=where.min_rating)))
+        if where.runtime_max is not None or where.runtime_min is not None:
+            must.append(m.FieldCondition(key="runtime_min", range=m.Range(
+                gte=where.runtime_min, lte=where.runtime_max)))
         return m.Filter(must=must) if must else None
 
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,

@@ -57,6 +57,23 @@ class Settings(BaseSettings):
     index_quantization: str = Field(default="none", pattern="^(none|int8)$")
     blend_alpha: float = Field(default=0.3, ge=0, description="Pull of co-view neighbours.")
 
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=0, le=65535)
+    rank_weight_similarity: float = Field(default=0.6, ge=0)
+    rank_weight_popularity: float = Field(default=0.3, ge=0)
+    rank_weight_trending: float = Field(default=0.1, ge=0)
+    rank_genre_bonus: float = Field(default=0.05, ge=0)
+    sync_keys: str = Field(
+        default="dev:omega-dev-sync-secret-change-me",
+        description="Device token keys, 'id:secret,id:secret'; the first signs, all verify "
+                    "(rotation: add the new key first, drop the old when devices have moved).")
+    max_pattern_bytes: int = Field(default=5120, gt=0)
+    max_request_bytes: int = Field(default=16_384, gt=0)
+    api_write_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long the API waits for Kafka to take a write.")
+    cors_origins: str = Field(default="", description="Comma-separated allowed origins.")
+
     # Differential privacy
     epsilon: float = Field(default=0.1, gt=0)
     delta: float = Field(default=1e-6, gt=0, lt=1)

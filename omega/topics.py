@@ -34,6 +34,9 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
                   doc="DP trending searches per window (thresholded, session = unit)."),
         TopicSpec("coview-edges.v1", "omega.CoviewEdge", cleanup_policy="compact",
                   doc="Released co-view pairs, keyed by pair."),
+        TopicSpec("title-vectors.v1", "omega.TitleVector", cleanup_policy="compact",
+                  doc="Search vectors of catalog titles, keyed by title id; API replicas "
+                      "materialize their index from it."),
         TopicSpec("window-partials.v1", "omega.WindowPartial",
                   doc="Internal to streams/: each partition's true counts of a closed window, "
                       "merged by the one releaser before noise is added."),
@@ -53,3 +56,4 @@ SEARCH_TRENDS = "search-trends.v1"
 COVIEW_EDGES = "coview-edges.v1"
 RELEASE_LOG = "release-log.v1"
 WINDOW_PARTIALS = "window-partials.v1"
+TITLE_VECTORS = "title-vectors.v1"

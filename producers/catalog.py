@@ -10,29 +10,17 @@ data, ordered by (normalised title, year).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from tqdm import tqdm
 
+from omega.titles import normalize_title
+
 FLAG_GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
-_ARTICLE = re.compile(r"^(?P<rest>.*), (?P<article>the|a|an)$")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 
 Record = dict[str, Any]
-
-
-def normalize_title(title: str) -> str:
-    """Match key: 'Matrix, The' and 'The Matrix!' both become 'the matrix'."""
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
-    text = text.strip()
-    moved = _ARTICLE.match(text)
-    if moved:
-        text = f"{moved['article']} {moved['rest']}"
-    return _NON_WORD.sub(" ", text).strip()
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -58,7 +46,9 @@ def ggplot2_records(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], Rec
             "mpaa": mpaa if isinstance(mpaa, str) and mpaa else None,
             "movielens_id": None, "sources": ["ggplot2movies"],
         }
-        if key not in out or (record["votes"] or 0) > (out[key]["votes"] or 0):
+        votes, best = record["votes"] or 0, (out[key]["votes"] or 0) if key in out else -1
+        assert isinstance(votes, int) and isinstance(best, int)
+        if votes > best:
             out[key] = record
     return out
 

@@ -41,7 +41,8 @@ class Fleet:
 
 def zipf_weights(n: int, s: float) -> np.ndarray:
     weights = np.arange(1, n + 1, dtype=np.float64) ** -s
-    return weights / weights.sum()
+    normalized: np.ndarray = weights / weights.sum()
+    return normalized
 
 
 def simulate_fleet(plan: FleetPlan, seed: int) -> Fleet:

@@ -15,10 +15,10 @@ from omega.avro import AvroCodec, codec_for
 from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
+from omega.validation import DeltaRejected
 from streams.partials import complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
-from streams.validation import DeltaRejected
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""`omega-embedder`: catalog titles and released co-view edges → blended vectors → index.
+"""`omega-embedder`: catalog titles and released co-view edges → blended vectors → index
+and the title-vectors topic.
 
 A plain confluent-kafka consumer loop rather than a Faust agent: it embeds titles in
 batches (one ONNX call per ≤ 256 titles) and its state is the index itself, rebuilt on
@@ -23,34 +24,48 @@ from rocksdict import Rdict
 from omega.avro import AvroCodec, codec_for
 from omega.encoder import Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
-from omega.kafka import make_consumer, settings_or_exit
+from omega.kafka import make_consumer, make_producer, produce_waiting, settings_or_exit
 from omega.settings import Settings
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES
+from omega.titles import title_payload, title_text
+from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS
 from streams.blend import CoviewGraph, blend
 
 log = logging.getLogger(__name__)
 BATCH = 256
 
 
-def title_text(record: dict[str, Any]) -> str:
-    """What gets embedded: 'Heat (1995) Action|Crime|Drama', the reference's format."""
-    year = f" ({record['year']})" if record.get("year") else ""
-    genres = f" {'|'.join(record['genres'])}" if record.get("genres") else ""
-    return f"{record['title']}{year}{genres}"
+class VectorPublisher:
+    """Every vector the index gets also goes to the compacted title-vectors topic, where
+    API replicas materialize their own index from it (Qdrant Edge is in-process)."""
 
+    def __init__(self, settings: Settings, codec: AvroCodec, model_id: str,
+                 alpha: float) -> None:
+        self.producer = make_producer(settings)
+        self.topic, self.codec = settings.topic(TITLE_VECTORS), codec
+        self.model_id, self.alpha = model_id, alpha
 
-def title_payload(record: dict[str, Any]) -> dict[str, Any]:
-    keep = ("title", "year", "genres", "rating", "votes", "runtime_min", "mpaa")
-    return {k: record[k] for k in keep if record.get(k) is not None}
+    def publish(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        at_ms = int(time.time() * 1000)
+        for title_id, vector in zip(ids, vectors, strict=True):
+            record = {"title_id": int(title_id), "model": self.model_id, "alpha": self.alpha,
+                      "vector": vector.astype("<f4").tobytes(), "at_ms": at_ms}
+            produce_waiting(self.producer, self.topic, str(title_id).encode(),
+                            self.codec.encode("omega.TitleVector", record))
+
+    def flush(self) -> None:
+        left = self.producer.flush(60)
+        if left:
+            raise RuntimeError(f"{left} title vectors not acknowledged by Kafka in 60 s")
 
 
 class TitleEmbedder:
     """Keeps text vectors, the co-view graph and the index in step."""
 
     def __init__(self, encoder: TextEncoder, index: VectorIndex, alpha: float,
-                 cache: Rdict | None, model_id: str) -> None:
+                 cache: Rdict | None, model_id: str,
+                 publisher: VectorPublisher | None = None) -> None:
         self.encoder, self.index, self.alpha = encoder, index, alpha
-        self.cache, self.model_id = cache, model_id
+        self.cache, self.model_id, self.publisher = cache, model_id, publisher
         self.text_vectors: dict[int, np.ndarray] = {}
         self.payloads: dict[int, dict[str, Any]] = {}
         self.graph = CoviewGraph()
@@ -102,6 +117,10 @@ class TitleEmbedder:
             vectors = np.vstack([blend(t, self.text_vectors, self.graph, self.alpha)
                                  for t in batch])
             self.index.upsert(batch, vectors, [self.payloads[t] for t in batch])
+            if self.publisher is not None:
+                self.publisher.publish(batch, vectors)
+        if self.publisher is not None and ready:
+            self.publisher.flush()
         return len(ready)
 
 
@@ -143,12 +162,18 @@ def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec,
         consumer.close()
 
 
-def build_embedder(settings: Settings, precision: Precision = "fp32") -> TitleEmbedder:
+def model_id(precision: Precision) -> str:
+    return f"all-MiniLM-L6-v2-{precision}"
+
+
+def build_embedder(settings: Settings, codec: AvroCodec,
+                   precision: Precision = "fp32") -> TitleEmbedder:
     encoder = load_encoder(settings.data_dir / "models", precision)
     index = open_index(settings.data_dir, settings.qdrant_url, settings.index_quantization)
     cache_dir = settings.data_dir / "text-vector-cache"
+    publisher = VectorPublisher(settings, codec, model_id(precision), settings.blend_alpha)
     return TitleEmbedder(encoder, index, settings.blend_alpha, Rdict(str(cache_dir)),
-                         f"all-MiniLM-L6-v2-{precision}")
+                         model_id(precision), publisher)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -163,9 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = settings_or_exit("omega-embedder")
-    embedder = build_embedder(settings, args.precision)
+    codec = codec_for(settings)
+    embedder = build_embedder(settings, codec, args.precision)
     try:
-        run(settings, embedder, codec_for(settings), args.follow)
+        run(settings, embedder, codec, args.follow)
     except KeyboardInterrupt:
         pass
     finally:

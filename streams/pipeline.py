@@ -14,10 +14,10 @@ from typing import Any
 
 from omega.avro import AvroCodec
 from omega.settings import Settings
+from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from streams.ledger import LedgerPolicy
 from streams.partials import WindowTotals, partial_records
 from streams.release import release_coview_edges, release_search_trends, release_trends
-from streams.validation import DeltaLimits, DeltaRejected, parse_delta
 from streams.web import SessionState, WebLimits, apply_interaction, parse_interaction
 from streams.windows import Bounds, DeviceState, WindowCounts, apply_delta, window_start
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from omega.avro import AvroCodec
 from omega.settings import Settings
-from streams.validation import DeltaLimits, DeltaRejected, check_sent_time, decode_bounded
+from omega.validation import DeltaLimits, DeltaRejected, check_sent_time, decode_bounded
 
 WEB_INTERACTION_SCHEMA = "omega.WebInteraction"
 MAX_SESSION_ID_CHARS = 64

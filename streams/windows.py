@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
 from streams.ledger import LedgerPolicy, PrivacyLedger
-from streams.validation import DeltaRejected, DeviceDelta, WatchedTitle
 
 PAIR_SHIFT = 32
 

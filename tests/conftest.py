@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from omega.avro import AvroCodec, load_codec
+from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
 
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """OMEGA_KAFKA_BOOTSTRAP when set, else the project's own broker for this session."""
+    external = os.environ.get("OMEGA_KAFKA_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    broker = LocalKafka(REPO_ROOT / "infra" / "kafka", tmp_path_factory.mktemp("kafka"))
+    state = broker.start(timeout_s=90, die_with_parent=True)
+    try:
+        yield state.bootstrap
+    finally:
+        broker.stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,23 +21,8 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from omega.kafka import ensure_topics, make_consumer
-from omega.local_kafka import LocalKafka, _die_with_parent
+from omega.local_kafka import _die_with_parent
 from omega.settings import REPO_ROOT, Settings
-
-
-@pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """OMEGA_KAFKA_BOOTSTRAP when set, else the project's own broker for this session."""
-    external = os.environ.get("OMEGA_KAFKA_BOOTSTRAP")
-    if external:
-        yield external
-        return
-    broker = LocalKafka(REPO_ROOT / "infra" / "kafka", tmp_path_factory.mktemp("kafka"))
-    state = broker.start(timeout_s=90, die_with_parent=True)
-    try:
-        yield state.bootstrap
-    finally:
-        broker.stop()
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from omega.avro import AvroCodec
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.settings import Settings
+from omega.titles import title_text
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES
 from producers.catalog import load_catalog
-from streams.embedder import TitleEmbedder, run, title_text
+from streams.embedder import TitleEmbedder, run
 from tests.integration.workload import send
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ from omega.avro import AvroCodec
 from omega.kafka import make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TRENDS, TV_DELTAS
+from omega.validation import WatchedTitle
 from streams.release import release_trends
-from streams.validation import WatchedTitle
 from streams.windows import bound_titles, window_start
 from tests.conftest import valid_delta
 from tests.integration.conftest import WorkerProcess, committed_lag, drain

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from omega.avro import AvroCodec
-from producers.catalog import build_catalog, load_catalog, normalize_title
+from omega.titles import normalize_title
+from producers.catalog import build_catalog, load_catalog
 
 
 def film(title: str, year: int, votes: int = 10, **flags: int) -> dict[str, object]:

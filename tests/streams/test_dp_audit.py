@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 import streams.dp
+from omega.validation import DeviceDelta, WatchedTitle
 from streams.audit import audit
 from streams.dp import noisy_counts, select_partitions
-from streams.validation import DeviceDelta, WatchedTitle
 from streams.windows import Bounds, WindowCounts, apply_delta
 
 RUNS = 20_000

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from omega.validation import DeviceDelta, WatchedTitle
 from streams.ledger import LedgerPolicy, PrivacyLedger
-from streams.validation import DeviceDelta, WatchedTitle
 from streams.windows import Bounds, apply_delta, decode_state
 
 HOUR = 3_600_000

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from streams.validation import DeviceDelta, WatchedTitle
+from omega.validation import DeviceDelta, WatchedTitle
 from streams.windows import Bounds, apply_delta, bound_pairs, decode_state, pair_key, pair_of
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from omega.avro import AvroCodec
 from omega.settings import Settings
+from omega.validation import DeltaRejected
 from streams.partials import merge_partials
 from streams.pipeline import WindowPipeline
-from streams.validation import DeltaRejected
 from tests.conftest import valid_delta
 
 W = 10_000  # window ms

@@ -8,7 +8,7 @@ import pytest
 
 from omega.avro import AvroCodec
 from omega.settings import Settings
-from streams.validation import DeltaRejected
+from omega.validation import DeltaRejected
 from streams.web import WebEvent, WebLimits, apply_interaction, normalize_query, parse_interaction
 
 NOW = 1_700_000_000_000

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from streams.validation import DeltaRejected, DeviceDelta, WatchedTitle
+from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
 from streams.windows import (
     Bounds,
     WindowCounts,

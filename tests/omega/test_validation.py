@@ -8,7 +8,7 @@ import pytest
 
 from omega.avro import AvroCodec
 from omega.settings import Settings
-from streams.validation import DeltaLimits, DeltaRejected, parse_delta
+from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from tests.conftest import valid_delta
 
 NOW = 1_700_000_000_000

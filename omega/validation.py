@@ -1,4 +1,5 @@
-"""Turn raw delta bytes into a `DeviceDelta`, or say exactly what is wrong with them."""
+"""The TV delta contract's checks, shared by the worker and the API: raw bytes → a
+`DeviceDelta`, or exactly what is wrong with them."""
 
 from __future__ import annotations
 

@@ -1,0 +1,229 @@
+"""Query understanding: natural language → filters, mood words and the text to embed.
+
+Pure and deterministic: "sci-fi from the 90s" → genres {Sci-Fi}, years 1990–1999;
+"feel-good movies like Amelie after 2000" → mood feel-good (soft: Comedy), like-title
+Amelie (resolved by the caller's catalog), years 2001–. What is recognised is removed
+from the text; what is left is embedded (or, if nothing is left, the genre words are).
+Genre names are the catalog's (MovieLens and ggplot2movies vocabularies).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Phrase → catalog genres. Explicit genre words filter; see MOODS for soft ones.
+GENRE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "science fiction": ("Sci-Fi",), "sci-fi": ("Sci-Fi",), "sci fi": ("Sci-Fi",),
+    "scifi": ("Sci-Fi",), "space": ("Sci-Fi",),
+    "cyberpunk": ("Sci-Fi",), "dystopian": ("Sci-Fi",), "aliens": ("Sci-Fi",),
+    "robots": ("Sci-Fi",), "time travel": ("Sci-Fi",),
+    "romantic comedy": ("Romance", "Comedy"), "rom-com": ("Romance", "Comedy"),
+    "romcom": ("Romance", "Comedy"), "rom com": ("Romance", "Comedy"),
+    "romance": ("Romance",), "romantic": ("Romance",), "love story": ("Romance",),
+    "comedy": ("Comedy",), "comedies": ("Comedy",), "funny": ("Comedy",),
+    "hilarious": ("Comedy",), "humor": ("Comedy",), "humour": ("Comedy",),
+    "horror": ("Horror",), "slasher": ("Horror",), "zombie": ("Horror",),
+    "zombies": ("Horror",), "vampire": ("Horror",), "haunted": ("Horror",),
+    "thriller": ("Thriller",), "thrillers": ("Thriller",), "suspense": ("Thriller",),
+    "crime": ("Crime",), "heist": ("Crime",), "gangster": ("Crime",), "mafia": ("Crime",),
+    "mob": ("Crime",), "detective": ("Crime", "Mystery"), "noir": ("Film-Noir",),
+    "film noir": ("Film-Noir",), "film-noir": ("Film-Noir",),
+    "mystery": ("Mystery",), "whodunit": ("Mystery",),
+    "action": ("Action",), "martial arts": ("Action",), "kung fu": ("Action",),
+    "adventure": ("Adventure",), "adventures": ("Adventure",), "quest": ("Adventure",),
+    "animated": ("Animation",), "animation": ("Animation",), "cartoon": ("Animation",),
+    "cartoons": ("Animation",), "anime": ("Animation",),
+    "kids": ("Children",), "children": ("Children",), "family": ("Children",),
+    "family-friendly": ("Children",), "family friendly": ("Children",),
+    "documentary": ("Documentary",), "documentaries": ("Documentary",),
+    "docs": ("Documentary",), "drama": ("Drama",), "dramas": ("Drama",),
+    "fantasy": ("Fantasy",), "magic": ("Fantasy",), "wizards": ("Fantasy",),
+    "dragons": ("Fantasy",), "fairy tale": ("Fantasy",),
+    "musical": ("Musical",), "musicals": ("Musical",),
+    "war": ("War",), "world war": ("War",), "wwii": ("War",), "ww2": ("War",),
+    "military": ("War",), "western": ("Western",), "westerns": ("Western",),
+    "cowboy": ("Western",), "cowboys": ("Western",), "wild west": ("Western",),
+    "short film": ("Short",), "short films": ("Short",), "imax": ("IMAX",),
+}
+
+# Mood phrase → (mood word shown to the user, genres it leans to). Soft: ranks, never filters.
+MOODS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "feel-good": ("feel-good", ("Comedy", "Romance")),
+    "feel good": ("feel-good", ("Comedy", "Romance")),
+    "uplifting": ("uplifting", ("Comedy", "Drama")),
+    "heartwarming": ("heartwarming", ("Drama", "Children")),
+    "lighthearted": ("lighthearted", ("Comedy",)),
+    "light-hearted": ("lighthearted", ("Comedy",)),
+    "cheerful": ("cheerful", ("Comedy",)), "happy": ("happy", ("Comedy",)),
+    "scary": ("scary", ("Horror", "Thriller")), "spooky": ("spooky", ("Horror",)),
+    "creepy": ("creepy", ("Horror", "Thriller")),
+    "terrifying": ("terrifying", ("Horror",)), "frightening": ("frightening", ("Horror",)),
+    "tense": ("tense", ("Thriller",)), "suspenseful": ("suspenseful", ("Thriller",)),
+    "gritty": ("gritty", ("Crime", "Drama")), "dark": ("dark", ("Thriller", "Crime")),
+    "sad": ("sad", ("Drama",)), "tearjerker": ("tearjerker", ("Drama", "Romance")),
+    "emotional": ("emotional", ("Drama",)), "thought-provoking": ("thought-provoking",
+                                                                  ("Drama", "Sci-Fi")),
+    "mind-bending": ("mind-bending", ("Sci-Fi", "Thriller")),
+    "exciting": ("exciting", ("Action", "Adventure")),
+    "epic": ("epic", ("Adventure", "War")), "cozy": ("cozy", ("Comedy", "Romance")),
+    "date night": ("date night", ("Romance", "Comedy")),
+    "wholesome": ("wholesome", ("Children",)), "quirky": ("quirky", ("Comedy",)),
+}
+
+DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950,
+                "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
+HIGHLY_RATED = ("critically acclaimed", "highly rated", "highly-rated", "top rated",
+                "top-rated", "acclaimed", "award winning", "award-winning", "masterpiece",
+                "best rated", "well reviewed")
+HIGH_RATING = 7.5  # of 10, the catalog's public rating scale
+SHORT_MAX_MIN, LONG_MIN_MIN = 95, 150
+FILLER = {"a", "an", "the", "some", "any", "movie", "movies", "film", "films", "show", "me",
+          "find", "i", "want", "to", "watch", "something", "anything", "with", "from", "in",
+          "of", "and", "or", "for", "that", "is", "are", "good", "great", "please", "title",
+          "titles", "recommend", "ones", "one", "by", "made", "released", "set", "about",
+          "like", "similar", "year", "years", "era", "s"}
+
+_LIKE = re.compile(r"\b(?:like|similar to|in the vein of|reminiscent of|such as)\s+(?P<rest>.+)$")
+_BETWEEN = re.compile(r"\bbetween\s+(?P<a>(?:19|20)\d\d)\s+(?:and|-)\s+(?P<b>(?:19|20)\d\d)\b")
+_AFTER = re.compile(r"\b(?P<op>after|since|post-?|newer than)\s*(?P<y>(?:19|20)\d\d)\b")
+_BEFORE = re.compile(r"\b(?P<op>before|pre-?|older than|until)\s*(?P<y>(?:19|20)\d\d)\b")
+_DECADE = re.compile(r"(?<![\w'])'?(?P<century>19|20)?(?P<d>\d)0'?s\b")
+_YEAR = re.compile(r"\b(?P<y>(?:19|20)\d\d)\b")
+_WORD = re.compile(r"[\w'-]+")
+
+Resolver = Callable[[str], tuple[int, str] | None]
+
+
+@dataclass
+class QueryIntent:
+    """What a search query asks for."""
+
+    raw: str
+    text: str = ""
+    genres: list[str] = field(default_factory=list)
+    mood_genres: list[str] = field(default_factory=list)
+    moods: list[str] = field(default_factory=list)
+    year_from: int | None = None
+    year_to: int | None = None
+    period: str | None = None
+    min_rating: float | None = None
+    runtime_max: int | None = None
+    runtime_min: int | None = None
+    length: str | None = None
+    like_title_id: int | None = None
+    like_title: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """What we understood, as the API reports it."""
+        return {"detectedGenres": self.genres, "moods": self.moods, "period": self.period,
+                "yearFrom": self.year_from, "yearTo": self.year_to,
+                "minRating": self.min_rating, "length": self.length,
+                "likeTitle": self.like_title, "likeTitleId": self.like_title_id,
+                "semanticText": self.text}
+
+
+def _take(text: str, phrase: str) -> tuple[str, bool]:
+    pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+    if pattern.search(text) is None:
+        return text, False
+    return pattern.sub(" ", text), True
+
+
+def _add(target: list[str], values: tuple[str, ...]) -> None:
+    for value in values:
+        if value not in target:
+            target.append(value)
+
+
+def _resolve_like(rest: str, resolve: Resolver | None) -> tuple[tuple[int, str] | None, str]:
+    """The longest prefix of `rest` that names a catalog title, and what follows it."""
+    if resolve is None:
+        return None, rest
+    words = rest.split()
+    for end in range(len(words), 0, -1):
+        found = resolve(" ".join(words[:end]))
+        if found is not None:
+            return found, " ".join(words[end:])
+    return None, rest
+
+
+def _years(text: str, intent: QueryIntent) -> str:
+    if (m := _BETWEEN.search(text)) is not None:
+        a, b = sorted((int(m["a"]), int(m["b"])))
+        intent.year_from, intent.year_to, intent.period = a, b, f"{a}–{b}"
+        return text[:m.start()] + " " + text[m.end():]
+    for word, start in DECADE_WORDS.items():
+        text, found = _take(text, word)
+        if found:
+            intent.year_from, intent.year_to, intent.period = start, start + 9, f"{start}s"
+            return text
+    if (m := _DECADE.search(text)) is not None:
+        start = int(m["century"] or "19") * 100 + int(m["d"]) * 10
+        if m["century"] is None and int(m["d"]) < 2:
+            start += 100  # "00s" and "10s" mean this century; "20s" the 1920s
+        intent.year_from, intent.year_to, intent.period = start, start + 9, f"{start}s"
+        return text[:m.start()] + " " + text[m.end():]
+    if (m := _AFTER.search(text)) is not None:
+        year = int(m["y"])
+        intent.year_from = year if m["op"] == "since" else year + 1
+        intent.period = f"{intent.year_from} or later"
+        return text[:m.start()] + " " + text[m.end():]
+    if (m := _BEFORE.search(text)) is not None:
+        intent.year_to = int(m["y"]) - (0 if m["op"] == "until" else 1)
+        intent.period = f"{intent.year_to} or earlier"
+        return text[:m.start()] + " " + text[m.end():]
+    if (m := _YEAR.search(text)) is not None:
+        intent.year_from = intent.year_to = int(m["y"])
+        intent.period = m["y"]
+        return text[:m.start()] + " " + text[m.end():]
+    return text
+
+
+def parse_query(query: str, resolve: Resolver | None = None) -> QueryIntent:
+    """Understand `query`; `resolve` maps a title phrase to (title id, display title)."""
+    intent = QueryIntent(raw=query)
+    text = " ".join(query.casefold().split())
+    if resolve is not None and resolve(text) is not None:
+        intent.text = query.strip()  # a title by name: search for it, read nothing into it
+        return intent
+    if (m := _LIKE.search(text)) is not None:
+        like, after = _resolve_like(m["rest"], resolve)
+        if like is not None:
+            intent.like_title_id, intent.like_title = like
+            text = text[:m.start()] + " " + after
+    text = _years(text, intent)
+    for phrase in HIGHLY_RATED:
+        text, found = _take(text, phrase)
+        if found:
+            intent.min_rating = HIGH_RATING
+    for phrase in sorted(GENRE_SYNONYMS, key=len, reverse=True):
+        text, found = _take(text, phrase)
+        if found:
+            _add(intent.genres, GENRE_SYNONYMS[phrase])
+    for phrase in sorted(MOODS, key=len, reverse=True):
+        text, found = _take(text, phrase)
+        if found:
+            mood, leans = MOODS[phrase]
+            _add(intent.moods, (mood,))
+            _add(intent.mood_genres, leans)
+    for phrase, bound in (("short", "max"), ("quick", "max"), ("long", "min")):
+        text, found = _take(text, phrase)
+        if found:
+            if bound == "max":
+                intent.runtime_max, intent.length = SHORT_MAX_MIN, f"under {SHORT_MAX_MIN} min"
+            else:
+                intent.runtime_min, intent.length = LONG_MIN_MIN, f"over {LONG_MIN_MIN} min"
+    words = [w for w in _WORD.findall(text) if w.strip("'-") and w.strip("'-") not in FILLER]
+    intent.text = " ".join(words)
+    return intent
+
+
+def embedding_text(intent: QueryIntent) -> str:
+    """What to embed: the leftover words, else the genre and mood words, else the query."""
+    if intent.text:
+        return intent.text
+    hints = intent.genres + intent.moods + intent.mood_genres
+    return " ".join(hints) if hints else intent.raw

@@ -1,0 +1,55 @@
+"""POST /api/analytics: web interactions, validated, to Kafka (202 once Kafka has them)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.routes.deps import State
+from omega.topics import WEB_INTERACTIONS
+
+router = APIRouter(tags=["analytics"])
+
+
+class Interaction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sessionId: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    kind: Literal["SEARCH", "CLICK", "PLAY", "LIKE", "DISMISS"]
+    query: str | None = Field(default=None, min_length=1, max_length=200)
+    titleId: int | None = Field(default=None, ge=1, le=2**53)
+    atMs: int | None = Field(default=None, ge=0, le=2**53)
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> Interaction:
+        if self.kind == "SEARCH" and not self.query:
+            raise ValueError("a SEARCH needs its query")
+        if self.kind != "SEARCH" and self.titleId is None:
+            raise ValueError(f"a {self.kind} needs the titleId acted on")
+        return self
+
+
+class AnalyticsBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    events: list[Interaction] = Field(min_length=1, max_length=100)
+
+
+@router.post("/api/analytics", status_code=202)
+async def analytics(batch: AnalyticsBatch, state: State) -> dict[str, Any]:
+    """Each event is written to the web-interactions topic, keyed by session; the
+    worker bounds each session's contribution and releases only DP counts."""
+    now = int(time.time() * 1000)
+    skew = int(state.settings.max_future_skew_s * 1000)
+    for event in batch.events:
+        if event.atMs is not None and not (state.limits.min_valid_time_ms <= event.atMs
+                                           <= now + skew):
+            raise HTTPException(422, f"atMs {event.atMs} is not a plausible time (now {now})")
+    topic = state.settings.topic(WEB_INTERACTIONS)
+    for event in batch.events:
+        record = {"session_id": event.sessionId, "kind": event.kind, "query": event.query,
+                  "title_id": event.titleId, "at_ms": event.atMs or now}
+        await state.writer.write(topic, event.sessionId.encode(),
+                                 state.codec.encode("omega.WebInteraction", record))
+    return {"accepted": len(batch.events)}

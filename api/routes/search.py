@@ -1,0 +1,78 @@
+"""POST /api/search: natural-language search with match reasons."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.query import parse_query
+from api.routes.deps import State, require_index
+from omega.index import TitleFilter
+
+router = APIRouter(tags=["search"])
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    genres: list[str] = Field(default_factory=list, max_length=20)
+    yearFrom: int | None = Field(default=None, ge=1870, le=2100)
+    yearTo: int | None = Field(default=None, ge=1870, le=2100)
+    minRating: float | None = Field(default=None, ge=0, le=10)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=200, description="What to look for, in words.")
+    filters: Filters | None = None
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+class Result(BaseModel):
+    titleId: int
+    title: str
+    year: int | None
+    genres: list[str]
+    rating: float | None
+    votes: int | None
+    runtimeMin: int | None
+    mpaa: str | None
+    score: float
+    scores: dict[str, float]
+    matchReasons: list[str]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[Result]
+    metadata: dict[str, Any]
+
+
+def to_filter(filters: Filters | None) -> TitleFilter | None:
+    if filters is None:
+        return None
+    where = TitleFilter(genres=tuple(filters.genres), year_from=filters.yearFrom,
+                        year_to=filters.yearTo, min_rating=filters.minRating)
+    return None if where == TitleFilter() else where
+
+
+@router.post("/api/search", response_model=SearchResponse)
+def search(body: SearchRequest, state: State) -> dict[str, Any]:
+    """Understand the query (genres, moods, years, rating, length, "like X"), retrieve
+    near its vector, rank by similarity, DP popularity and DP trending, explain each."""
+    started = time.perf_counter()
+    if not body.query.strip():
+        from fastapi import HTTPException
+        raise HTTPException(422, "query: must contain something other than spaces")
+    require_index(state)
+    intent = parse_query(body.query, state.views.resolve)
+    results, relaxed = state.ranker.search(intent, body.limit, to_filter(body.filters))
+    w = state.ranker.weights
+    metadata = intent.metadata() | {
+        "relaxedFilters": relaxed,
+        "weights": {"similarity": w.similarity, "popularity": w.popularity,
+                    "trending": w.trending},
+        "processingTimeMs": round((time.perf_counter() - started) * 1000, 2)}
+    return {"query": body.query, "results": results, "metadata": metadata}

@@ -1,0 +1,227 @@
+"""Materialized views the API answers from, kept up to date from Kafka by one thread.
+
+Everything here is public catalog data or a DP release: the catalog, trend releases
+(TV and web), released co-view edges, title vectors. Nothing per device is read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from api.vectors import VectorReplica
+from omega.avro import AvroCodec
+from omega.index import VectorIndex
+from omega.kafka import make_consumer
+from omega.ranges import RANGES_MS, range_totals
+from omega.settings import Settings
+from omega.titles import normalize_title, title_payload
+from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TITLE_VECTORS, TRENDS
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+SCHEMAS = {CATALOG_TITLES: "omega.CatalogTitle", TRENDS: "omega.TrendRelease",
+           SEARCH_TRENDS: "omega.SearchTrendRelease", COVIEW_EDGES: "omega.CoviewEdge",
+           TITLE_VECTORS: "omega.TitleVector"}
+MODEL_PREFIX = "all-MiniLM-L6-v2"
+
+
+@dataclass
+class Views:
+    """The state; read by request threads, written by `ViewFollower` under `lock`."""
+
+    replica: VectorReplica | None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    titles: dict[int, Record] = field(default_factory=dict)
+    by_name: dict[str, list[int]] = field(default_factory=dict)
+    releases: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
+    search_releases: list[Record] = field(default_factory=list)
+    edges: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+    skipped: int = 0
+    caught_up: bool = False
+
+    # -- catalog ------------------------------------------------------------------------
+    def add_title(self, record: Record) -> None:
+        with self.lock:
+            title_id = record["title_id"]
+            old = self.titles.get(title_id)
+            if old is not None:
+                name = normalize_title(old["title"])
+                self.by_name[name] = [i for i in self.by_name.get(name, []) if i != title_id]
+            self.titles[title_id] = record
+            ids = self.by_name.setdefault(normalize_title(record["title"]), [])
+            ids.append(title_id)
+            ids.sort(key=lambda i: (-(self.titles[i].get("votes") or 0),
+                                    self.titles[i].get("movielens_id") is None, i))
+        if self.replica is not None:
+            self.replica.set_payload(title_id, title_payload(record))
+
+    def resolve(self, phrase: str) -> tuple[int, str] | None:
+        """The best-known catalog title called `phrase` (most votes), or None."""
+        key = normalize_title(phrase)
+        if not key:
+            return None
+        ids = self.by_name.get(key) or (self.by_name.get(f"the {key}") if
+                                        not key.startswith("the ") else None)
+        if not ids:
+            return None
+        return ids[0], self.display(ids[0])
+
+    def display(self, title_id: int) -> str:
+        record = self.titles.get(title_id)
+        if record is None:
+            return f"title {title_id}"
+        return f"{record['title']} ({record['year']})" if record.get("year") else record["title"]
+
+    # -- releases -----------------------------------------------------------------------
+    def add_release(self, record: Record) -> None:
+        with self.lock:
+            self.releases[record.get("source", "tv")].append(record)
+
+    def latest_end_ms(self, source: str = "tv") -> int | None:
+        releases = self.releases.get(source)
+        return max(r["window_end_ms"] for r in releases) if releases else None
+
+    def totals(self, span: str, source: str = "tv") -> tuple[dict[int, int], dict[str, Any]]:
+        """Noisy device counts over the last day or week of released windows."""
+        with self.lock:
+            releases = list(self.releases.get(source, ()))
+        if not releases:
+            return {}, {"windows": 0, "from": None, "to": None}
+        end = max(r["window_end_ms"] for r in releases)
+        start = end - RANGES_MS[span]
+        totals = range_totals(releases, start, end)
+        windows = {r["window_start_ms"] for r in releases if r["window_start_ms"] >= start}
+        first = releases[-1]
+        return dict(totals), {"windows": len(windows), "from": start, "to": end,
+                              "epsilonPerWindow": first["epsilon"],
+                              "sensitivity": first["sensitivity"]}
+
+    # -- co-view edges ------------------------------------------------------------------
+    def add_edge(self, record: Record) -> None:
+        a, b, count = record["title_a"], record["title_b"], record["noisy_count"]
+        with self.lock:
+            self.edges[a][b] = self.edges[b][a] = count
+
+    def watched_with(self, title_id: int, limit: int = 10) -> list[tuple[int, int]]:
+        with self.lock:
+            neighbours = dict(self.edges.get(title_id, {}))
+        ranked = sorted(neighbours.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(t, c) for t, c in ranked if c > 0][:limit]
+
+
+class ViewFollower:
+    """One thread: replay the view topics from the start, then follow them."""
+
+    def __init__(self, settings: Settings, codec: AvroCodec, views: Views,
+                 server_index: VectorIndex | None = None) -> None:
+        self.settings, self.codec, self.views = settings, codec, views
+        self.server_index = server_index
+        self.consumer: Consumer = make_consumer(settings, f"omega-api-{uuid.uuid4().hex[:8]}")
+        self.topics = {settings.topic(short): short for short in SCHEMAS}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="views", daemon=True)
+        self.error: str | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.consumer.close()
+
+    def _assign(self) -> dict[tuple[str, int], int]:
+        """Assign every partition from the beginning; returns the end offsets to reach."""
+        parts: list[TopicPartition] = []
+        metadata = self.consumer.list_topics(timeout=10).topics
+        for topic in self.topics:
+            if topic in metadata:
+                parts += [TopicPartition(topic, p, OFFSET_BEGINNING)
+                          for p in metadata[topic].partitions]
+        self.consumer.assign(parts)
+        ends = {}
+        for tp in parts:
+            low, high = self.consumer.get_watermark_offsets(tp, timeout=10)
+            if high > low:
+                ends[(tp.topic, tp.partition)] = high
+        return ends
+
+    def _run(self) -> None:
+        try:
+            pending = self._assign()
+        except Exception as exc:  # noqa: BLE001 - reported by /api/health
+            self.error = f"cannot read the view topics: {exc}"
+            log.exception("views: cannot assign topics")
+            return
+        if not pending:
+            self.views.caught_up = True
+        while not self._stop.is_set():
+            messages = self.consumer.consume(1024, 0.5)
+            vectors: list[Record] = []
+            for msg in messages:
+                topic, partition, offset, value = (msg.topic() or "", msg.partition() or 0,
+                                                   msg.offset() or 0, msg.value())
+                if msg.error() is not None or value is None or topic not in self.topics:
+                    continue
+                short = self.topics[topic]
+                end = pending.get((topic, partition))
+                if end is not None and offset + 1 >= end:
+                    del pending[(topic, partition)]
+                try:
+                    record = self.codec.decode(value, SCHEMAS[short])
+                except Exception:  # noqa: BLE001 - count and go on; never die
+                    self.views.skipped += 1
+                    log.warning("views: undecodable record on %s@%d skipped", msg.topic(),
+                                msg.offset())
+                    continue
+                if short == TITLE_VECTORS:
+                    vectors.append(record)
+                else:
+                    self._apply(short, record)
+            self._add_vectors(vectors)
+            if not pending and not self.views.caught_up:
+                self.views.caught_up = True
+                log.info("views caught up: %d titles, %d vectors", len(self.views.titles),
+                         self.views.replica.count() if self.views.replica else -1)
+            if self.views.replica is not None:
+                self.views.replica.maintain()
+
+    def _apply(self, short: str, record: Record) -> None:
+        if short == CATALOG_TITLES:
+            self.views.add_title(record)
+        elif short == TRENDS:
+            self.views.add_release(record)
+        elif short == SEARCH_TRENDS:
+            with self.views.lock:
+                self.views.search_releases.append(record)
+        elif short == COVIEW_EDGES:
+            self.views.add_edge(record)
+
+    def _add_vectors(self, records: Iterable[Record]) -> None:
+        records = [r for r in records if r["model"].startswith(MODEL_PREFIX)
+                   and len(r["vector"]) == 384 * 4]
+        if not records or self.views.replica is None:
+            return
+        ids = [r["title_id"] for r in records]
+        matrix = np.vstack([np.frombuffer(r["vector"], "<f4") for r in records])
+        payloads = [title_payload(self.views.titles[i]) if i in self.views.titles else {}
+                    for i in ids]
+        self.views.replica.add(ids, matrix, payloads)
+
+
+def wait_caught_up(views: Views, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not views.caught_up and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return views.caught_up

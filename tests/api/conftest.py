@@ -1,0 +1,121 @@
+"""One API world per session, on the real broker: catalog subset → real embedder →
+title-vectors topic → the API's own index (snapshot built in its own process).
+
+DP releases (trends, co-view edges) are published as the worker would release them:
+the worker itself is tested in tests/integration; here they are the API's input.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from rocksdict import Rdict
+
+from api.app import ApiState, create_app
+from omega.avro import AvroCodec
+from omega.encoder import load_encoder
+from omega.index import EdgeIndex
+from omega.kafka import ensure_topics
+from omega.settings import Settings
+from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TRENDS
+from producers.catalog import load_catalog
+from streams.embedder import TitleEmbedder, VectorPublisher, run
+from tests.integration.workload import send
+
+HOUR_MS = 3_600_000
+
+
+@dataclass
+class World:
+    settings: Settings
+    client: TestClient
+    state: ApiState
+    catalog: dict[int, dict[str, Any]]
+    heat: int
+    ronin: int
+    trending: int
+
+
+def catalog_subset() -> list[dict[str, Any]]:
+    """MovieLens titles of 1985–2005 (4,452: every genre, three decades) and all 'Heat's."""
+    return [r for r in load_catalog()
+            if (r["movielens_id"] and r["year"] and 1985 <= r["year"] <= 2005)
+            or r["title"] == "Heat"]
+
+
+def trend_release(title_id: int, count: int, window_end: int) -> dict[str, Any]:
+    return {"window_start_ms": window_end - 4 * HOUR_MS, "window_end_ms": window_end,
+            "title_id": title_id, "noisy_count": count, "epsilon": 0.1, "sensitivity": 10,
+            "source": "tv"}
+
+
+@pytest.fixture(scope="session")
+def api_world(kafka_bootstrap: str, codec: AvroCodec,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    data = tmp_path_factory.mktemp("api")
+    settings = Settings(kafka_bootstrap=kafka_bootstrap,
+                        topic_namespace=f"api{uuid.uuid4().hex[:8]}", data_dir=data,
+                        title_universe_size=70_000, api_port=0,
+                        sync_keys="new:test-secret-2,old:test-secret-1",
+                        max_future_skew_s=300)
+    ensure_topics(settings)
+    catalog = {r["title_id"]: r for r in catalog_subset()}
+    by_title = {(r["title"], r["year"]): r["title_id"] for r in catalog.values()}
+    heat, ronin = by_title[("Heat", 1995)], by_title[("Ronin", 1998)]
+    trending = by_title[("Toy Story", 1995)]
+    send(settings, [(CATALOG_TITLES, str(i).encode(), codec.encode("omega.CatalogTitle", r))
+                    for i, r in catalog.items()])
+    now = int(time.time() * 1000)
+    end = now - now % (4 * HOUR_MS)
+    releases = [trend_release(trending, 9000, end), trend_release(heat, 3000, end),
+                trend_release(ronin, 1500, end - 4 * HOUR_MS)]
+    send(settings, [(TRENDS, str(r["title_id"]).encode(), codec.encode("omega.TrendRelease", r))
+                    for r in releases])
+    edge = {"title_a": min(heat, ronin), "title_b": max(heat, ronin),
+            "window_start_ms": end - 4 * HOUR_MS, "window_end_ms": end, "noisy_count": 2500,
+            "epsilon": 0.1}
+    send(settings, [(COVIEW_EDGES, f"{heat}:{ronin}".encode(),
+                     codec.encode("omega.CoviewEdge", edge))])
+
+    # The real embedder: MiniLM over the catalog, vectors to the topic.
+    encoder = load_encoder(data / "models", "fp32")
+    embedder = TitleEmbedder(encoder, EdgeIndex(data / "embedder-index"), settings.blend_alpha,
+                             Rdict(str(data / "cache")), "all-MiniLM-L6-v2-fp32",
+                             VectorPublisher(settings, codec, "all-MiniLM-L6-v2-fp32",
+                                             settings.blend_alpha))
+    run(settings, embedder, codec, follow=False, idle_s=2)
+    embedder.index.close()
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        state: ApiState = app.state.omega
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            status = state.index.status()
+            built = status["snapshotBuilds"] >= 1 and not status["freshTitles"]
+            if state.views.caught_up and built:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"API index never built: {state.index.status()}")
+        yield World(settings, client, state, catalog, heat, ronin, trending)
+
+
+def wait_for(check: Any, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def data_dir_of(world: World) -> Path:
+    return world.settings.data_dir

@@ -1,0 +1,108 @@
+"""The API on the real broker and its real index: search, titles, discover, recommendations."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import World
+
+pytestmark = pytest.mark.integration
+
+
+def test_sci_fi_from_the_90s_returns_90s_science_fiction_first(api_world: World) -> None:
+    response = api_world.client.post("/api/search", json={"query": "sci-fi from the 90s"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    results = body["results"]
+    assert len(results) == 10
+    for item in results:
+        assert "Sci-Fi" in item["genres"] and 1990 <= item["year"] <= 1999, item
+        assert "Genre: Sci-Fi" in item["matchReasons"]
+        assert any(r.endswith("semantic match") for r in item["matchReasons"])
+    assert body["metadata"]["detectedGenres"] == ["Sci-Fi"]
+    assert body["metadata"]["period"] == "1990s"
+    assert body["metadata"]["processingTimeMs"] > 0
+
+
+def test_movies_like_heat_puts_crime_and_thrillers_first_and_says_why(api_world: World) -> None:
+    response = api_world.client.post("/api/search", json={"query": "movies like Heat"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["metadata"]["likeTitle"] == "Heat (1995)"
+    top = body["results"][:5]
+    assert all({"Crime", "Thriller"} & set(item["genres"]) for item in top), top
+    assert all(item["title"] != "Heat" for item in body["results"])
+    ronin = next(r for r in body["results"] if r["titleId"] == api_world.ronin)
+    assert "Often watched with Heat (1995)" in ronin["matchReasons"]
+    assert any("with Heat (1995)" in reason for item in top for reason in item["matchReasons"])
+
+
+def test_popularity_and_trending_come_from_the_dp_releases(api_world: World) -> None:
+    body = api_world.client.post("/api/search", json={"query": "toy story"}).json()
+    toy = next(r for r in body["results"] if r["titleId"] == api_world.trending)
+    assert toy["scores"]["popularity"] == 1.0 and toy["scores"]["trending"] == 1.0
+    assert "Trending today" in toy["matchReasons"]
+
+
+def test_title_details_have_similar_titles_and_released_co_views(api_world: World) -> None:
+    response = api_world.client.get(f"/api/titles/{api_world.heat}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["title"] == "Heat" and body["year"] == 1995
+    assert [t["titleId"] for t in body["watchedTogether"]] == [api_world.ronin]
+    assert body["watchedTogether"][0]["noisyDevices"] == 2500
+    assert len(body["similar"]) == 10
+    assert api_world.heat not in {t["titleId"] for t in body["similar"]}
+    assert api_world.client.get("/api/titles/99999999").status_code == 404
+
+
+def test_discover_ranks_noisy_totals_for_day_and_week(api_world: World) -> None:
+    week = api_world.client.get("/api/discover", params={"window": "week"}).json()
+    assert [i["titleId"] for i in week["items"]] == [api_world.trending, api_world.heat,
+                                                     api_world.ronin]
+    assert week["privacy"]["windows"] == 2 and week["privacy"]["noiseStd"] > 0
+    day = api_world.client.get("/api/discover", params={"window": "day", "genre": "crime"}).json()
+    assert [i["titleId"] for i in day["items"]] == [api_world.heat, api_world.ronin]
+    assert api_world.client.get("/api/discover", params={"window": "month"}).status_code == 422
+
+
+def test_recommendations_from_liked_titles_and_from_preferences(api_world: World) -> None:
+    liked = api_world.client.post("/api/recommendations",
+                                  json={"likedTitleIds": [api_world.heat], "limit": 5}).json()
+    assert len(liked["results"]) == 5
+    assert api_world.heat not in {r["titleId"] for r in liked["results"]}
+    assert all("Similar to what you liked" in r["matchReasons"] for r in liked["results"])
+    prefs = api_world.client.post("/api/recommendations", json={
+        "preferences": {"genres": ["Crime"]}}).json()
+    assert [r["titleId"] for r in prefs["results"]] == [api_world.heat, api_world.ronin]
+    bad = api_world.client.post("/api/recommendations", json={"likedTitleIds": [0]})
+    assert bad.status_code == 422 and "not in the catalog" in bad.json()["error"]
+
+
+def test_health_reports_kafka_views_and_index(api_world: World) -> None:
+    body = api_world.client.get("/api/health").json()
+    assert body["status"] == "ok" and body["kafka"]["reachable"]
+    assert body["index"]["titles"] == len(api_world.catalog)
+    assert body["index"]["snapshotBuilds"] >= 1
+    metrics = api_world.client.get("/metrics/").text
+    assert 'omega_api_requests_total{route="/api/health",status="200"}' in metrics
+
+
+def test_bad_input_gets_a_4xx_that_says_what_is_wrong(api_world: World) -> None:
+    client = api_world.client
+    cases = [
+        (client.post("/api/search", json={"query": ""}), 422, "query"),
+        (client.post("/api/search", json={"query": "x" * 201}), 422, "query"),
+        (client.post("/api/search", json={"query": "x", "limit": 0}), 422, "limit"),
+        (client.post("/api/search", json={"query": "x", "nope": 1}), 422, "nope"),
+        (client.post("/api/search", content=b"{not json", headers={"content-type":
+                                                                   "application/json"}),
+         422, "JSON"),
+        (client.post("/api/search", content=b"x" * 20_000), 413, "at most"),
+        (client.get("/api/titles/abc"), 422, "title_id"),
+    ]
+    for response, status, words in cases:
+        assert response.status_code == status, response.text
+        assert words in response.json()["error"], response.json()
+    assert client.get("/api/search").status_code == 405
+    assert "nosniff" in client.get("/api/health").headers["x-content-type-options"]

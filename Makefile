@@ -22,6 +22,10 @@ system-deps:
 	  echo "installing OpenJDK 17 and Maven (needed for the local Kafka broker)"; \
 	  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven; \
 	fi
+	@if ! test -x /usr/bin/chromium; then \
+	  echo "installing Debian's chromium (the web page's browser test drives it)"; \
+	  apt-get update -qq && apt-get install -y -qq chromium; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -106,7 +106,6 @@ function setUpVoice() {
   const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
   if (!Recognition) {
     // Left clickable (a disabled button gets no clicks, so it could not explain itself).
-    mic.setAttribute("aria-disabled", "true");
     mic.classList.add("unavailable");
     mic.title = "Voice search is not available in this browser";
     mic.addEventListener("click", () => setStatus("Voice search is not available in this browser; type your search instead.", true));

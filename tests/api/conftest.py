@@ -7,6 +7,8 @@ the worker itself is tested in tests/integration; here they are the API's input.
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from rocksdict import Rdict
 
@@ -106,6 +109,25 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
         else:
             raise AssertionError(f"API index never built: {state.index.status()}")
         yield World(settings, client, state, catalog, heat, ronin, trending)
+
+
+@pytest.fixture(scope="session")
+def base_url(api_world: World) -> Iterator[str]:
+    """uvicorn serving the session's API state on a free port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(api_world.settings, state=api_world.state)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
 
 
 def wait_for(check: Any, timeout_s: float = 30) -> None:

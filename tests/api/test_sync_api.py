@@ -1,0 +1,107 @@
+"""/v1/sync and /api/analytics on the real broker: what the API accepts is on Kafka."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from api.security import KeyRing
+from omega.topics import TV_DELTAS, WEB_INTERACTIONS
+from tests.api.conftest import World
+from tests.conftest import valid_delta
+from tests.integration.conftest import drain
+
+pytestmark = pytest.mark.integration
+
+
+def device_headers(world: World, device: str, content_type: str = "application/json",
+                   key_id: str | None = None) -> dict[str, str]:
+    token = KeyRing(world.settings.sync_keys).token(device, key_id)
+    return {"X-Device-Id": device, "Authorization": f"Bearer {token}",
+            "Content-Type": content_type}
+
+
+def on_topic(world: World, topic: str, key: bytes, count: int = 1) -> list[Any]:
+    """The records with `key` on `topic`, once there are `count` of them (or 20 s passed)."""
+    def enough(messages: list[Any]) -> bool:
+        return sum(1 for m in messages if m.key() == key) >= count
+
+    return [m for m in drain(world.settings, topic, enough, timeout_s=20) if m.key() == key]
+
+
+def test_sync_round_trip_lands_the_delta_and_returns_a_small_pattern(api_world: World) -> None:
+    device = f"tv-{uuid.uuid4().hex[:8]}"
+    now = int(time.time() * 1000)
+    record = valid_delta(device, 7, now, [(api_world.heat, 3000), (api_world.trending, 600)])
+    body = api_world.state.codec.encode("omega.TvDelta", record)
+    response = api_world.client.post("/v1/sync", content=body,
+                                     headers=device_headers(api_world, device,
+                                                            "application/avro"))
+    assert response.status_code == 200, response.text
+    assert len(response.content) <= 5 * 1024
+    pattern = response.json()
+    assert pattern["trending"][:2] == [api_world.trending, api_world.heat]
+    assert pattern["watchedTogether"][str(api_world.heat)] == [api_world.ronin]
+    landed = on_topic(api_world, TV_DELTAS, device.encode())
+    assert [m.value() for m in landed] == [body]
+
+    # JSON works too, and a token signed with the older key still verifies (rotation).
+    json_record = valid_delta(device, 8, now, [(api_world.ronin, 100)])
+    response = api_world.client.post("/v1/sync", content=json.dumps(json_record),
+                                     headers=device_headers(api_world, device, key_id="old"))
+    assert response.status_code == 200, response.text
+    assert len(on_topic(api_world, TV_DELTAS, device.encode(), count=2)) == 2
+
+
+def test_bad_tokens_and_bad_deltas_are_refused_with_reasons(api_world: World) -> None:
+    device = f"tv-{uuid.uuid4().hex[:8]}"
+    now = int(time.time() * 1000)
+    good = json.dumps(valid_delta(device, 1, now, [(api_world.heat, 10)]))
+    client = api_world.client
+    headers = device_headers(api_world, device)
+    wrong = dict(headers, Authorization="Bearer new." + "0" * 64)
+    assert client.post("/v1/sync", content=good, headers=wrong).status_code == 401
+    unknown_key = dict(headers, Authorization="Bearer gone." + "0" * 64)
+    assert client.post("/v1/sync", content=good, headers=unknown_key).status_code == 401
+    other = device_headers(api_world, "tv-someone-else")
+    assert client.post("/v1/sync", content=good, headers=other).status_code == 403
+    cases = [
+        (b"\x00\x01garbage", "application/avro", 400, "not_avro"),
+        (b"{}", "application/json", 400, "TvDelta"),
+        (b"[1]", "application/json", 400, "JSON object"),
+        (json.dumps(valid_delta(device, -1, now)).encode(), "application/json", 400, "bad_seq"),
+        (json.dumps(valid_delta(device, 1, now + 10**9)).encode(), "application/json", 400,
+         "future_time"),
+        (b"x" * 2000, "application/json", 413, "at most 1024"),
+        (good.encode(), "text/plain", 415, "Content-Type"),
+    ]
+    for body, content_type, status, words in cases:
+        response = client.post("/v1/sync", content=body,
+                               headers=dict(headers, **{"Content-Type": content_type}))
+        assert response.status_code == status, (body[:40], response.text)
+        assert words in response.json()["error"], response.json()
+    assert on_topic_count(api_world, device) == 0
+
+
+def on_topic_count(world: World, device: str) -> int:
+    messages = drain(world.settings, TV_DELTAS, lambda ms: False, timeout_s=3)
+    return sum(1 for m in messages if m.key() == device.encode())
+
+
+def test_analytics_events_land_on_the_web_topic(api_world: World) -> None:
+    session = f"s-{uuid.uuid4().hex[:10]}"
+    events = [{"sessionId": session, "kind": "SEARCH", "query": "heist movies"},
+              {"sessionId": session, "kind": "PLAY", "titleId": api_world.heat}]
+    response = api_world.client.post("/api/analytics", json={"events": events})
+    assert response.status_code == 202 and response.json() == {"accepted": 2}
+    landed = on_topic(api_world, WEB_INTERACTIONS, session.encode(), count=2)
+    decoded = [api_world.state.codec.decode(m.value(), "omega.WebInteraction") for m in landed]
+    assert [(d["kind"], d["query"], d["title_id"]) for d in decoded] == [
+        ("SEARCH", "heist movies", None), ("PLAY", None, api_world.heat)]
+    bad = api_world.client.post("/api/analytics", json={"events": [
+        {"sessionId": session, "kind": "PLAY"}]})
+    assert bad.status_code == 422 and "titleId" in bad.json()["error"]

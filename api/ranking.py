@@ -96,6 +96,14 @@ class Ranker:
     def __init__(self, views: Views, index: TitleSearch, encoder: Encoder,
                  weights: Weights) -> None:
         self.views, self.index, self.encoder, self.weights = views, index, encoder, weights
+        self._signals: tuple[int, Signals] | None = None
+
+    def signals(self) -> Signals:
+        """Popularity and trending, recomputed only when a new release arrived."""
+        version = self.views.release_version
+        if self._signals is None or self._signals[0] != version:
+            self._signals = (version, Signals.from_views(self.views))
+        return self._signals[1]
 
     def query_vector(self, intent: QueryIntent) -> np.ndarray:
         if intent.like_title_id is not None:
@@ -140,7 +148,7 @@ class Ranker:
     def rank(self, hits: Sequence[Hit], soft_genres: set[str],
              intent: QueryIntent | None = None,
              liked: Sequence[int] = ()) -> list[dict[str, Any]]:
-        signals = Signals.from_views(self.views)
+        signals = self.signals()
         w = self.weights
         out = []
         for hit in hits:
@@ -165,7 +173,7 @@ class Ranker:
     def reasons(self, title_id: int, similarity: float, shared: list[str], signals: Signals,
                 intent: QueryIntent | None, liked: Sequence[int]) -> list[str]:
         record = self.views.titles.get(title_id, {})
-        reasons = [f"{round(similarity * 100)}% semantic match"]
+        reasons = [f"{round(similarity * 100)}% semantic match"] if similarity > 0 else []
         if intent is not None:
             reasons += [f"Genre: {g}" for g in intent.genres if g in record.get("genres", [])]
             if intent.period and record.get("year"):

@@ -49,6 +49,8 @@ class Views:
     edges: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     skipped: int = 0
     caught_up: bool = False
+    release_version: int = 0
+    _totals: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
 
     # -- catalog ------------------------------------------------------------------------
     def add_title(self, record: Record) -> None:
@@ -87,13 +89,25 @@ class Views:
     def add_release(self, record: Record) -> None:
         with self.lock:
             self.releases[record.get("source", "tv")].append(record)
+            self.release_version += 1
 
     def latest_end_ms(self, source: str = "tv") -> int | None:
         releases = self.releases.get(source)
         return max(r["window_end_ms"] for r in releases) if releases else None
 
     def totals(self, span: str, source: str = "tv") -> tuple[dict[int, int], dict[str, Any]]:
-        """Noisy device counts over the last day or week of released windows."""
+        """Noisy device counts over the last day or week of released windows (computed
+        once per new release, not per request)."""
+        cached = self._totals.get((span, source))
+        if cached is not None and cached[0] == self.release_version:
+            result: tuple[dict[int, int], dict[str, Any]] = cached[1]
+            return result
+        version = self.release_version
+        result = self._compute_totals(span, source)
+        self._totals[(span, source)] = (version, result)
+        return result
+
+    def _compute_totals(self, span: str, source: str) -> tuple[dict[int, int], dict[str, Any]]:
         with self.lock:
             releases = list(self.releases.get(source, ()))
         if not releases:

@@ -29,7 +29,7 @@ class Component:
 
 
 def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int:
-    """Run broker, worker, producer and trend reader until Ctrl-C; returns an exit code."""
+    """Run broker, worker, embedder, API, producer and trend reader until Ctrl-C."""
     for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
         signal.signal(sig, _interrupt)
     env = dict(os.environ)
@@ -42,6 +42,7 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
         Component("catalog", [py, "-m", "producers.catalog"], oneshot=True),
         Component("worker", [py, "-m", "streams", "--loglevel", "info"]),
         Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"]),
+        Component("api", [py, "-m", "api"]),
         Component("producer", [py, "-m", "producers.synthetic", "--count", "0",
                                "--rate", str(rate)]),
         Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"]),
@@ -66,6 +67,9 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
         log.info("window %.0f s + lateness %.0f s: the first release shows up after that; "
                  "Ctrl-C stops everything", settings.window_seconds,
                  settings.allowed_lateness_seconds)
+        log.info("web page and API: http://%s:%d/ (docs at /docs); search answers once the "
+                 "embedder has published title vectors (first run: ~3 min for 62,670 titles, "
+                 "cached after)", settings.api_host, settings.api_port)
         running = [c for c in components if not c.oneshot]
         while all(c.proc is not None and c.proc.poll() is None for c in running):
             time.sleep(0.5)

@@ -123,7 +123,7 @@ class Ranker:
         """Ranked results with reasons; the flag says whether filters had to be relaxed."""
         vector = self.query_vector(intent)
         where = merge_filters(intent_filter(intent), extra)
-        exclude = self._same_title(intent.like_title_id)
+        exclude = self.same_title(intent.like_title_id)
         pool = max(limit * 4, 40)
         hits = self.index.search(vector, pool, where, exclude)
         relaxed = False
@@ -135,7 +135,7 @@ class Ranker:
         ranked = self.rank(hits, soft, intent)
         return ranked[:limit], relaxed
 
-    def _same_title(self, title_id: int | None) -> set[int]:
+    def same_title(self, title_id: int | None) -> set[int]:
         """The like-title and its remakes and duplicates: never recommend X for 'like X'."""
         if title_id is None:
             return set()

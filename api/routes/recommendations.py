@@ -43,7 +43,7 @@ def recommend(body: RecommendationRequest, state: State) -> dict[str, Any]:
     where_or_none = None if where == TitleFilter() else where
     exclude: set[int] = set()
     for liked in body.likedTitleIds:
-        exclude |= state.ranker._same_title(liked)
+        exclude |= state.ranker.same_title(liked)
     vectors = [v for t in body.likedTitleIds if (v := state.index.vector(t)) is not None]
     soft = set(prefs.genres)
     if vectors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.query import parse_query
@@ -64,7 +64,6 @@ def search(body: SearchRequest, state: State) -> dict[str, Any]:
     near its vector, rank by similarity, DP popularity and DP trending, explain each."""
     started = time.perf_counter()
     if not body.query.strip():
-        from fastapi import HTTPException
         raise HTTPException(422, "query: must contain something other than spaces")
     require_index(state)
     intent = parse_query(body.query, state.views.resolve)

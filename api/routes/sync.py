@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 
+from api.app import ApiState
 from api.routes.deps import State
 from omega.avro import AvroDecodeError
 from omega.topics import TV_DELTAS
@@ -26,7 +27,7 @@ SYNC_EXAMPLE = {"device_id": "tv-0001", "seq": 1, "sent_at_ms": 1764072000000,
                             "rating": None}], "app_version": "5.2.0"}
 
 
-def pattern(state: Any, watched: list[int]) -> dict[str, Any]:
+def pattern(state: ApiState, watched: list[int]) -> dict[str, Any]:
     totals, span = state.views.totals("day")
     trending = [t for c, t in sorted(((c, t) for t, c in totals.items() if c > 0),
                                      key=lambda ct: (-ct[0], ct[1]))[:20]]

@@ -19,7 +19,7 @@ def title(state: State, title_id: int = Path(ge=1, le=2**53)) -> dict[str, Any]:
     similar: list[dict[str, Any]] = []
     vector = state.index.vector(title_id)
     if vector is not None:
-        exclude = state.ranker._same_title(title_id)
+        exclude = state.ranker.same_title(title_id)
         hits = state.index.search(vector, 10, None, exclude)
         similar = [title_card(state.views, h.title_id) | {"similarity": round(h.score, 4)}
                    for h in hits]

@@ -89,7 +89,6 @@ class ApiState:
     limits: DeltaLimits
     follower: ViewFollower | None = None
     started: float = field(default_factory=time.time)
-    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 def build_state(settings: Settings) -> ApiState:

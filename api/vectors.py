@@ -72,7 +72,8 @@ class VectorReplica:
         self._matrix: tuple[np.ndarray, list[int]] | None = None
         self._snapshot: EdgeIndex | None = None
         self._snapshot_ids: set[int] = set()
-        self._building: tuple[subprocess.Popen[bytes], Path, int, set[int]] | None = None
+        # while a snapshot builds: its process, folder, version, titles and start time
+        self._building: tuple[subprocess.Popen[bytes], Path, int, set[int], float] | None = None
         self._last_add = 0.0
         self.builds = 0
         self.last_build_s: float | None = None
@@ -121,13 +122,12 @@ class VectorReplica:
         np.save(source, matrix)
         source.with_suffix(".json").write_text(json.dumps({"ids": ids, "payloads": payloads}))
         proc = subprocess.Popen([sys.executable, "-m", "api.vectors", str(source), str(target)])
-        self._building = (proc, target, version, set(ids))
-        self._build_started = time.monotonic()
+        self._building = (proc, target, version, set(ids), time.monotonic())
         log.info("index snapshot of %d titles: building in process %d", len(ids), proc.pid)
 
     def _finish_build(self) -> None:
         assert self._building is not None
-        proc, target, version, ids = self._building
+        proc, target, version, ids, started = self._building
         code = proc.poll()
         if code is None:
             return
@@ -143,7 +143,7 @@ class VectorReplica:
             self._fresh = {i: v for i, v in self._fresh.items() if v > version}
             self._matrix = None
         self.builds += 1
-        self.last_build_s = time.monotonic() - self._build_started
+        self.last_build_s = time.monotonic() - started
         log.info("index snapshot of %d titles in service (built in %.1f s); %d fresh",
                  len(ids), self.last_build_s, len(self._fresh))
         if old is not None:

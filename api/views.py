@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -16,23 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Consumer
 
 from api.vectors import VectorReplica
 from omega.avro import AvroCodec
-from omega.index import VectorIndex
-from omega.kafka import make_consumer
+from omega.kafka import assign_from_start, make_consumer
 from omega.ranges import RANGES_MS, range_totals
 from omega.settings import Settings
 from omega.titles import normalize_title, title_payload
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TITLE_VECTORS, TRENDS
+from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS, TRENDS
 
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 SCHEMAS = {CATALOG_TITLES: "omega.CatalogTitle", TRENDS: "omega.TrendRelease",
-           SEARCH_TRENDS: "omega.SearchTrendRelease", COVIEW_EDGES: "omega.CoviewEdge",
-           TITLE_VECTORS: "omega.TitleVector"}
+           COVIEW_EDGES: "omega.CoviewEdge", TITLE_VECTORS: "omega.TitleVector"}
 MODEL_PREFIX = "all-MiniLM-L6-v2"
 
 
@@ -45,7 +42,6 @@ class Views:
     titles: dict[int, Record] = field(default_factory=dict)
     by_name: dict[str, list[int]] = field(default_factory=dict)
     releases: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
-    search_releases: list[Record] = field(default_factory=list)
     edges: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     skipped: int = 0
     caught_up: bool = False
@@ -91,10 +87,6 @@ class Views:
             self.releases[record.get("source", "tv")].append(record)
             self.release_version += 1
 
-    def latest_end_ms(self, source: str = "tv") -> int | None:
-        releases = self.releases.get(source)
-        return max(r["window_end_ms"] for r in releases) if releases else None
-
     def totals(self, span: str, source: str = "tv") -> tuple[dict[int, int], dict[str, Any]]:
         """Noisy device counts over the last day or week of released windows (computed
         once per new release, not per request)."""
@@ -137,10 +129,8 @@ class Views:
 class ViewFollower:
     """One thread: replay the view topics from the start, then follow them."""
 
-    def __init__(self, settings: Settings, codec: AvroCodec, views: Views,
-                 server_index: VectorIndex | None = None) -> None:
+    def __init__(self, settings: Settings, codec: AvroCodec, views: Views) -> None:
         self.settings, self.codec, self.views = settings, codec, views
-        self.server_index = server_index
         self.consumer: Consumer = make_consumer(settings, f"omega-api-{uuid.uuid4().hex[:8]}")
         self.topics = {settings.topic(short): short for short in SCHEMAS}
         self._stop = threading.Event()
@@ -157,15 +147,8 @@ class ViewFollower:
 
     def _assign(self) -> dict[tuple[str, int], int]:
         """Assign every partition from the beginning; returns the end offsets to reach."""
-        parts: list[TopicPartition] = []
-        metadata = self.consumer.list_topics(timeout=10).topics
-        for topic in self.topics:
-            if topic in metadata:
-                parts += [TopicPartition(topic, p, OFFSET_BEGINNING)
-                          for p in metadata[topic].partitions]
-        self.consumer.assign(parts)
         ends = {}
-        for tp in parts:
+        for tp in assign_from_start(self.consumer, self.topics):
             low, high = self.consumer.get_watermark_offsets(tp, timeout=10)
             if high > low:
                 ends[(tp.topic, tp.partition)] = high
@@ -216,9 +199,6 @@ class ViewFollower:
             self.views.add_title(record)
         elif short == TRENDS:
             self.views.add_release(record)
-        elif short == SEARCH_TRENDS:
-            with self.views.lock:
-                self.views.search_releases.append(record)
         elif short == COVIEW_EDGES:
             self.views.add_edge(record)
 
@@ -232,10 +212,3 @@ class ViewFollower:
         payloads = [title_payload(self.views.titles[i]) if i in self.views.titles else {}
                     for i in ids]
         self.views.replica.add(ids, matrix, payloads)
-
-
-def wait_caught_up(views: Views, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not views.caught_up and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return views.caught_up

@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,7 +136,3 @@ def wait_for(check: Any, timeout_s: float = 30) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("condition not met in time")
-
-
-def data_dir_of(world: World) -> Path:
-    return world.settings.data_dir

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import random
 import socket
 import statistics
@@ -94,13 +93,9 @@ def publish_catalog_and_vectors(settings: Settings, titles: int) -> int:
 
 
 def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"OMEGA_{name.upper()}"] = str(value)
-    env["OMEGA_API_PORT"] = str(port)
     log = open(settings.data_dir / "api.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "api"], env=env, stdout=log,
+    return subprocess.Popen([sys.executable, "-m", "api"],
+                            env=settings.subprocess_env(api_port=port), stdout=log,
                             stderr=subprocess.STDOUT, cwd=REPO_ROOT)
 
 

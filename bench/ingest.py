@@ -62,13 +62,11 @@ def faust_end_to_end(
     on_start: Callable[[int], None] | None = None,
 ) -> tuple[float, subprocess.Popen[bytes]]:
     """Deltas/s from the timestamps of the worker's first and last table changelog writes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
-    env.update({f"OMEGA_{k.upper()}": str(v) for k, v in settings.model_dump().items()
-                if v is not None})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = open(settings.data_dir / "worker.log", "wb")
     worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", "warning"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+                              env=settings.subprocess_env(), stdout=log,
+                              stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     if on_start is not None:
         on_start(worker.pid)
     changelog = f"{settings.streams_app_id}-device-contributions-changelog"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -110,6 +111,15 @@ class Settings(BaseSettings):
     def cost_per_window(self) -> float:
         """ε one device spends in a window it counts in: its trends and its pairs."""
         return 2 * self.epsilon
+
+    def subprocess_env(self, **overrides: object) -> dict[str, str]:
+        """This process's environment with OMEGA_* replaced by exactly these settings (and
+        `overrides`), so a child process builds the same Settings."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
+        for name, value in {**self.model_dump(), **overrides}.items():
+            if value is not None:
+                env[f"OMEGA_{name.upper()}"] = str(value)
+        return env
 
     def topic(self, short_name: str) -> str:
         """Full topic name in this namespace, e.g. `omega.tv-deltas.v1`."""

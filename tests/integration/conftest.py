@@ -7,7 +7,6 @@ in the finalizers, pass or fail.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -44,15 +43,6 @@ def kafka_settings(
     return build
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes a subprocess build exactly these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"OMEGA_{name.upper()}"] = str(value)
-    return env
-
-
 class WorkerProcess:
     """A real `python -m streams` worker with its own data folder and its log in a file."""
 
@@ -62,7 +52,7 @@ class WorkerProcess:
         own = settings.model_copy(update={"data_dir": settings.data_dir / f"worker-{instance}"})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams", "--loglevel", "info"],
-            env=settings_env(own), stdout=self._log, stderr=subprocess.STDOUT,
+            env=own.subprocess_env(), stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, cwd=REPO_ROOT, preexec_fn=_die_with_parent)
 
     def log(self) -> str:

@@ -48,17 +48,18 @@ class Signals:
 
     week: dict[int, int]
     day: dict[int, int]
-    top_week: set[int]
-    top_day: set[int]
+    top_week: list[int]  # the TRENDING_TOP titles with the largest totals, largest first
+    top_day: list[int]
 
     @classmethod
     def from_views(cls, views: Views) -> Signals:
         week, _ = views.totals("week")
         day, _ = views.totals("day")
 
-        def top(totals: dict[int, int]) -> set[int]:
-            ranked = sorted(((c, t) for t, c in totals.items() if c > 0), reverse=True)
-            return {t for _, t in ranked[:TRENDING_TOP]}
+        def top(totals: dict[int, int]) -> list[int]:
+            ranked = sorted((t for t, c in totals.items() if c > 0),
+                            key=lambda t: (-totals[t], t))
+            return ranked[:TRENDING_TOP]
 
         return cls(week, day, top(week), top(day))
 

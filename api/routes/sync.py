@@ -28,9 +28,9 @@ SYNC_EXAMPLE = {"device_id": "tv-0001", "seq": 1, "sent_at_ms": 1764072000000,
 
 
 def pattern(state: ApiState, watched: list[int]) -> dict[str, Any]:
-    totals, span = state.views.totals("day")
-    trending = [t for c, t in sorted(((c, t) for t, c in totals.items() if c > 0),
-                                     key=lambda ct: (-ct[0], ct[1]))[:20]]
+    _, span = state.views.totals("day")
+    # cached per release, not sorted per sync; copied because fit() may trim it
+    trending = list(state.ranker.signals().top_day)
     neighbours = {str(t): [n for n, _ in state.views.watched_with(t, 5)] for t in watched}
     return {"trending": trending, "watchedTogether": neighbours,
             "windowEndMs": span["to"], "nextSyncS": int(state.settings.window_seconds)}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from omega.settings import Settings
@@ -116,6 +117,17 @@ def settings_or_exit(prog: str) -> Settings:
     except KafkaUnavailable as exc:
         sys.exit(f"{prog}: {exc}")
     return settings
+
+
+def assign_from_start(consumer: Consumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """Assign every partition of `topics` (those that exist) from the beginning; for
+    readers that rebuild a view from whole compacted topics, without a consumer group's
+    offsets."""
+    metadata = consumer.list_topics(timeout=10).topics
+    parts = [TopicPartition(topic, p, OFFSET_BEGINNING) for topic in topics
+             if topic in metadata for p in metadata[topic].partitions]
+    consumer.assign(parts)
+    return parts
 
 
 def produce_waiting(producer: Producer, topic: str, key: bytes, value: bytes,

@@ -18,13 +18,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from confluent_kafka import TopicPartition
 from rocksdict import Rdict
 
 from omega.avro import AvroCodec, codec_for
 from omega.encoder import Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
-from omega.kafka import make_consumer, make_producer, produce_waiting, settings_or_exit
+from omega.kafka import (
+    assign_from_start,
+    make_consumer,
+    make_producer,
+    produce_waiting,
+    settings_or_exit,
+)
 from omega.settings import Settings
 from omega.titles import title_payload, title_text
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS
@@ -130,9 +135,7 @@ def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec,
     consumer = make_consumer(settings, f"{settings.streams_app_id}-embedder")
     topics = {settings.topic(CATALOG_TITLES): "omega.CatalogTitle",
               settings.topic(COVIEW_EDGES): "omega.CoviewEdge"}
-    parts = [TopicPartition(t, p, 0) for t in topics
-             for p in consumer.list_topics(t, timeout=10).topics[t].partitions]
-    consumer.assign(parts)
+    assign_from_start(consumer, topics)
     idle, started = 0.0, time.monotonic()
     try:
         while follow or idle < idle_s:

@@ -19,6 +19,7 @@ from omega.validation import DeltaRejected
 from streams.partials import complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
+from streams.transactions import FlushingTransactionManager
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         broker_session_timeout=settings.streams_session_timeout_s,
         broker_heartbeat_interval=settings.streams_heartbeat_s,
     )
+    # Before the consumer exists; on the instance, so only this app is affected.
+    app.transport.TransactionManager = FlushingTransactionManager  # type: ignore[misc]
 
     def raw_topic(short_name: str) -> faust.TopicT:
         return app.topic(settings.topic(short_name), key_type=bytes, value_type=bytes,

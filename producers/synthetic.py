@@ -6,12 +6,11 @@ import argparse
 import sys
 import time
 
-from tqdm import tqdm
-
 from omega.avro import codec_for
-from omega.kafka import make_producer, produce_waiting, settings_or_exit
+from omega.kafka import make_producer, settings_or_exit
 from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
+from producers.send import send_all
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -32,36 +31,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = settings_or_exit("omega-produce")
     codec = codec_for(settings)
-    producer = make_producer(settings)
-    topic = settings.topic(TV_DELTAS)
-    failures: list[str] = []
-
-    def on_delivery(err: object, _msg: object) -> None:
-        if err is not None:
-            failures.append(str(err))
-
     shape = FleetShape(devices=args.devices, titles=settings.title_universe_size)
     records = synthetic_deltas(args.count or 2**62, args.seed, shape,
                                lambda: time.time() * 1000)
-    started = time.monotonic()
-    sent = 0
-    try:
-        for record in tqdm(records, total=args.count or None, unit="delta", desc="deltas"):
-            produce_waiting(producer, topic, record["device_id"].encode(),
-                            codec.encode("omega.TvDelta", record), on_delivery=on_delivery)
-            sent += 1
-            if args.rate > 0:
-                ahead = sent / args.rate - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        left = producer.flush(30)
-    elapsed = time.monotonic() - started
-    print(f"sent {sent} deltas in {elapsed:.1f} s ({sent / max(elapsed, 1e-9):,.0f}/s); "
-          f"{len(failures)} failed, {left} undelivered", file=sys.stderr)
-    if failures or left:
+    messages = ((r["device_id"].encode(), codec.encode("omega.TvDelta", r), None)
+                for r in records)
+    report = send_all(make_producer(settings), settings.topic(TV_DELTAS), messages,
+                      total=args.count or None, unit="delta", rate=args.rate)
+    print(report.line("deltas"), file=sys.stderr)
+    if not report.ok:
         sys.exit(1)
 
 

@@ -122,7 +122,8 @@ def summary(letters: Iterator[Letter]) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="omega-deadletters", description=__doc__.splitlines()[0].split(": ", 1)[1],
-        epilog=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog="examples:\n" + __doc__.split("\n\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("summary", "counts by reason code and source topic"),
                        ("show", "sample letters: reason, where from, decoded payload"),

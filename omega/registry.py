@@ -1,8 +1,11 @@
 """Confluent Schema Registry wire format: 0x00, 4-byte big-endian schema id, Avro body.
 
 Used when OMEGA_SCHEMA_REGISTRY_URL is set, so Omega's topics can be read by any
-Confluent-compatible consumer. Subjects follow RecordNameStrategy (the record's full
-name, e.g. `omega.TvDelta`), because one record type may travel on several topics.
+Confluent-compatible consumer. Writing goes through confluent-kafka's own
+`AvroSerializer` (it registers the schema and frames the body); reading parses the same
+frame here, so a bad message gets one of our coded rejections rather than a library
+error. Subjects follow RecordNameStrategy (the record's full name, e.g. `omega.TvDelta`),
+because one record type may travel on several topics. Evolution rules: docs/schemas.md.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import json
 import struct
 from typing import Any
 
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro.schema import parse_schema
 
 from omega.avro import AvroCodec, AvroDecodeError, AvroSchema, SchemaStore
@@ -26,17 +31,22 @@ class ConfluentCodec(AvroCodec):
     def __init__(self, store: SchemaStore, registry_url: str) -> None:
         super().__init__(store)
         self.client = SchemaRegistryClient({"url": registry_url})
-        self._id_by_name: dict[str, int] = {}
+        self._serializers: dict[str, AvroSerializer] = {}
         self._schema_by_id: dict[int, AvroSchema] = {}
+        self._context = SerializationContext("", MessageField.VALUE)  # topic: not in subject
 
-    def _header(self, schema: AvroSchema) -> bytes:
-        schema_id = self._id_by_name.get(schema.name)
-        if schema_id is None:
+    def encode(self, schema_name: str, record: dict[str, Any]) -> bytes:
+        serializer = self._serializers.get(schema_name)
+        if serializer is None:
+            schema = self.store.get(schema_name)
             text = json.dumps(json.loads(open(schema.source).read()))
-            schema_id = self.client.register_schema(schema.name, Schema(text, "AVRO"))
-            self._id_by_name[schema.name] = schema_id
-            self._schema_by_id[schema_id] = schema
-        return WIRE_MAGIC + struct.pack(">I", schema_id)
+            serializer = AvroSerializer(self.client, text, conf={
+                "auto.register.schemas": True,
+                "subject.name.strategy": record_subject_name_strategy})
+            self._serializers[schema_name] = serializer
+        data = serializer(record, self._context)
+        assert data is not None
+        return data
 
     def _writer_of(self, data: bytes) -> tuple[AvroSchema, int]:
         if len(data) < WIRE_HEADER_BYTES or data[:1] != WIRE_MAGIC:

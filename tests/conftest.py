@@ -12,16 +12,29 @@ import pytest
 from omega.avro import AvroCodec, load_codec
 from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
+from tests.backends import BackendError, chosen_backend, kafka_container, qdrant_container
 
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        chosen_backend()  # a typo in OMEGA_TEST_BACKEND fails before any test runs
+    except BackendError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """OMEGA_KAFKA_BOOTSTRAP when set, else the project's own broker for this session."""
+    """OMEGA_KAFKA_BOOTSTRAP when set; else, by OMEGA_TEST_BACKEND (tests/backends.py), the
+    project's own broker for this session or a Kafka container."""
     external = os.environ.get("OMEGA_KAFKA_BOOTSTRAP")
     if external:
         yield external
+        return
+    if chosen_backend() == "testcontainers":
+        with kafka_container() as bootstrap:
+            yield bootstrap
         return
     broker = LocalKafka(REPO_ROOT / "infra" / "kafka", tmp_path_factory.mktemp("kafka"))
     state = broker.start(timeout_s=90, die_with_parent=True)
@@ -29,6 +42,21 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield state.bootstrap
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def qdrant_url() -> Iterator[str]:
+    """A Qdrant server: OMEGA_QDRANT_URL, or a container under testcontainers; else skip."""
+    url = os.environ.get("OMEGA_QDRANT_URL")
+    if url:
+        yield url
+    elif chosen_backend() == "testcontainers":
+        with qdrant_container() as url:
+            yield url
+    else:
+        pytest.skip("no Qdrant server here (no Docker engine; the server is not on PyPI): "
+                    "set OMEGA_QDRANT_URL, or OMEGA_TEST_BACKEND=testcontainers on a machine "
+                    "with Docker, to run the same operations against one")
 
 
 @pytest.fixture(scope="session")

@@ -92,14 +92,10 @@ def test_edge_and_qdrant_client_agree_on_the_same_operations(tmp_path: Path) -> 
     assert same_operations(edge) == same_operations(local)
 
 
-def test_qdrant_server_backend() -> None:
-    url = os.environ.get("OMEGA_QDRANT_URL")
-    if not url:
-        pytest.skip("no Qdrant server here (no Docker engine; the server is not on PyPI): "
-                    "set OMEGA_QDRANT_URL to run the same operations against one")
+def test_qdrant_server_backend(qdrant_url: str) -> None:
     from qdrant_client import QdrantClient
 
-    server = ServerIndex(QdrantClient(url=url), collection=f"test-{os.getpid()}")
+    server = ServerIndex(QdrantClient(url=qdrant_url), collection=f"test-{os.getpid()}")
     assert same_operations(server)[-1] == [N]
 
 

@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.limits import RateLimiter, retry_after
 from api.ranking import Ranker, TitleSearch, Weights
 from api.security import SECURITY_HEADERS, KeyRing
 from api.vectors import VectorReplica
@@ -87,6 +88,7 @@ class ApiState:
     writer: KafkaWriter
     keys: KeyRing
     limits: DeltaLimits
+    device_rate: RateLimiter | None = None
     follower: ViewFollower | None = None
     started: float = field(default_factory=time.time)
 
@@ -107,10 +109,17 @@ def build_state(settings: Settings) -> ApiState:
     state = ApiState(settings=settings, codec=codec, views=views, index=index, encoder=encoder,
                      ranker=Ranker(views, search, encoder, weights),
                      writer=KafkaWriter(settings), keys=KeyRing(settings.sync_keys),
-                     limits=DeltaLimits.from_settings(settings))
+                     limits=DeltaLimits.from_settings(settings),
+                     device_rate=device_limiter(settings))
     state.follower = ViewFollower(settings, codec, views)
     state.follower.start()
     return state
+
+
+def device_limiter(settings: Settings) -> RateLimiter | None:
+    if not settings.rate_limit_device_per_min:
+        return None
+    return RateLimiter(settings.rate_limit_device_per_min / 60, settings.rate_limit_device_burst)
 
 
 def close_state(state: ApiState) -> None:
@@ -119,6 +128,9 @@ def close_state(state: ApiState) -> None:
     state.writer.close()
     if isinstance(state.index, VectorReplica):
         state.index.close()
+
+
+UNLIMITED_PATHS = ("/api/health", "/metrics")  # load balancers and scrapers
 
 
 def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -152,14 +164,26 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins.split(","),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
 
+    ip_rate = (RateLimiter(settings.rate_limit_ip_per_s, settings.rate_limit_ip_burst)
+               if settings.rate_limit_ip_per_s else None)
+
     @app.middleware("http")
     async def guard(request: Request,
                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit()
-                                   or int(length) > settings.max_request_bytes):
+        address = request.client.host if request.client else "unknown"
+        wait = (ip_rate.take(address) if ip_rate is not None
+                and request.url.path not in UNLIMITED_PATHS else 0.0)
+        if wait:
             response: Response = problem(
+                429, f"too many requests from this address: at most "
+                     f"{settings.rate_limit_ip_per_s:g}/s (bursts of "
+                     f"{settings.rate_limit_ip_burst:g}); retry after {retry_after(wait)} s",
+                {"Retry-After": retry_after(wait)})
+        elif length is not None and (not length.isdigit()
+                                     or int(length) > settings.max_request_bytes):
+            response = problem(
                 413, f"request body is {length} bytes; at most {settings.max_request_bytes}")
         else:
             response = await call_next(request)

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     rank_weight_trending: float = Field(default=0.1, ge=0)
     rank_genre_bonus: float = Field(default=0.05, ge=0)
     sync_keys: str = Field(
-        default="dev:omega-dev-sync-secret-change-me",
+        default="dev:omega-dev-sync-secret-change-me", repr=False,  # never in a log line
         description="Device token keys, 'id:secret,id:secret'; the first signs, all verify "
                     "(rotation: add the new key first, drop the old when devices have moved).")
     max_pattern_bytes: int = Field(default=5120, gt=0)
@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     api_write_timeout_s: float = Field(
         default=5.0, gt=0, description="How long the API waits for Kafka to take a write.")
     cors_origins: str = Field(default="", description="Comma-separated allowed origins.")
+    rate_limit_ip_per_s: float = Field(
+        default=200, ge=0, description="Requests per second per client address (0 = off).")
+    rate_limit_ip_burst: float = Field(default=400, ge=1)
+    rate_limit_device_per_min: float = Field(
+        default=6, ge=0, description="Syncs per minute per device (0 = off); a TV syncs "
+                                     "every 4 h, so 6/min leaves room for retries only.")
+    rate_limit_device_burst: float = Field(default=10, ge=1)
 
     # Differential privacy
     epsilon: float = Field(default=0.1, gt=0)

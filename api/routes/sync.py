@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 
 from api.app import ApiState
+from api.limits import retry_after
 from api.routes.deps import State
 from omega.avro import AvroDecodeError
 from omega.topics import TV_DELTAS
@@ -57,6 +58,7 @@ def fit(body: dict[str, Any], max_bytes: int) -> bytes:
     responses={200: {"description": "Accepted; the body is the pattern download"},
                400: {"description": "The delta is malformed; the message says how"},
                401: {"description": "Missing or wrong device token"},
+               429: {"description": "Too many syncs from this device or address"},
                503: {"description": "Kafka did not take the delta; retry after Retry-After"}})
 async def sync(request: Request, state: State,
                x_device_id: str = Header(min_length=1, max_length=64),
@@ -67,6 +69,13 @@ async def sync(request: Request, state: State,
     if not token or not state.keys.verify(x_device_id, token):
         raise HTTPException(401, "missing or invalid device token for this X-Device-Id",
                             headers={"WWW-Authenticate": "Bearer"})
+    if state.device_rate is not None:  # after the token: no one can spend another's budget
+        wait = state.device_rate.take(x_device_id)
+        if wait:
+            limit = state.settings.rate_limit_device_per_min
+            raise HTTPException(429, f"this device synced too often: at most {limit:g} per "
+                                     f"minute; retry after {retry_after(wait)} s",
+                                headers={"Retry-After": retry_after(wait)})
     body = await request.body()
     if len(body) > state.limits.max_bytes:
         raise HTTPException(413, f"delta is {len(body)} bytes; at most {state.limits.max_bytes}")

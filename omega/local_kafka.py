@@ -123,7 +123,7 @@ class LocalKafka:
         if running is not None:
             return running
         libs = self.ensure_jars()
-        broker_port, controller_port = free_port(), free_port()
+        broker_port, controller_port = self._ports()
         config = self._write_config(broker_port, controller_port)
         classpath = f"{libs}/*"
         self._format(classpath, config)
@@ -165,6 +165,19 @@ class LocalKafka:
         return True
 
     # -- helpers ----------------------------------------------------------------------
+    def _ports(self) -> tuple[int, int]:
+        """The ports this data folder's broker used before, when they are still free (a
+        restarted broker keeps its address, so clients reconnect); else new free ones."""
+        ports_file = self.data_dir / "ports.json"
+        if ports_file.exists():
+            broker, controller = json.loads(ports_file.read_text())
+            if not port_open("127.0.0.1", broker) and not port_open("127.0.0.1", controller):
+                return broker, controller
+        broker, controller = free_port(), free_port()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        ports_file.write_text(json.dumps([broker, controller]))
+        return broker, controller
+
     def _write_config(self, broker_port: int, controller_port: int) -> Path:
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         template = (self.kafka_home / "server.properties.template").read_text()

@@ -20,7 +20,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from omega.kafka import ensure_topics, make_consumer
-from omega.local_kafka import _die_with_parent
+from omega.local_kafka import LocalKafka, _die_with_parent
 from omega.settings import REPO_ROOT, Settings
 
 
@@ -80,6 +80,16 @@ class WorkerProcess:
                 self.proc.kill()
                 self.proc.wait(10)
         self._log.close()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
+    """A broker for one test alone (stopping the session's would break the others); a
+    restart keeps its address."""
+    broker = LocalKafka(REPO_ROOT / "infra" / "kafka", tmp_path / "kafka")
+    broker.start(timeout_s=90, die_with_parent=True)
+    yield broker
+    broker.stop()
 
 
 @pytest.fixture

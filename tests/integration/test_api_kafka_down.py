@@ -1,0 +1,57 @@
+"""The API while Kafka is down: 503 with Retry-After, and nothing it refused shows up
+later; health says which part is missing; writes work again when Kafka is back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.security import KeyRing
+from omega.avro import AvroCodec
+from omega.kafka import ensure_topics
+from omega.local_kafka import LocalKafka
+from omega.settings import Settings
+from omega.topics import TV_DELTAS
+from tests.conftest import valid_delta
+from tests.integration.conftest import drain
+
+pytestmark = pytest.mark.integration
+
+
+def test_kafka_down_means_503_never_a_false_accept(
+    own_broker: LocalKafka, make_settings: Callable[..., Settings], codec: AvroCodec,
+) -> None:
+    state = own_broker.status()
+    assert state is not None
+    settings = make_settings(kafka_bootstrap=state.bootstrap, api_write_timeout_s=2,
+                             rate_limit_ip_per_s=0, api_port=0)
+    ensure_topics(settings)
+    keys = KeyRing(settings.sync_keys)
+
+    def sync(client: TestClient, device: str) -> tuple[int, dict[str, str], str]:
+        response = client.post("/v1/sync", json=valid_delta(device, 1, int(time.time() * 1000)),
+                               headers={"X-Device-Id": device,
+                                        "Authorization": f"Bearer {keys.token(device)}"})
+        return response.status_code, dict(response.headers), response.text
+
+    with TestClient(create_app(settings)) as client:
+        assert sync(client, "tv-before")[0] == 200
+        own_broker.stop()
+        started = time.monotonic()
+        status, headers, text = sync(client, "tv-during")
+        assert status == 503 and headers["retry-after"] == "5", text
+        assert "not accepted" in text and time.monotonic() - started < 10
+        health = client.get("/api/health")
+        assert health.status_code == 503 and health.json()["kafka"]["reachable"] is False
+        own_broker.start(timeout_s=90, die_with_parent=True)
+        deadline = time.monotonic() + 60
+        while (status := sync(client, "tv-after")[0]) != 200 and time.monotonic() < deadline:
+            time.sleep(1)  # the producer reconnects on its own
+        assert status == 200
+
+    landed = drain(settings, TV_DELTAS, lambda ms: False, timeout_s=8)
+    assert {m.key() for m in landed} == {b"tv-before", b"tv-after"}, "the refused one is absent"

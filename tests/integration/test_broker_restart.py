@@ -1,0 +1,84 @@
+"""The broker stops for 20 s in the middle of ingest and comes back: producers retry,
+every acknowledged delta is counted exactly once, and the release is exact."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from omega.avro import AvroCodec
+from omega.kafka import ensure_topics, make_producer
+from omega.local_kafka import LocalKafka
+from omega.settings import Settings
+from omega.topics import TV_DELTAS
+from omega.validation import WatchedTitle
+from streams.release import release_trends
+from streams.windows import bound_titles, window_start
+from tests.conftest import valid_delta
+from tests.integration.conftest import WorkerProcess
+from tests.integration.workload import collect_release
+
+pytestmark = pytest.mark.integration
+
+DEVICES = 3000
+OUTAGE_S = 20
+
+
+def test_a_20_second_broker_outage_loses_and_doubles_nothing(
+    own_broker: LocalKafka,
+    make_settings: Callable[..., Settings],
+    worker_factory: Callable[..., WorkerProcess],
+    codec: AvroCodec,
+) -> None:
+    state = own_broker.status()
+    assert state is not None
+    settings = make_settings(kafka_bootstrap=state.bootstrap, window_seconds=20,
+                             allowed_lateness_seconds=70, release_seed=17,
+                             title_universe_size=60)
+    ensure_topics(settings)
+    worker = worker_factory(settings)
+    t0 = int(time.time() * 1000)
+    window = window_start(t0, 20_000)
+    records = [valid_delta(f"tv-{i}", 1, t0, [(1 + i % 60, 900), (1 + (i * 7) % 60, 300)])
+               for i in range(DEVICES)]
+    acked: list[str] = []
+    failed: list[str] = []
+
+    def send() -> None:
+        producer = make_producer(settings)  # idempotent, acks=all, retries until timeout
+        for record in records:
+            producer.produce(settings.topic(TV_DELTAS), key=record["device_id"].encode(),
+                             value=codec.encode("omega.TvDelta", record),
+                             on_delivery=lambda err, msg: (failed if err else acked).append(
+                                 str(err) if err else msg.key().decode()))
+            producer.poll(0)
+            time.sleep(0.01)  # ~100 deltas/s: the outage falls in the middle of ingest
+        producer.flush(180)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    time.sleep(5)
+    before = len(acked)
+    assert own_broker.stop()
+    time.sleep(OUTAGE_S)
+    during = len(acked)
+    own_broker.start(timeout_s=90, die_with_parent=True)
+    sender.join(240)
+    assert not sender.is_alive() and failed == []
+    assert 0 < before <= during < DEVICES, "the outage really was in the middle of ingest"
+    assert sorted(acked) == sorted(r["device_id"] for r in records), "every delta acked once"
+
+    counts: Counter[int] = Counter()
+    for record in records:
+        counts.update(bound_titles([WatchedTitle(t["title_id"], t["seconds_watched"], 0.5, None)
+                                    for t in record["titles"]], [],
+                                   settings.max_titles_per_device))
+    expected = release_trends(window, window + 20_000, counts, range(1, 61), settings.epsilon,
+                              settings.max_titles_per_device, settings.release_seed)
+    released = collect_release(settings, codec, window, timeout_s=180)
+    assert released["tv"] == sorted(expected, key=lambda r: r["title_id"])
+    assert worker.alive()

@@ -1,0 +1,93 @@
+"""After a run, no raw device or session id appears in any topic that leaves streams/
+or in any API response: every number that leaves is a DP release or catalog data."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.security import KeyRing
+from omega.avro import AvroCodec
+from omega.kafka import make_producer
+from omega.settings import Settings
+from omega.topics import (
+    DEAD_LETTERS,
+    RELEASE_LOG,
+    TV_DELTAS,
+    WEB_INTERACTIONS,
+    WINDOW_PARTIALS,
+    topic_catalog,
+)
+from streams.windows import window_start
+from tests.conftest import valid_delta
+from tests.integration.conftest import WorkerProcess, drain
+from tests.integration.workload import SETTINGS, collect_release
+
+pytestmark = pytest.mark.integration
+
+INSIDE_STREAMS = {TV_DELTAS, WEB_INTERACTIONS, DEAD_LETTERS, WINDOW_PARTIALS, RELEASE_LOG}
+
+
+def test_no_raw_id_leaves_in_any_output_topic_or_api_response(
+    kafka_settings: Callable[..., Settings],
+    worker_factory: Callable[..., WorkerProcess],
+    codec: AvroCodec,
+) -> None:
+    settings = kafka_settings(**{**SETTINGS, "window_seconds": 15, "release_seed": 4,
+                                 "rate_limit_ip_per_s": 0, "rate_limit_device_per_min": 0,
+                                 "api_port": 0})
+    worker_factory(settings)
+    marker = uuid.uuid4().hex[:12]
+    devices = [f"rawtv-{marker}-{i}" for i in range(60)]
+    sessions = [f"rawsession-{marker}-{i}" for i in range(40)]
+    t0 = int(time.time() * 1000)
+    window = window_start(t0, 15_000)
+    keys = KeyRing(settings.sync_keys)
+    responses: list[bytes] = []
+    producer = make_producer(settings)
+    with TestClient(create_app(settings)) as client:
+        for session in sessions:
+            r = client.post("/api/analytics", json={"events": [
+                {"sessionId": session, "kind": "SEARCH", "query": "heat", "atMs": t0}]})
+            assert r.status_code == 202, r.text
+            responses.append(r.content)
+        for i, device in enumerate(devices):  # half through the API, half straight in
+            record = valid_delta(device, 1, t0, [(1, 900), (2, 800), (3 + i % 40, 100)])
+            if i % 2:
+                r = client.post("/v1/sync", json=record, headers={
+                    "X-Device-Id": device, "Authorization": f"Bearer {keys.token(device)}"})
+                assert r.status_code == 200, r.text
+                responses.append(r.content)
+            else:
+                producer.produce(settings.topic(TV_DELTAS), key=device.encode(),
+                                 value=codec.encode("omega.TvDelta", record))
+        assert producer.flush(10) == 0
+
+        released = collect_release(settings, codec, window, timeout_s=120)
+        assert released["edges"] and released["searches"], "the scan covers non-empty topics"
+        time.sleep(3)  # the API's views follow the releases
+        for method, path, body in [
+            ("GET", "/api/discover", None), ("GET", "/api/discover?window=week", None),
+            ("GET", "/api/titles/1", None), ("GET", "/api/health", None),
+            ("GET", "/metrics", None), ("GET", "/", None), ("GET", "/openapi.json", None),
+            ("POST", "/api/search", {"query": f"rawtv-{marker}-1"}),
+            ("POST", "/api/recommendations", {"likedTitleIds": [1, 2]}),
+        ]:
+            responses.append(client.request(method, path, json=body).content)
+
+    leaked_from = []
+    for spec in topic_catalog(settings).values():
+        if spec.short_name in INSIDE_STREAMS:
+            continue
+        for message in drain(settings, spec.short_name, lambda ms: False, timeout_s=3):
+            data = (message.key() or b"") + (message.value() or b"")
+            if marker.encode() in data:
+                leaked_from.append(spec.short_name)
+    assert leaked_from == []
+    for body in responses[:-2] + [responses[-1]]:  # the search echoes its own query, only
+        assert marker.encode() not in body

@@ -52,6 +52,8 @@ def discrete_laplace_threshold(epsilon: float, delta: float, max_partitions: int
     above Google's continuous τ, and always less than 2 above it.
     """
     p = math.exp(-epsilon / max_partitions)
+    if p == 0.0:  # ε/P so large the noise is always 0: the limit of the formula, t = 1
+        return 2
     delta_prime = per_partition_delta(delta, max_partitions)
     t = math.ceil(math.log(delta_prime * (1 + p)) / math.log(p) - 1e-12)
     return max(1 + t, 1)

@@ -73,3 +73,12 @@ def test_min_devices_floor_applies_when_tau_is_lower() -> None:
     released = select_partitions({1: 900, 2: 1100}, 10, 1e-6, 1, 1000,
                                  np.random.RandomState(0))
     assert list(released) == [2]
+
+
+def test_threshold_when_epsilon_is_so_large_the_noise_vanishes() -> None:
+    # exp(-ε/P) underflows to 0: no noise, so one device's count is exactly 1 and τ = 2
+    # keeps it back; the formula tends to the same value as ε grows.
+    assert discrete_laplace_threshold(1e9, 1e-6, 10) == 2
+    assert discrete_laplace_threshold(1e4, 1e-6, 10) == 2
+    released = select_partitions({1: 1, 2: 2, 3: 50}, 1e9, 1e-6, 10, 1, None)
+    assert released == {2: 2, 3: 50}

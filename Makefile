@@ -10,7 +10,7 @@ RUN_ENV := OMEGA_WINDOW_SECONDS=$${OMEGA_WINDOW_SECONDS:-15} \
            OMEGA_MAX_CATCHUP_WINDOWS=$${OMEGA_MAX_CATCHUP_WINDOWS:-4} \
            OMEGA_LEDGER_HORIZON_SECONDS=$${OMEGA_LEDGER_HORIZON_SECONDS:-90}
 
-.PHONY: setup system-deps run test test-unit lint bench kafka-start kafka-stop clean help
+.PHONY: setup system-deps run test test-unit lint bench bench-deps kafka-start kafka-stop clean help
 
 help:
 	@echo "make run    - set up, start local Kafka + worker + synthetic TVs + trend reader (Ctrl-C stops all)"
@@ -50,8 +50,21 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: setup
-	$(BIN)/python bench/ingest.py
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "installing Debian's wrk (bench/api.py's C load generator)"; \
+	  apt-get update -qq && apt-get install -y -qq wrk; \
+	fi
+
+# Each benchmark alone: they measure a 2-core machine and must not share it.
+bench: setup bench-deps
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.streams
+	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.vectors
+	$(BIN)/python -m bench.soak
+	$(BIN)/python -m bench.fuzz
+	$(BIN)/python -m bench.privacy_utility
 
 kafka-start: setup
 	$(BIN)/omega kafka start

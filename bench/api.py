@@ -2,8 +2,11 @@
 
 Sets up a broker, the catalog, the real embedder (text vectors cached under
 .omega-data/bench-cache, so only the first run embeds) and `omega-api` in its own
-process, then drives it over HTTP with httpx. Every search query is distinct (genre ×
-period × mood × wording), so the API's query-embedding cache never answers.
+process pinned to one core, then drives it over HTTP: with httpx (Python) and with wrk
+(C; `make bench` installs it), the load generator and the broker on the other core.
+Search queries carry a free-text topic, which is what the API embeds, so nearly every
+request runs MiniLM (the bench prints the share of distinct embedded texts); the API's
+cache of 4,096 texts does not answer them.
 
 Baselines in the same run: the seed product's published search latency (200–400 ms)
 and sync capacity (10K syncs/s per 8 vCPU = 1.25K/s per core), and a raw
@@ -16,9 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
+import os
 import random
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -30,6 +37,7 @@ from typing import Any
 import httpx
 from rocksdict import Rdict
 
+from api.query import embedding_text, parse_query
 from api.security import KeyRing
 from bench._harness import bench_settings
 from omega.avro import codec_for
@@ -51,11 +59,28 @@ PERIODS = ["", "from the 80s", "from the 90s", "after 2000", "before 1975", "fro
 MOODS = ["", "feel-good", "dark", "scary", "uplifting", "quirky", "highly rated", "short"]
 
 
+ADJECTIVES = ["lonely", "brave", "tiny", "ancient", "secret", "lost", "wild", "quiet",
+              "clever", "broken", "golden", "haunted", "rival", "young", "old", "strange",
+              "royal", "stolen", "frozen", "burning", "hidden", "last", "first", "silent"]
+NOUNS = ["robots", "pirates", "detectives", "dragons", "spies", "astronauts", "chefs",
+         "boxers", "twins", "sailors", "witches", "lawyers", "nurses", "dancers", "thieves",
+         "farmers", "soldiers", "painters", "kings", "orphans", "aliens", "ghosts", "wolves",
+         "horses", "trains", "islands", "cities", "deserts", "rivers", "mountains", "storms",
+         "letters", "maps", "violins", "gardens", "bridges", "lighthouses", "casinos",
+         "submarines", "volcanoes", "circuses", "monks", "cowboys", "samurai", "vikings",
+         "mermaids", "zombies", "vampires", "surfers", "hackers"]
+
+
 def queries(n: int, seed: int) -> list[str]:
+    """`n` queries whose embedded text is distinct (genre × period × mood × a free-text
+    topic: the free words are what gets embedded), so the API's cache never answers."""
+    rng = random.Random(seed)
     combos = [" ".join(w for w in (m, g, p) if w)
               for g, p, m in itertools.product(GENRES, PERIODS, MOODS)]
-    random.Random(seed).shuffle(combos)
-    return combos[:n]
+    topics = [f"{a} {x} and {y}" for a in ADJECTIVES for x in NOUNS for y in NOUNS if x != y]
+    rng.shuffle(combos)
+    rng.shuffle(topics)
+    return [f"{combos[i % len(combos)]} about {topics[i]}" for i in range(n)]
 
 
 def free_port() -> int:
@@ -92,11 +117,26 @@ def publish_catalog_and_vectors(settings: Settings, titles: int) -> int:
     return len(catalog)
 
 
-def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def start_api(settings: Settings, port: int, core: int | None = None) -> subprocess.Popen[bytes]:
+    """`omega-api` in its own process, pinned to `core` when given."""
     log = open(settings.data_dir / "api.log", "ab")
+    pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
     return subprocess.Popen([sys.executable, "-m", "api"],
                             env=settings.subprocess_env(api_port=port), stdout=log,
-                            stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+                            stderr=subprocess.STDOUT, cwd=REPO_ROOT, preexec_fn=pin)
+
+
+def pin_process(pid: int, cores: set[int]) -> None:
+    """Pin every thread of `pid` (a JVM has dozens) to `cores`."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(int(task.name), cores)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(base: str, titles: int, timeout_s: float = 600) -> None:
@@ -163,6 +203,63 @@ def sync_requests(settings: Settings, count: int, titles: int) -> list[dict[str,
     return out
 
 
+WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_post(base: str, lines: list[str], seconds: int, connections: int,
+             scratch: Path) -> tuple[float, float, float, int, int] | None:
+    """(req/s, p50 ms, p99 ms, non-2xx, requests) from wrk (C, one thread) cycling `lines` (see
+    bench/wrk/requests.lua), or None when wrk is not installed (`make bench` installs it)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    script = REPO_ROOT / "bench" / "wrk" / "requests.lua"
+    if not script.exists():  # wrk silently falls back to GET / without its script
+        raise SystemExit(f"missing {script}")
+    scratch.write_text("\n".join(lines) + "\n")
+    out = subprocess.run([wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", str(script), base, "--",
+                          str(scratch)], capture_output=True, text=True, check=True).stdout
+
+    def found(pattern: str) -> tuple[str, ...]:
+        match = re.search(pattern, out, re.M)
+        if match is None:
+            raise SystemExit(f"wrk output without {pattern!r}:\n{out}")
+        return match.groups()
+
+    def latency(q: str) -> float:
+        value, unit = found(rf"^\s+{q}%\s+([\d.]+)(us|ms|s)")
+        return float(value) * WRK_UNITS[unit]
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sent = int(found(r"(\d+) requests in")[0])
+    return (float(found(r"Requests/sec:\s+([\d.]+)")[0]), latency("50"), latency("99"),
+            int(bad.group(1)) if bad else 0, sent)
+
+
+def served(base: str, route: str) -> float:
+    """The API's own count of answered requests on `route` (from /metrics)."""
+    text = httpx.get(f"{base}/metrics", timeout=10, follow_redirects=True).text
+    return sum(float(m.group(1)) for m in re.finditer(
+        rf'^omega_api_requests_total{{route="{re.escape(route)}",status="[^"]+"}} (\S+)$',
+        text, re.M))
+
+
+def wrk_sync_lines(settings: Settings, titles: int) -> list[str]:
+    lines = []
+    for request in sync_requests(settings, 20_000, titles):
+        headers = request["headers"]
+        token = headers["Authorization"].removeprefix("Bearer ")
+        lines.append(f"/v1/sync\t{headers['X-Device-Id']}\t{token}\t{request['content']}")
+    return lines
+
+
+def wrk_search_lines(n: int) -> list[str]:
+    """`n` queries with distinct embedded text, cycled by wrk: with n far above the cache's
+    4,096 entries, a query comes round again only after the cache has forgotten it."""
+    return [f"/api/search\t-\t-\t{json.dumps({'query': q})}" for q in queries(n, seed=7)]
+
+
 def raw_produce_rate(settings: Settings, count: int) -> float:
     """The same deltas, Avro-encoded, through one confluent-kafka producer (the ceiling)."""
     codec = codec_for(settings)
@@ -183,15 +280,23 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=400)
     parser.add_argument("--syncs", type=int, default=4000)
     args = parser.parse_args()
-    with bench_settings(title_universe_size=70_000) as settings:
+    # Rate limits off: one load generator on one address is not an abuser.
+    with bench_settings(title_universe_size=70_000, rate_limit_ip_per_s=0,
+                        rate_limit_device_per_min=0) as settings:
         titles = publish_catalog_and_vectors(settings, args.titles)
         port = free_port()
-        api = start_api(settings, port)
+        # One core for the API, the other for everything else (load generator, broker), so
+        # that "per core" is literal: the API's own CPU use is measured beside its rate.
+        api = start_api(settings, port, core=0)
+        os.sched_setaffinity(0, {1})
+        broker = settings.data_dir.parent / "kafka" / "broker.json"
+        if broker.exists():
+            pin_process(json.loads(broker.read_text())["pid"], {1})
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base, titles)
-            print(f"\nAPI ready on {titles:,} titles (one uvicorn process; the load generator "
-                  "shares the machine's 2 cores)")
+            print(f"\nAPI ready on {titles:,} titles (one uvicorn process pinned to core 0; "
+                  "load generator and broker on core 1)")
             for clients in (1, 16):
                 reqs = [{"method": "POST", "url": "/api/search", "json": {"query": q}}
                         for q in queries(args.searches, seed=clients)]
@@ -203,7 +308,9 @@ def main() -> None:
                       f"{SEED_SEARCH_MS[0] / p99:.1f}–{SEED_SEARCH_MS[1] / p99:.1f}× faster "
                       f"(target p99 ≤ 50 ms at 16)")
             reqs = sync_requests(settings, args.syncs, titles)
+            cpu_before = cpu_seconds(api.pid)
             latencies, wall, errors = asyncio.run(drive(base, reqs, 16))
+            busy = (cpu_seconds(api.pid) - cpu_before) / wall
             rate = len(latencies) / wall
             raw = raw_produce_rate(settings, args.syncs)
             print(f"sync, 16 clients: {rate:,.0f} req/s  p50 {pct(latencies, 50):.1f} ms  "
@@ -211,6 +318,37 @@ def main() -> None:
                   f"{SEED_SYNC_PER_CORE:,.0f}/s per core: {rate / SEED_SYNC_PER_CORE:.2f}×  | "
                   f"raw producer {raw:,.0f}/s: {rate / raw:.3f}×  (target ≥ 2,000/s, "
                   f"p99 ≤ 50 ms)")
+            print(f"  the API process used {busy:.0%} of its core during the sync run: "
+                  f"{rate / max(busy, 1e-9):,.0f} syncs/s per fully used core (derived); "
+                  "the Python load generator is the limit here")
+            print("\nthe same loads from wrk (C, one thread on core 1), 16 connections, 20 s:")
+            search_lines = wrk_search_lines(20_000)
+            texts = {embedding_text(parse_query(json.loads(line.split("\t")[3])["query"]))
+                     for line in search_lines}
+            print(f"  (search: {len(texts) / len(search_lines):.0%} of the 20,000 queries "
+                  "cycled have distinct embedded texts)")
+            for name, route, lines in (("search", "/api/search", search_lines),
+                                       ("sync", "/v1/sync", wrk_sync_lines(settings, titles))):
+                cpu_before, started = cpu_seconds(api.pid), time.perf_counter()
+                answered = served(base, route)
+                measured = wrk_post(base, lines, 20, 16, settings.data_dir / f"wrk-{name}.tsv")
+                if measured is None:
+                    print("  skipped: wrk is not installed (`make bench` installs it)")
+                    break
+                w_rate, w_p50, w_p99, w_bad, w_sent = measured
+                answered = served(base, route) - answered
+                if abs(answered - w_sent) > 16:  # at most the connections' last requests
+                    raise SystemExit(f"wrk says {w_sent} requests, the API answered "
+                                     f"{answered:.0f} on {route}: not measuring that route")
+                w_busy = (cpu_seconds(api.pid) - cpu_before) / (time.perf_counter() - started)
+                baseline = (f"seed {SEED_SYNC_PER_CORE:,.0f}/s per core: "
+                            f"{w_rate / SEED_SYNC_PER_CORE:.2f}×, raw producer "
+                            f"{w_rate / raw:.3f}×" if name == "sync" else
+                            f"seed {SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 "
+                            f"{SEED_SEARCH_MS[0] / w_p99:.1f}–{SEED_SEARCH_MS[1] / w_p99:.1f}× "
+                            "faster")
+                print(f"  {name}: {w_rate:,.0f} req/s  p50 {w_p50:.1f} ms  p99 {w_p99:.1f} ms  "
+                      f"non-2xx {w_bad}  API core {w_busy:.0%} busy  | {baseline}")
         finally:
             api.terminate()
             api.wait(20)

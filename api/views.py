@@ -20,7 +20,7 @@ from confluent_kafka import Consumer
 
 from api.vectors import VectorReplica
 from omega.avro import AvroCodec
-from omega.kafka import assign_from_start, make_consumer
+from omega.kafka import assign_to_read_all, make_consumer
 from omega.ranges import RANGES_MS, range_totals
 from omega.settings import Settings
 from omega.titles import normalize_title, title_payload
@@ -146,18 +146,9 @@ class ViewFollower:
         self._thread.join(10)
         self.consumer.close()
 
-    def _assign(self) -> dict[tuple[str, int], int]:
-        """Assign every partition from the beginning; returns the end offsets to reach."""
-        ends = {}
-        for tp in assign_from_start(self.consumer, self.topics):
-            low, high = self.consumer.get_watermark_offsets(tp, timeout=10)
-            if high > low:
-                ends[(tp.topic, tp.partition)] = high
-        return ends
-
     def _run(self) -> None:
         try:
-            pending = self._assign()
+            pending = assign_to_read_all(self.consumer, self.topics)
         except Exception as exc:  # noqa: BLE001 - reported by /api/health
             self.error = f"cannot read the view topics: {exc}"
             log.exception("views: cannot assign topics")

@@ -30,7 +30,7 @@ from typing import Any
 from confluent_kafka import Consumer
 
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
-from omega.kafka import assign_from_start, make_consumer, make_producer, settings_or_exit
+from omega.kafka import assign_to_read_all, make_consumer, make_producer, settings_or_exit
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, topic_catalog
 
@@ -48,13 +48,9 @@ class Letter:
 def read_letters(consumer: Consumer, topic: str, codec: AvroCodec,
                  idle_s: float = 3.0) -> Iterator[Letter]:
     """Every committed letter on `topic`, from the start to its current end."""
-    parts = assign_from_start(consumer, [topic])
-    if not parts:
-        return
-    ends = {p.partition: consumer.get_watermark_offsets(p, timeout=10)[1] for p in parts}
-    done = {p for p, end in ends.items() if end == 0}
+    pending = assign_to_read_all(consumer, [topic])
     last = time.monotonic()
-    while len(done) < len(ends) and time.monotonic() - last < idle_s:
+    while pending and time.monotonic() - last < idle_s:
         msg = consumer.poll(0.5)
         if msg is None:
             continue
@@ -63,8 +59,8 @@ def read_letters(consumer: Consumer, topic: str, codec: AvroCodec,
         last = time.monotonic()
         partition, offset = msg.partition(), msg.offset()
         assert partition is not None and offset is not None
-        if offset >= ends[partition] - 1:
-            done.add(partition)
+        if offset + 1 >= pending.get((topic, partition), 0):
+            pending.pop((topic, partition), None)
         yield Letter(partition, offset, codec.decode(msg.value() or b"", "omega.DeadLetter"))
 
 
@@ -72,11 +68,15 @@ def mask(value: str, salt: bytes) -> str:
     return "masked:" + hashlib.blake2b(value.encode(), key=salt, digest_size=6).hexdigest()
 
 
-def decode_payload(letter: Record, codec: AvroCodec, settings: Settings, reveal: bool,
+def schemas_by_topic(settings: Settings) -> dict[str, str]:
+    """Topic name → the record it carries, for this deployment's namespace."""
+    return {settings.topic(spec.short_name): spec.schema
+            for spec in topic_catalog(settings).values()}
+
+
+def decode_payload(letter: Record, codec: AvroCodec, schemas: dict[str, str], reveal: bool,
                    salt: bytes) -> Record | str:
     """The original event as a dict (units masked unless `reveal`), or why it cannot be."""
-    schemas = {settings.topic(spec.short_name): spec.schema
-               for spec in topic_catalog(settings).values()}
     schema = schemas.get(letter["source_topic"])
     if schema is None:
         return f"(no schema known for topic {letter['source_topic']})"
@@ -151,11 +151,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def show(letters: Iterator[Letter], args: argparse.Namespace, codec: AvroCodec,
          settings: Settings) -> None:
     salt = hashlib.sha256(settings.sync_keys.encode()).digest()[:16]
+    schemas = schemas_by_topic(settings)
     for i, letter in enumerate(letters):
         if i >= args.limit:
             break
         record = letter.record
-        decoded = decode_payload(record, codec, settings, args.reveal, salt)
+        decoded = decode_payload(record, codec, schemas, args.reveal, salt)
         if args.json:
             out = {k: v for k, v in record.items() if k not in ("payload", "payload_key")}
             out.update(offset=letter.offset, partition=letter.partition, decoded=decoded)

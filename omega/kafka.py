@@ -130,6 +130,18 @@ def assign_from_start(consumer: Consumer, topics: Iterable[str]) -> list[TopicPa
     return parts
 
 
+def assign_to_read_all(consumer: Consumer, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """`assign_from_start`, and the end offset of each partition that holds data: a reader
+    has read everything there was once it reaches all of them (empty partitions, and those
+    retention emptied, are not waited for)."""
+    ends = {}
+    for tp in assign_from_start(consumer, topics):
+        low, high = consumer.get_watermark_offsets(tp, timeout=10)
+        if high > low:
+            ends[(tp.topic, tp.partition)] = high
+    return ends
+
+
 def produce_waiting(producer: Producer, topic: str, key: bytes, value: bytes,
                     **kwargs: Any) -> None:
     """produce(), waiting for room when the client's queue is full instead of failing."""

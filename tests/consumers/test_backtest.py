@@ -12,6 +12,7 @@ from consumers.backtest import (
     backtest,
     main,
     movielens_split,
+    neighbours,
     recommend_coview,
     recommend_coview_batch,
     recommend_popular,
@@ -41,8 +42,9 @@ def test_time_split_holds_out_the_last_fifth_of_each_device() -> None:
 def test_coview_recommends_the_histories_heaviest_unseen_neighbours() -> None:
     edges = {pair_key(1, 2): 5, pair_key(1, 3): 2, pair_key(2, 3): 2, pair_key(2, 4): 1,
              pair_key(5, 6): 9}
-    adjacency = {1: {2: 5, 3: 2}, 2: {1: 5, 3: 2, 4: 1}, 3: {1: 2, 2: 2}, 4: {2: 1},
-                 5: {6: 9}, 6: {5: 9}}
+    adjacency = neighbours(edges)
+    assert adjacency == {1: {2: 5, 3: 2}, 2: {1: 5, 3: 2, 4: 1}, 3: {1: 2, 2: 2}, 4: {2: 1},
+                         5: {6: 9}, 6: {5: 9}}
     assert recommend_coview([1, 2], adjacency) == [3, 4]  # 3 scores 2+2, 4 scores 1
     assert recommend_coview([7], adjacency) == []
     assert recommend_coview_batch([[1, 2], [7], [4]], edges) == [[3, 4], [], [2]]
@@ -55,11 +57,7 @@ def test_batch_and_one_by_one_recommenders_agree_on_random_graphs() -> None:
     rng = random.Random(3)
     edges = {pair_key(a, b): rng.randint(1, 5)
              for a, b in (rng.sample(range(1, 60), 2) for _ in range(400))}
-    adjacency: dict[int, dict[int, int]] = {}
-    for key, weight in edges.items():
-        a, b = key >> 32, key & 0xFFFFFFFF
-        adjacency.setdefault(a, {})[b] = weight
-        adjacency.setdefault(b, {})[a] = weight
+    adjacency = neighbours(edges)
     histories = [rng.sample(range(1, 70), rng.randint(1, 6)) for _ in range(300)]
     assert recommend_coview_batch(histories, edges, chunk=64) == [
         recommend_coview(h, adjacency) for h in histories]

@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 
+from omega.avro import AvroCodec
 from omega.kafka import ensure_topics, make_consumer
 from omega.local_kafka import LocalKafka, _die_with_parent
 from omega.settings import REPO_ROOT, Settings
+from omega.topics import DEAD_LETTERS
 
 
 @pytest.fixture
@@ -124,6 +126,13 @@ def drain(settings: Settings, topic: str, until: Callable[[list[Any]], bool],
     finally:
         consumer.close()
     return messages
+
+
+def read_dead_letters(settings: Settings, codec: AvroCodec, n: int,
+                      timeout_s: float = 60.0) -> list[dict[str, Any]]:
+    """The dead letters on the topic, decoded, once there are `n` (or `timeout_s` passed)."""
+    found = drain(settings, DEAD_LETTERS, lambda ms: len(ms) >= n, timeout_s=timeout_s)
+    return [codec.decode(m.value(), "omega.DeadLetter") for m in found]
 
 
 def committed_lag(settings: Settings, group: str, topic: str) -> int:

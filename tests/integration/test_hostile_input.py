@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from confluent_kafka import KafkaError
@@ -18,10 +17,10 @@ from api.security import KeyRing
 from omega.avro import AvroCodec
 from omega.kafka import make_producer
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS
+from omega.topics import TV_DELTAS
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from producers.hostile import HostileCase, hostile_cases
-from tests.integration.conftest import WorkerProcess, drain
+from tests.integration.conftest import WorkerProcess, drain, read_dead_letters
 
 pytestmark = pytest.mark.integration
 
@@ -55,12 +54,6 @@ def predicted(case: HostileCase, codec: AvroCodec, limits: DeltaLimits, now: int
     except DeltaRejected as exc:
         return exc.code
     return None if delta.device_id == case.device_id else "key_mismatch"
-
-
-def dead_letters(settings: Settings, codec: AvroCodec, n: int,
-                 timeout_s: float = 180) -> list[dict[str, Any]]:
-    found = drain(settings, DEAD_LETTERS, lambda ms: len(ms) >= n, timeout_s=timeout_s)
-    return [codec.decode(m.value(), "omega.DeadLetter") for m in found]
 
 
 def test_hostile_deltas_straight_into_kafka_are_each_dead_lettered_with_a_reason(
@@ -98,13 +91,13 @@ def test_hostile_deltas_straight_into_kafka_are_each_dead_lettered_with_a_reason
     bad = [(kind, code) for kind, code in expected if code is not None]
     for kind, code in bad:
         assert code in DEAD_LETTER_CODES[kind], (kind, code)
-    letters = dead_letters(settings, codec, len(bad))
+    letters = read_dead_letters(settings, codec, len(bad), timeout_s=180)
     assert Counter(r["reason_code"] for r in letters) == Counter(code for _, code in bad)
     assert all(r["reason"] and r["error_class"] for r in letters)
     counted = [kind for kind, code in expected if code is None]
     assert counted == ["valid_original"] * sum(c.kind == "replayed_seq" for c in cases)
     # Nothing more arrives in 5 s, and the worker is still the first one.
-    assert len(dead_letters(settings, codec, len(bad) + 1, timeout_s=5)) == len(bad)
+    assert len(read_dead_letters(settings, codec, len(bad) + 1, timeout_s=5)) == len(bad)
     assert worker.alive() and "worker exited with" not in worker.log()
 
 
@@ -136,6 +129,6 @@ def test_hostile_deltas_through_the_api_get_4xx_with_reasons_never_500(
     # dead-letters every blind replay as a duplicate.
     landed = drain(settings, TV_DELTAS, lambda ms: len(ms) >= accepted, timeout_s=60)
     assert len(landed) == accepted
-    letters = dead_letters(settings, codec, replays)
+    letters = read_dead_letters(settings, codec, replays, timeout_s=180)
     assert Counter(r["reason_code"] for r in letters) == Counter({"duplicate": replays})
     assert worker.alive() and "worker exited with" not in worker.log()

@@ -8,19 +8,18 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from omega.avro import AvroCodec
 from omega.kafka import make_producer
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS
+from omega.topics import TV_DELTAS
 from omega.validation import WatchedTitle
 from streams.release import release_trends
 from streams.windows import bound_titles, window_start
 from tests.conftest import valid_delta
-from tests.integration.conftest import WorkerProcess, drain
+from tests.integration.conftest import WorkerProcess, drain, read_dead_letters
 from tests.integration.workload import collect_release
 
 pytestmark = pytest.mark.integration
@@ -72,11 +71,7 @@ def test_a_fixed_dead_letter_re_driven_twice_counts_once(
                          value=codec.encode("omega.TvDelta", record))
     assert producer.flush(30) == 0
 
-    def letters(n: int) -> list[dict[str, Any]]:
-        found = drain(settings, DEAD_LETTERS, lambda ms: len(ms) >= n, timeout_s=60)
-        return [codec.decode(m.value(), "omega.DeadLetter") for m in found]
-
-    assert [r["reason_code"] for r in letters(1)] == ["unknown_title"]
+    assert [r["reason_code"] for r in read_dead_letters(settings, codec, 1)] == ["unknown_title"]
 
     # The fix: the catalog grew, the worker restarts knowing titles up to 200.
     worker.stop()
@@ -87,7 +82,8 @@ def test_a_fixed_dead_letter_re_driven_twice_counts_once(
     for _ in range(2):
         assert "re-drove 1 dead letter" in cli(
             fixed, "consumers.deadletters", "redrive", "--reason", "unknown_title").stderr
-    assert [r["reason_code"] for r in letters(2)] == ["unknown_title", "duplicate"]
+    codes = [r["reason_code"] for r in read_dead_letters(settings, codec, 2)]
+    assert codes == ["unknown_title", "duplicate"]
     summary = cli(fixed, "consumers.deadletters", "summary").stdout
     assert "unknown_title" in summary and "duplicate" in summary and "2  total" in summary
 

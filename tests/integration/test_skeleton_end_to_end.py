@@ -13,12 +13,12 @@ import pytest
 from omega.avro import AvroCodec
 from omega.kafka import make_producer
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, TRENDS, TV_DELTAS
+from omega.topics import TRENDS, TV_DELTAS
 from omega.validation import WatchedTitle
 from streams.release import release_trends
 from streams.windows import bound_titles, window_start
 from tests.conftest import valid_delta
-from tests.integration.conftest import WorkerProcess, committed_lag, drain
+from tests.integration.conftest import WorkerProcess, committed_lag, drain, read_dead_letters
 
 pytestmark = pytest.mark.integration
 
@@ -95,8 +95,7 @@ def test_valid_deltas_counted_exactly_and_bad_ones_dead_lettered(
     assert ours == expected, "released values differ from release_trends(true counts, seed)"
     assert any(r["noisy_count"] != expected_counts[r["title_id"]] for r in ours), "no noise?"
 
-    letters = [codec.decode(m.value(), "omega.DeadLetter")
-               for m in drain(settings, DEAD_LETTERS, lambda ms: len(ms) >= 50, timeout_s=30)]
+    letters = read_dead_letters(settings, codec, 50, timeout_s=30)
     assert len(letters) == 50
     assert {letter["payload"] for letter in letters} == set(expected_code)
     for letter in letters:

@@ -10,6 +10,7 @@ import faust
 
 from omega.settings import get_settings
 from streams.app import build_app
+from streams.recovery import mark_clean_stop, prepare_table_dir
 from streams.supervise import RestartPolicy, supervise
 
 
@@ -17,9 +18,17 @@ def run_worker(loglevel: str) -> None:
     # aiokafka and Faust build a DEBUG record per message unless told not to (~5% of CPU).
     for noisy in ("aiokafka", "faust.topics", "faust.transport", "faust.tables"):
         logging.getLogger(noisy).setLevel(logging.INFO)
-    app = build_app(get_settings())
+    settings = get_settings()
+    app = build_app(settings)
+    marker_dir = settings.data_dir / "streams"
+    prepare_table_dir(app.conf.tabledir, marker_dir)
     worker = faust.Worker(app, loglevel=loglevel)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as stop:
+        if stop.code in (0, None):  # a crash re-raises its own exception instead
+            mark_clean_stop(marker_dir)
+        raise
 
 
 def main() -> None:

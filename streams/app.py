@@ -19,7 +19,7 @@ from omega.validation import DeltaRejected
 from streams.partials import complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
-from streams.transactions import FlushingTransactionManager
+from streams.transport import FlushingTransactionManager, rewinding_consumer
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +78,16 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         broker_session_timeout=settings.streams_session_timeout_s,
         broker_heartbeat_interval=settings.streams_heartbeat_s,
     )
+    sources = {"tv": settings.topic(TV_DELTAS), "web": settings.topic(WEB_INTERACTIONS)}
     # Before the consumer exists; on the instance, so only this app is affected.
     app.transport.TransactionManager = FlushingTransactionManager  # type: ignore[misc]
+    app.transport.Consumer = rewinding_consumer(  # type: ignore[misc]
+        {*sources.values(), settings.topic(WINDOW_PARTIALS)})
 
     def raw_topic(short_name: str) -> faust.TopicT:
         return app.topic(settings.topic(short_name), key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
 
-    sources = {"tv": settings.topic(TV_DELTAS), "web": settings.topic(WEB_INTERACTIONS)}
     dead_letters = raw_topic(DEAD_LETTERS)
     # Values are JSON: see streams/windows.py (devices), streams/web.py (sessions) and
     # streams/partials.py (partials waiting for their window to be complete).

@@ -8,7 +8,7 @@ import pytest
 
 from omega.settings import Settings
 from streams.app import build_app
-from streams.transactions import FlushingTransactionManager
+from streams.transport import FlushingTransactionManager
 
 pytestmark = pytest.mark.integration
 

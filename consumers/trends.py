@@ -16,13 +16,16 @@ from omega.settings import get_settings
 from omega.topics import TRENDS
 
 Record = dict[str, Any]
+UNITS = {"tv": "devices", "web": "sessions"}  # the privacy unit each source counts
 
 
 def windows(messages: Iterator[Record]) -> Iterator[list[Record]]:
-    """Group consecutive releases by window (a window is released in one transaction)."""
+    """Group consecutive releases by window and source (a window is released in one
+    transaction; TV and web counts have their own units and noise, so never one table)."""
     batch: list[Record] = []
     for record in messages:
-        if batch and record["window_start_ms"] != batch[0]["window_start_ms"]:
+        if batch and (record["window_start_ms"], record["source"]) != (
+                batch[0]["window_start_ms"], batch[0]["source"]):
             yield batch
             batch = []
         batch.append(record)
@@ -35,11 +38,12 @@ def format_window(batch: list[Record], top: int) -> str:
     start = datetime.fromtimestamp(first["window_start_ms"] / 1000, UTC)
     end = datetime.fromtimestamp(first["window_end_ms"] / 1000, UTC)
     ranked = sorted(batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:top]
-    lines = [f"window {start:%Y-%m-%d %H:%M:%S} → {end:%H:%M:%S} UTC  ε={first['epsilon']}  "
-             f"noise scale {first['sensitivity'] / first['epsilon']:.0f}  "
+    unit = UNITS[first["source"]]
+    lines = [f"window {start:%Y-%m-%d %H:%M:%S} → {end:%H:%M:%S} UTC  {first['source']}  "
+             f"ε={first['epsilon']}  noise scale {first['sensitivity'] / first['epsilon']:.0f}  "
              f"({len(batch)} titles released)",
-             f"{'rank':>5}  {'title':>8}  {'noisy devices':>13}"]
-    lines += [f"{i:>5}  {r['title_id']:>8}  {r['noisy_count']:>13,}"
+             f"{'rank':>5}  {'title':>8}  {'noisy ' + unit:>14}"]
+    lines += [f"{i:>5}  {r['title_id']:>8}  {r['noisy_count']:>14,}"
               for i, r in enumerate(ranked, 1)]
     return "\n".join(lines)
 
@@ -74,17 +78,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=10, help="titles per window (default 10)")
     parser.add_argument("--follow", action="store_true", help="keep reading new windows")
     parser.add_argument("--json", action="store_true", help="one JSON object per window")
+    parser.add_argument("--source", choices=["tv", "web", "all"], default="tv",
+                        help="TV views (devices), web plays and clicks (sessions), or both "
+                             "as separate tables (default tv)")
     parser.add_argument("--idle", type=float, default=5.0,
                         help="without --follow, stop after this many idle seconds")
     args = parser.parse_args(argv)
     settings = settings_or_exit("omega-trends")
     codec = codec_for(settings)
     try:
-        for batch in windows(read_trends(codec, args.follow, args.idle)):
+        releases = (r for r in read_trends(codec, args.follow, args.idle)
+                    if args.source in ("all", r["source"]))
+        for batch in windows(releases):
             if args.json:
                 top = sorted(batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:args.top]
                 print(json.dumps({"window_start_ms": batch[0]["window_start_ms"],
                                   "window_end_ms": batch[0]["window_end_ms"],
+                                  "source": batch[0]["source"],
                                   "epsilon": batch[0]["epsilon"], "top": top}), flush=True)
             else:
                 print(format_window(batch, args.top) + "\n", flush=True)

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
@@ -57,10 +58,14 @@ class BatchingEncoder:
         self._thread = threading.Thread(target=self._run, name="query-encoder", daemon=True)
         self._thread.start()
 
-    def encode_one(self, text: str) -> np.ndarray:
+    def submit(self, text: str) -> Future[np.ndarray]:
+        """Queue `text`; the future holds its vector once the batch it joined has run."""
         future: Future[np.ndarray] = Future()
         self._queue.put((text, future))
-        return future.result()
+        return future
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.submit(text).result()
 
     def _run(self) -> None:
         while True:
@@ -83,15 +88,38 @@ class BatchingEncoder:
 
 class CachedEncoder:
     """The query encoder with an LRU cache in front of the batching one: the same query
-    text is embedded once, different ones that arrive together are embedded together."""
+    text is embedded once, different ones that arrive together are embedded together.
+    `encode_async` waits on the event loop, so a search needs no worker thread."""
 
     def __init__(self, encoder: TextEncoder, size: int = 4096) -> None:
-        self.encoder = encoder
+        self.encoder, self.size = encoder, size
         self.batcher = BatchingEncoder(encoder)
-        self._one = functools.lru_cache(maxsize=size)(self.batcher.encode_one)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _cached(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+            return vector
+
+    def _keep(self, text: str, vector: np.ndarray) -> np.ndarray:
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return vector
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.vstack([self._one(t) for t in texts])
+        return np.vstack([cached if (cached := self._cached(t)) is not None
+                          else self._keep(t, self.batcher.encode_one(t)) for t in texts])
+
+    async def encode_async(self, text: str) -> np.ndarray:
+        cached = self._cached(text)
+        if cached is not None:
+            return cached
+        return self._keep(text, await asyncio.wrap_future(self.batcher.submit(text)))
 
 
 class ServerSearch:

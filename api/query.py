@@ -9,6 +9,7 @@ Genre names are the catalog's (MovieLens and ggplot2movies vocabularies).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,8 +126,15 @@ class QueryIntent:
                 "semanticText": self.text}
 
 
+@functools.cache
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+
+
 def _take(text: str, phrase: str) -> tuple[str, bool]:
-    pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+    if phrase not in text:  # most of the 100+ phrases: no regex needed
+        return text, False
+    pattern = _phrase_pattern(phrase)
     if pattern.search(text) is None:
         return text, False
     return pattern.sub(" ", text), True

@@ -106,23 +106,30 @@ class Ranker:
             self._signals = (version, Signals.from_views(self.views))
         return self._signals[1]
 
-    def query_vector(self, intent: QueryIntent) -> np.ndarray:
-        if intent.like_title_id is not None:
-            like = self.index.vector(intent.like_title_id)
-            if like is not None:
-                if not intent.text:
-                    return like
-                text = self.encoder.encode([intent.text])[0]
-                mixed = 0.7 * like + 0.3 * text
-                vector: np.ndarray = (mixed / np.linalg.norm(mixed)).astype(np.float32)
-                return vector
-        encoded: np.ndarray = self.encoder.encode([embedding_text(intent)])[0]
-        return encoded
+    def query_text(self, intent: QueryIntent) -> str | None:
+        """The text to embed for `intent`; None when the like-title's vector is the query."""
+        if intent.like_title_id is not None and self.index.vector(intent.like_title_id) is not None:
+            return intent.text or None
+        return embedding_text(intent)
 
-    def search(self, intent: QueryIntent, limit: int,
-               extra: TitleFilter | None = None) -> tuple[list[dict[str, Any]], bool]:
+    def query_vector(self, intent: QueryIntent, encoded: np.ndarray | None = None) -> np.ndarray:
+        """The query's vector; `encoded` is `query_text`'s embedding when the caller has it."""
+        text = self.query_text(intent)
+        if text is not None and encoded is None:
+            encoded = self.encoder.encode([text])[0]
+        like = None if intent.like_title_id is None else self.index.vector(intent.like_title_id)
+        if like is None:
+            assert encoded is not None, "no like-title vector, so its text was embedded"
+            return encoded
+        if encoded is None:
+            return like
+        mixed = 0.7 * like + 0.3 * encoded
+        return (mixed / np.linalg.norm(mixed)).astype(np.float32)
+
+    def search(self, intent: QueryIntent, limit: int, extra: TitleFilter | None = None,
+               encoded: np.ndarray | None = None) -> tuple[list[dict[str, Any]], bool]:
         """Ranked results with reasons; the flag says whether filters had to be relaxed."""
-        vector = self.query_vector(intent)
+        vector = self.query_vector(intent, encoded)
         where = merge_filters(intent_filter(intent), extra)
         exclude = self.same_title(intent.like_title_id)
         pool = max(limit * 4, 40)
@@ -133,8 +140,7 @@ class Ranker:
         soft = set(intent.mood_genres)
         if intent.like_title_id is not None:
             soft |= set(self.views.titles.get(intent.like_title_id, {}).get("genres", []))
-        ranked = self.rank(hits, soft, intent)
-        return ranked[:limit], relaxed
+        return self.rank(hits, soft, intent, limit=limit), relaxed
 
     def same_title(self, title_id: int | None) -> set[int]:
         """The like-title and its remakes and duplicates: never recommend X for 'like X'."""
@@ -148,27 +154,31 @@ class Ranker:
 
     def rank(self, hits: Sequence[Hit], soft_genres: set[str],
              intent: QueryIntent | None = None,
-             liked: Sequence[int] = ()) -> list[dict[str, Any]]:
+             liked: Sequence[int] = (), limit: int | None = None) -> list[dict[str, Any]]:
+        """Score every hit, then build cards and reasons for the best `limit` only."""
         signals = self.signals()
         w = self.weights
-        out = []
+        scored = []
         for hit in hits:
             genres = set(self.views.titles.get(hit.title_id, {}).get("genres", []))
             similarity = max(0.0, min(1.0, hit.score))
             popularity = signals.popularity(hit.title_id)
             trending = signals.trending(hit.title_id)
             shared = sorted(genres & soft_genres)
-            score = (w.similarity * similarity + w.popularity * popularity
-                     + w.trending * trending + w.genre_bonus * min(len(shared), 2))
-            card = title_card(self.views, hit.title_id)
-            card["score"] = round(score, 4)
+            score = round(w.similarity * similarity + w.popularity * popularity
+                          + w.trending * trending + w.genre_bonus * min(len(shared), 2), 4)
+            scored.append((-score, hit.title_id, similarity, popularity, trending, shared))
+        scored.sort(key=lambda s: (s[0], s[1]))
+        out = []
+        for neg_score, title_id, similarity, popularity, trending, shared in scored[:limit]:
+            card = title_card(self.views, title_id)
+            card["score"] = -neg_score
             card["scores"] = {"similarity": round(similarity, 4),
                               "popularity": round(popularity, 4),
                               "trending": round(trending, 4)}
-            card["matchReasons"] = self.reasons(hit.title_id, similarity, shared, signals,
+            card["matchReasons"] = self.reasons(title_id, similarity, shared, signals,
                                                 intent, liked)
             out.append(card)
-        out.sort(key=lambda c: (-c["score"], c["titleId"]))
         return out
 
     def reasons(self, title_id: int, similarity: float, shared: list[str], signals: Signals,

@@ -59,15 +59,20 @@ def to_filter(filters: Filters | None) -> TitleFilter | None:
 
 
 @router.post("/api/search", response_model=SearchResponse)
-def search(body: SearchRequest, state: State) -> dict[str, Any]:
+async def search(body: SearchRequest, state: State) -> dict[str, Any]:
     """Understand the query (genres, moods, years, rating, length, "like X"), retrieve
-    near its vector, rank by similarity, DP popularity and DP trending, explain each."""
+    near its vector, rank by similarity, DP popularity and DP trending, explain each.
+
+    On the event loop: only the embedding leaves it (batched with concurrent queries in
+    the encoder's thread); parsing, the HNSW search and ranking take well under a ms."""
     started = time.perf_counter()
     if not body.query.strip():
         raise HTTPException(422, "query: must contain something other than spaces")
     require_index(state)
     intent = parse_query(body.query, state.views.resolve)
-    results, relaxed = state.ranker.search(intent, body.limit, to_filter(body.filters))
+    text = state.ranker.query_text(intent)
+    encoded = None if text is None else await state.encoder.encode_async(text)
+    results, relaxed = state.ranker.search(intent, body.limit, to_filter(body.filters), encoded)
     w = state.ranker.weights
     metadata = intent.metadata() | {
         "relaxedFilters": relaxed,

@@ -3,6 +3,7 @@ vector, and an encoder error reaches every caller of that batch."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
@@ -61,4 +62,21 @@ def test_the_cache_answers_repeats_without_the_model() -> None:
     first = cached.encode(["heat", "ronin"])
     calls = len(slow.batch_sizes)
     assert np.array_equal(cached.encode(["ronin", "heat"]), first[::-1])
+    assert len(slow.batch_sizes) == calls
+
+
+def test_async_searches_wait_on_the_loop_share_batches_and_the_cache() -> None:
+    slow = SlowEncoder()
+    cached = CachedEncoder(slow)  # type: ignore[arg-type]
+    texts = [f"query number {i}" for i in range(20)]
+
+    async def ask_all() -> list[np.ndarray]:
+        return list(await asyncio.gather(*(cached.encode_async(t) for t in texts)))
+
+    for text, vector in zip(texts, asyncio.run(ask_all()), strict=True):
+        assert vector.tolist() == [float(len(text)), float(sum(map(ord, text)))]
+    assert sum(slow.batch_sizes) == 20 and len(slow.batch_sizes) < 5, slow.batch_sizes
+    calls = len(slow.batch_sizes)
+    assert asyncio.run(cached.encode_async(texts[3])).tolist() == [
+        float(len(texts[3])), float(sum(map(ord, texts[3])))]
     assert len(slow.batch_sizes) == calls

@@ -38,7 +38,7 @@ from api.writer import KafkaUnavailable, KafkaWriter
 from omega import __version__
 from omega.avro import AvroCodec, codec_for
 from omega.encoder import TextEncoder, load_encoder
-from omega.index import Hit, TitleFilter, VectorIndex, open_index
+from omega.index import SEARCH_EF, Hit, TitleFilter, VectorIndex, open_index
 from omega.settings import Settings
 from omega.validation import DeltaLimits
 
@@ -131,7 +131,7 @@ class ServerSearch:
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
                exclude: set[int] | None = None) -> list[Hit]:
         exclude = exclude or set()
-        hits = self.index.search(vector, limit + len(exclude), where, ef=128)
+        hits = self.index.search(vector, limit + len(exclude), where, ef=SEARCH_EF)
         return [h for h in hits if h.title_id not in exclude][:limit]
 
     def vector(self, title_id: int) -> np.ndarray | None:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from omega.index import EdgeIndex, Hit, TitleFilter
+from omega.index import SEARCH_EF, EdgeIndex, Hit, TitleFilter
 
 log = logging.getLogger(__name__)
 DIM = 384
@@ -172,7 +172,7 @@ class VectorReplica:
             return self._matrix
 
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
-               exclude: set[int] | None = None, ef: int = 128) -> list[Hit]:
+               exclude: set[int] | None = None, ef: int = SEARCH_EF) -> list[Hit]:
         exclude = exclude or set()
         hits: dict[int, Hit] = {}
         snapshot, fresh = self._snapshot, set(self._fresh)

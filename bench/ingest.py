@@ -4,7 +4,7 @@ Both read the same 100,000 encoded deltas from the same topic in one run. The ra
 client only decodes; the worker also validates, bounds, writes its table (one write
 per delta) and counts, so the ratio is what the stream processing costs.
 
-    python bench/ingest.py [--deltas 100000]
+    python -m bench.ingest [--deltas 100000] [--floor]
 """
 
 from __future__ import annotations
@@ -106,9 +106,23 @@ def faust_end_to_end(
         log.close()
 
 
+def faust_floor(settings: Settings, mode: str, count: int) -> float:
+    """Events/s of a bare Faust app on the same topic (bench/faust_floor.py)."""
+    out = subprocess.run([sys.executable, "-m", "bench.faust_floor", mode, str(count)],
+                         env=settings.subprocess_env(), capture_output=True, text=True,
+                         cwd=REPO_ROOT, timeout=1800)
+    rates = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("RATE ")]
+    if not rates:
+        raise RuntimeError(f"bench.faust_floor {mode} printed no rate:\n{out.stdout}{out.stderr}")
+    return float(rates[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deltas", type=int, default=100_000)
+    parser.add_argument("--floor", action="store_true",
+                        help="also run bare Faust apps (no-op, one table write per event) on "
+                             "the same data: what Faust itself allows per core")
     args = parser.parse_args()
     with bench_settings(window_seconds=3600, allowed_lateness_seconds=3600,
                         delta_partitions=4) as settings:
@@ -116,10 +130,15 @@ def main() -> None:
         produce(settings, codec, args.deltas)
         raw = raw_consume_and_decode(settings, codec, args.deltas)
         worker, _ = faust_end_to_end(settings, args.deltas)
-    print(f"\n{'path':<44}{'deltas/s':>12}{'ratio':>8}")
-    print(f"{'raw confluent-kafka consume + Avro decode':<44}{raw:>12,.0f}{1:>8.2f}")
-    print(f"{'Faust worker end to end (validate+table+count)':<44}{worker:>12,.0f}"
-          f"{worker / raw:>8.2f}")
+        floors = ({mode: faust_floor(settings, mode, args.deltas) for mode in ("noop", "table")}
+                  if args.floor else {})
+    print(f"\n{'path':<48}{'deltas/s':>12}{'ratio':>8}")
+    print(f"{'raw confluent-kafka consume + Avro decode':<48}{raw:>12,.0f}{1:>8.2f}")
+    for label, rate in (("bare Faust agent, no work (Faust's own cost)", floors.get("noop")),
+                        ("bare Faust agent, one table write per event", floors.get("table")),
+                        ("Faust worker end to end (validate+table+count)", worker)):
+        if rate is not None:
+            print(f"{label:<48}{rate:>12,.0f}{rate / raw:>8.2f}")
     print(f"({args.deltas:,} deltas, 1 worker process, {os.cpu_count()} cores on this machine)")
 
 

@@ -16,6 +16,8 @@ the raw client's come from one run on the same data.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 
@@ -50,7 +52,7 @@ def main() -> None:
             if len(seen) == count:
                 rate = (count - 1) / (seen[-1] - seen[0])
                 print(f"RATE {rate:.0f}", flush=True)
-                await app.stop()
+                os.kill(os.getpid(), signal.SIGTERM)  # the Worker's own clean stop
 
     worker = faust.Worker(app, loglevel="warning", quiet=True)
     worker.execute_from_commandline()

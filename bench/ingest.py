@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def faust_floor(settings: Settings, mode: str, count: int) -> float:
     out = subprocess.run([sys.executable, "-m", "bench.faust_floor", mode, str(count)],
                          env=settings.subprocess_env(), capture_output=True, text=True,
                          cwd=REPO_ROOT, timeout=1800)
-    rates = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("RATE ")]
+    # Faust routes print() through its logger, so the line may carry a log prefix.
+    rates = re.findall(r"RATE (\d+)", out.stdout + out.stderr)
     if not rates:
         raise RuntimeError(f"bench.faust_floor {mode} printed no rate:\n{out.stdout}{out.stderr}")
     return float(rates[0])

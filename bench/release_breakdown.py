@@ -1,40 +1,46 @@
 """Where the release of a 1,000,000-device window spends its time, step by step, offline.
 
-The pair counts of N devices with 10 Zipf-popular titles each (45 pairs) go through the
-real code of each step between window close and the release: the worker's partial
-records, their Avro encoding and decoding, the releaser's JSON table, the merge, and the
-DP pair selection. No broker: `bench/streams.py --scale-only` measures the same path end
-to end; this says which step to fix.
+The pair counts of N devices with 10 Zipf-popular titles each (45 pairs), spread over 4
+partitions as the worker holds them, go through the real code of each step between
+window close and the release: the worker's partial records (its Counter to packed
+arrays), their Avro encoding and decoding, the releaser's merge, and the DP pair
+selection. The baseline is the release step as it was before numpy, timed in the same
+run: diffprivlib's `Geometric.randomise` called once per pair. No broker:
+`bench/streams.py --scale-only` measures the same path end to end.
 
-    python -m bench.release_breakdown [--devices 1000000]
+    python -m bench.release_breakdown [--devices 1000000] [--partitions 4]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from diffprivlib.mechanisms import Geometric
 
 from omega.avro import codec_for
 from omega.settings import get_settings
+from streams.dp import discrete_laplace_threshold
 from streams.partials import merge_partials, partial_records
 from streams.release import release_coview_edges
 from streams.windows import PAIR_SHIFT
 
+EPSILON, DELTA, MAX_PAIRS, MIN_DEVICES = 0.1, 1e-6, 45, 1_000
 
-def pair_counts(devices: int, titles: int = 10_000, per_device: int = 10,
-                seed: int = 0) -> Counter[int]:
-    """Device-distinct pair counts (keys as streams/windows.py's pair_key)."""
+
+def pair_counts(devices: int, partitions: int = 4, titles: int = 10_000,
+                per_device: int = 10, seed: int = 0) -> list[Counter[int]]:
+    """Device-distinct pair counts per partition (keys as streams/windows.py's pair_key)."""
     rng = np.random.default_rng(seed)
     weights = 1 / np.arange(1, titles + 1)
     weights /= weights.sum()
-    counts: Counter[int] = Counter()
-    for start in range(0, devices, 50_000):
+    by_partition: list[Counter[int]] = [Counter() for _ in range(partitions)]
+    for batch, start in enumerate(range(0, devices, 50_000)):
+        counts = by_partition[batch % partitions]
         n = min(50_000, devices - start)
         # Gumbel top-k: `per_device` distinct titles per device, drawn by popularity.
         keys = np.log(weights) + rng.gumbel(size=(n, titles))
@@ -43,7 +49,15 @@ def pair_counts(devices: int, titles: int = 10_000, per_device: int = 10,
         pairs = (picks[:, i].astype(np.int64) << PAIR_SHIFT) | picks[:, j]
         unique, n_each = np.unique(pairs, return_counts=True)
         counts.update(dict(zip(unique.tolist(), n_each.tolist(), strict=True)))
-    return counts
+    return by_partition
+
+
+def one_call_per_pair(pairs: dict[int, int]) -> int:
+    """The release before numpy: one diffprivlib call per pair, in sorted order."""
+    mechanism = Geometric(epsilon=EPSILON, sensitivity=MAX_PAIRS,
+                          random_state=np.random.RandomState(7))
+    threshold = max(discrete_laplace_threshold(EPSILON, DELTA, MAX_PAIRS), MIN_DEVICES)
+    return sum(mechanism.randomise(pairs[key]) >= threshold for key in sorted(pairs))
 
 
 def timed(label: str, step: Callable[[], Any], rows: list[tuple[str, float]]) -> Any:
@@ -56,29 +70,39 @@ def timed(label: str, step: Callable[[], Any], rows: list[tuple[str, float]]) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=1_000_000)
+    parser.add_argument("--partitions", type=int, default=4)
     args = parser.parse_args()
     settings = get_settings()
     codec = codec_for(settings)
-    pairs = pair_counts(args.devices)
+    partitions = pair_counts(args.devices, args.partitions)
     rows: list[tuple[str, float]] = []
-    records = timed("worker: partial records (sort, chunk)", lambda: partial_records(
-        0, "tv", 0, 1, Counter(), pairs, Counter()), rows)
+    records = timed("worker: partial records (Counter → packed)", lambda: [
+        r for p, counts in enumerate(partitions)
+        for r in partial_records(0, "tv", p, len(partitions), Counter(), counts, Counter())],
+        rows)
     encoded = timed("worker: Avro encode", lambda: [
         codec.encode("omega.WindowPartial", r) for r in records], rows)
     decoded = timed("releaser: Avro decode", lambda: [
         codec.decode(b, "omega.WindowPartial") for b in encoded], rows)
-    timed("releaser: JSON table value (dump + load)", lambda: [
-        json.loads(json.dumps(r)) for r in decoded], rows)
     totals = timed("releaser: merge partials", lambda: merge_partials(decoded), rows)
-    released = timed("releaser: DP pair selection (noise per pair)", lambda: release_coview_edges(
-        0, 1, totals.pairs, 0.1, 1e-6, 45, 1_000, 7), rows)
+    released = timed("releaser: DP pair selection (numpy)", lambda: release_coview_edges(
+        0, 1, totals.pairs, EPSILON, DELTA, MAX_PAIRS, MIN_DEVICES, 7), rows)
     total = sum(seconds for _, seconds in rows)
-    print(f"\n{args.devices:,} devices, {len(pairs):,} distinct pairs, {len(records)} partial "
-          f"chunks ({sum(map(len, encoded)) / 1e6:.0f} MB), {len(released)} pairs released")
+    pairs = totals.pairs.as_dict()
+    started = time.perf_counter()
+    baseline_released = one_call_per_pair(pairs)
+    baseline = time.perf_counter() - started
+    assert baseline_released == len(released), "same seed, same draws: same pairs released"
+    held = sum(len(c) for c in partitions)
+    print(f"\n{args.devices:,} devices, {len(pairs):,} distinct pairs ({held:,} held by "
+          f"{len(partitions)} partitions), {len(records)} partial chunks "
+          f"({sum(map(len, encoded)) / 1e6:.0f} MB), {len(released)} pairs released")
     print(f"{'step':<48}{'seconds':>9}{'share':>8}")
     for label, seconds in rows:
         print(f"{label:<48}{seconds:>9.2f}{seconds / total:>8.0%}")
     print(f"{'total (target: 5 s from close to release)':<48}{total:>9.2f}")
+    print(f"{'baseline: DP selection, one diffprivlib call a pair':<48}{baseline:>9.2f}"
+          f"   numpy selection is {baseline / rows[-1][1]:.0f}x faster, same release")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
 from omega.validation import DeltaRejected
-from streams.partials import complete_window, merge_partials, partial_key
+from streams.partials import PendingPartials, complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
 from streams.transport import FlushingTransactionManager, rewinding_consumer
@@ -89,13 +89,17 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                          key_serializer="raw", value_serializer="raw")
 
     dead_letters = raw_topic(DEAD_LETTERS)
-    # Values are JSON: see streams/windows.py (devices), streams/web.py (sessions) and
-    # streams/partials.py (partials waiting for their window to be complete).
+    # Values are JSON: see streams/windows.py (devices) and streams/web.py (sessions).
     devices = app.Table("device-contributions", default=None,
                         partitions=settings.delta_partitions, key_type=str)
     sessions = app.Table("session-contributions", default=None,
                          partitions=settings.delta_partitions, key_type=str)
-    pending = app.Table("pending-partials", default=None, partitions=1, key_type=str)
+    # Partials waiting for their window to be complete, as the raw WindowPartial v2
+    # messages (packed pair arrays: JSON cannot hold them, and need not decode them twice).
+    pending = PendingPartials(
+        app.Table("pending-partials-v2", default=None, partitions=1, key_type=str,
+                  value_type=bytes),  # bytes: Faust's raw serializer
+        lambda raw: codec.decode(raw, "omega.WindowPartial"))
     loop_run = asyncio.get_event_loop
 
     async def consume(stream: faust.StreamT[bytes], table: Any, accept: Accept) -> None:
@@ -182,7 +186,7 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             key = partial_key(record)
             released = pipeline.released_through_ms
             if (released is None or record["window_start_ms"] > released) and key not in pending:
-                pending[key] = record
+                pending.add(key, raw, record)
             await release_complete_windows()
 
     async def release_complete_windows() -> None:
@@ -195,7 +199,7 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                 None, sink.publish_once, window, build)
             log.info("metrics after window %d: %s", window, dict(pipeline.metrics))
             for record in records:
-                del pending[partial_key(record)]
+                pending.discard(partial_key(record))
 
     def next_window() -> int | None:
         if pipeline.released_through_ms is not None:

@@ -5,19 +5,69 @@ partition it owns, that partition's true counts (a `WindowPartial`, chunked to k
 messages small) — empty partitions too. One releaser collects them and releases a window
 only when every partition of every source has reported; noise is added once, to the
 merged totals. A partial republished after a crash is ignored: the first one wins.
+
+Pair counts, millions per window at fleet scale, travel as `PairCounts`: sorted numpy
+arrays, packed into the partial's `bytes` fields and merged with numpy, never as one
+Python object per pair.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 CHUNK_ENTRIES = 20_000
+PAIR_CHUNK_ENTRIES = 60_000  # 12 bytes a pair: 720 KB, under Kafka's 1 MB message default
 SOURCES = ("tv", "web")
+KEY_DTYPE = np.dtype("<i8")
+COUNT_DTYPE = np.dtype("<u4")  # devices of one partition in one window: far below 2³²
 
 Record = dict[str, Any]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """Devices per co-view pair: keys ascending and unique, counts aligned with them."""
+
+    keys: IntArray
+    counts: IntArray
+
+    @classmethod
+    def empty(cls) -> PairCounts:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    @classmethod
+    def from_mapping(cls, counts: Mapping[int, int]) -> PairCounts:
+        keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], values[order])
+
+    @classmethod
+    def summed(cls, parts: Iterable[PairCounts]) -> PairCounts:
+        """One PairCounts from several, counts of a key present in many added up."""
+        parts = [p for p in parts if len(p.keys)]
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        keys = np.concatenate([p.keys for p in parts])
+        counts = np.concatenate([p.counts for p in parts])
+        order = np.argsort(keys, kind="stable")
+        keys, counts = keys[order], counts[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return cls(keys[starts], np.add.reduceat(counts, starts))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def as_dict(self) -> dict[int, int]:
+        return dict(zip(self.keys.tolist(), self.counts.tolist(), strict=True))
 
 
 @dataclass
@@ -25,7 +75,7 @@ class WindowTotals:
     """Merged true counts of one window, across all partitions: the release step's input."""
 
     titles: Counter[int] = field(default_factory=Counter)
-    pairs: Counter[int] = field(default_factory=Counter)
+    pairs: PairCounts = field(default_factory=PairCounts.empty)
     web_titles: Counter[int] = field(default_factory=Counter)
     queries: Counter[str] = field(default_factory=Counter)
 
@@ -34,33 +84,89 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
 
 
+def _pair_chunks(pairs: PairCounts, size: int) -> list[tuple[bytes, bytes]]:
+    return [(pairs.keys[i:i + size].astype(KEY_DTYPE).tobytes(),
+             pairs.counts[i:i + size].astype(COUNT_DTYPE).tobytes())
+            for i in range(0, len(pairs), size)] or [(b"", b"")]
+
+
 def partial_records(
     window: int, source: str, partition: int, partition_count: int,
-    titles: Mapping[int, int], pairs: Mapping[int, int], queries: Mapping[str, int],
-    chunk_entries: int = CHUNK_ENTRIES,
+    titles: Mapping[int, int], pairs: Mapping[int, int] | PairCounts,
+    queries: Mapping[str, int], chunk_entries: int = CHUNK_ENTRIES,
+    pair_chunk_entries: int = PAIR_CHUNK_ENTRIES,
 ) -> list[Record]:
     """The WindowPartial records of one partition's window, sorted so that bytes repeat."""
+    if not isinstance(pairs, PairCounts):
+        pairs = PairCounts.from_mapping(pairs)
     title_chunks = _chunks(sorted(titles.items()), chunk_entries)
-    pair_chunks = _chunks(sorted(pairs.items()), chunk_entries)
+    pair_chunks = _pair_chunks(pairs, pair_chunk_entries)
     query_chunks = _chunks(sorted(queries.items()), chunk_entries)
     total = max(len(title_chunks), len(pair_chunks), len(query_chunks))
     records = []
     for i in range(total):
         t = title_chunks[i] if i < len(title_chunks) else []
-        p = pair_chunks[i] if i < len(pair_chunks) else []
+        keys, counts = pair_chunks[i] if i < len(pair_chunks) else (b"", b"")
         q = query_chunks[i] if i < len(query_chunks) else []
         records.append({
             "window_start_ms": window, "source": source, "partition": partition,
             "partition_count": partition_count, "chunk": i, "chunks": total,
             "title_ids": [k for k, _ in t], "title_counts": [v for _, v in t],
-            "pair_keys": [k for k, _ in p], "pair_counts": [v for _, v in p],
+            "pair_keys": keys, "pair_counts": counts,
             "queries": [k for k, _ in q], "query_counts": [v for _, v in q]})
     return records
+
+
+def record_pairs(record: Mapping[str, Any]) -> PairCounts:
+    """The pair counts a partial record carries (no copy of the packed bytes)."""
+    keys = np.frombuffer(record["pair_keys"], dtype=KEY_DTYPE)
+    counts = np.frombuffer(record["pair_counts"], dtype=COUNT_DTYPE)
+    if len(keys) != len(counts):
+        raise ValueError(f"partial {partial_key(record)} has {len(keys)} pair keys and "
+                         f"{len(counts)} counts; they must align")
+    return PairCounts(keys.astype(np.int64), counts.astype(np.int64))
 
 
 def partial_key(record: Mapping[str, Any]) -> str:
     return (f"{record['window_start_ms']}|{record['source']}|{record['partition']}|"
             f"{record['chunk']}")
+
+
+class PendingPartials:
+    """The releaser's partials awaiting their window's completion.
+
+    The raw messages live in a changelogged table (durable across a releaser crash);
+    each is decoded once, on arrival or on first use after a recovery.
+    """
+
+    def __init__(self, table: MutableMapping[str, bytes],
+                 decode: Callable[[bytes], Record]) -> None:
+        self.table = table
+        self.decode = decode
+        self.decoded: dict[str, Record] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.decoded or key in self.table
+
+    def add(self, key: str, raw: bytes, record: Record) -> None:
+        self.table[key] = raw
+        self.decoded[key] = record
+
+    def get(self, key: str) -> Record | None:
+        record = self.decoded.get(key)
+        if record is None:
+            raw = self.table.get(key)
+            if raw is None:
+                return None
+            record = self.decoded[key] = self.decode(raw)
+        return record
+
+    def keys(self) -> list[str]:
+        return list(self.table.keys())
+
+    def discard(self, key: str) -> None:
+        self.decoded.pop(key, None)
+        self.table.pop(key, None)
 
 
 def expected_keys(window: int, first_chunks: Mapping[tuple[str, int], Record]) -> Iterator[str]:
@@ -70,7 +176,8 @@ def expected_keys(window: int, first_chunks: Mapping[tuple[str, int], Record]) -
 
 
 def complete_window(
-    window: int, stored: Mapping[str, Record], sources: Iterable[str] = SOURCES,
+    window: int, stored: Mapping[str, Record] | PendingPartials,
+    sources: Iterable[str] = SOURCES,
 ) -> list[Record] | None:
     """All partials of `window` if every partition of every source has reported, else None."""
     first_chunks: dict[tuple[str, int], Record] = {}
@@ -94,9 +201,11 @@ def complete_window(
 
 def merge_partials(records: Iterable[Mapping[str, Any]]) -> WindowTotals:
     totals = WindowTotals()
+    pairs = []
     for r in records:
         titles = totals.titles if r["source"] == "tv" else totals.web_titles
         titles.update(dict(zip(r["title_ids"], r["title_counts"], strict=True)))
-        totals.pairs.update(dict(zip(r["pair_keys"], r["pair_counts"], strict=True)))
+        pairs.append(record_pairs(r))
         totals.queries.update(dict(zip(r["queries"], r["query_counts"], strict=True)))
+    totals.pairs = PairCounts.summed(pairs)
     return totals

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from streams.dp import noisy_counts, select_partitions, window_random_state
-from streams.windows import pair_of
+from streams.dp import noisy_counts, select_partition_arrays, select_partitions, window_random_state
+from streams.partials import PairCounts
+from streams.windows import PAIR_SHIFT
 
 Record = dict[str, Any]
 
@@ -34,19 +35,22 @@ def release_trends(
 
 
 def release_coview_edges(
-    window_start_ms: int, window_end_ms: int, pair_counts: Mapping[int, int],
+    window_start_ms: int, window_end_ms: int, pair_counts: Mapping[int, int] | PairCounts,
     epsilon: float, delta: float, max_pairs: int, min_devices: int, seed: int | None,
 ) -> list[Record]:
     """CoviewEdge records: pairs whose noisy device count passes max(τ, min_devices)."""
+    if not isinstance(pair_counts, PairCounts):
+        pair_counts = PairCounts.from_mapping(pair_counts)
     state = window_random_state(seed, "coview", window_start_ms)
-    released = select_partitions(pair_counts, epsilon, delta, max_pairs, min_devices, state)
-    records = []
-    for key, value in released.items():
-        title_a, title_b = pair_of(key)
-        records.append({"title_a": title_a, "title_b": title_b,
-                        "window_start_ms": window_start_ms, "window_end_ms": window_end_ms,
-                        "noisy_count": value, "epsilon": epsilon})
-    return records
+    passed, noisy = select_partition_arrays(pair_counts.counts, epsilon, delta, max_pairs,
+                                            min_devices, state)
+    keys = pair_counts.keys[passed]
+    firsts = (keys >> PAIR_SHIFT).tolist()
+    seconds = (keys & ((1 << PAIR_SHIFT) - 1)).tolist()
+    return [{"title_a": a, "title_b": b,
+             "window_start_ms": window_start_ms, "window_end_ms": window_end_ms,
+             "noisy_count": value, "epsilon": epsilon}
+            for a, b, value in zip(firsts, seconds, noisy.tolist(), strict=True)]
 
 
 def release_search_trends(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from omega.kafka import KafkaUnavailable, bootstrap_servers
@@ -32,7 +34,7 @@ def test_invalid_value_is_rejected_with_the_field_name(monkeypatch: pytest.Monke
 
 def test_catalog_names_are_versioned_and_compaction_where_keyed_state() -> None:
     catalog = topic_catalog(Settings())
-    assert all(name.endswith(".v1") for name in catalog)
+    assert all(re.fullmatch(r"[a-z-]+\.v[1-9][0-9]*", name) for name in catalog), list(catalog)
     assert catalog["catalog-titles.v1"].cleanup_policy == "compact"
     assert catalog["coview-edges.v1"].cleanup_policy == "compact"
     assert catalog["tv-deltas.v1"].partitions == Settings().delta_partitions

@@ -6,14 +6,41 @@ import math
 
 import numpy as np
 import pytest
+from diffprivlib.mechanisms import Geometric
 
 from streams.dp import (
+    add_noise,
     discrete_laplace_threshold,
+    geometric_noise,
     laplace_threshold,
     noisy_counts,
     per_partition_delta,
+    secure_uniform,
     select_partitions,
 )
+
+
+@pytest.mark.parametrize(("eps", "sensitivity"), [(0.1, 10), (0.1, 45), (1.0, 1), (5.0, 2)])
+def test_vectorised_noise_is_diffprivlibs_own_draw_for_draw(eps: float, sensitivity: int) -> None:
+    values = np.random.default_rng(0).integers(0, 3000, size=5000)
+    one_by_one = Geometric(epsilon=eps, sensitivity=sensitivity,
+                           random_state=np.random.RandomState(42))
+    expected = [one_by_one.randomise(int(v)) for v in values]
+    at_once = Geometric(epsilon=eps, sensitivity=sensitivity,
+                        random_state=np.random.RandomState(42))
+    assert add_noise(values, geometric_noise(at_once, len(values))).tolist() == expected
+
+
+def test_unseeded_noise_draws_secure_uniforms_with_the_right_spread() -> None:
+    uniform = secure_uniform(200_000)
+    assert 0 <= uniform.min() and uniform.max() < 1
+    assert uniform.mean() == pytest.approx(0.5, abs=0.005)
+    eps, sensitivity = 0.5, 2
+    noise = geometric_noise(Geometric(epsilon=eps, sensitivity=sensitivity), 200_000)
+    q = math.exp(-eps / sensitivity)
+    assert noise.var() == pytest.approx(2 * q / (1 - q) ** 2, rel=0.05)
+    assert not np.array_equal(noise[:1000], geometric_noise(
+        Geometric(epsilon=eps, sensitivity=sensitivity), 1000)), "two draws, two outcomes"
 
 
 @pytest.mark.parametrize(("p", "expected"), [(1, 132), (5, 738), (10, 1544)])

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 
-from streams.partials import complete_window, merge_partials, partial_key, partial_records
+import numpy as np
+import pytest
+
+from omega.avro import codec_for
+from omega.settings import Settings
+from streams.partials import (
+    PairCounts,
+    PendingPartials,
+    complete_window,
+    merge_partials,
+    partial_key,
+    partial_records,
+)
 
 
 def store(records: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
@@ -13,9 +25,53 @@ def store(records: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
 
 def test_chunks_reassemble_to_the_same_counts() -> None:
     pairs = Counter({i: i % 7 + 1 for i in range(1, 95)})
-    records = partial_records(0, "tv", 2, 4, {1: 3}, pairs, {}, chunk_entries=10)
+    records = partial_records(0, "tv", 2, 4, {1: 3}, pairs, {}, chunk_entries=10,
+                              pair_chunk_entries=10)
     assert len(records) == 10 and {r["chunks"] for r in records} == {10}
-    assert merge_partials(records).pairs == pairs
+    assert merge_partials(records).pairs.as_dict() == pairs
+
+
+def test_partitions_sum_per_pair_whatever_their_order() -> None:
+    rng = np.random.default_rng(5)
+    parts = [Counter(rng.integers(1, 400, size=3000).tolist()) for _ in range(4)]
+    records = [r for p, counts in enumerate(parts)
+               for r in partial_records(0, "tv", p, 4, {}, counts, {}, pair_chunk_entries=97)]
+    rng.shuffle(records)  # type: ignore[arg-type]
+    merged = merge_partials(records).pairs
+    assert merged.as_dict() == dict(sum(parts, Counter()))
+    assert np.all(np.diff(merged.keys) > 0), "keys ascending and unique"
+
+
+def test_packed_pairs_survive_the_avro_codec(tmp_path: object) -> None:
+    codec = codec_for(Settings())
+    pairs = Counter({(7 << 32) | 9: 1_000_000, (1 << 32) | 2: 3})
+    raw = codec.encode("omega.WindowPartial", partial_records(0, "tv", 0, 1, {}, pairs, {})[0])
+    assert merge_partials([codec.decode(raw, "omega.WindowPartial")]).pairs.as_dict() == pairs
+
+
+def test_misaligned_packed_pairs_are_refused() -> None:
+    record = partial_records(0, "tv", 0, 1, {}, {5: 1, 6: 2}, {})[0]
+    record["pair_counts"] = record["pair_counts"][:4]
+    with pytest.raises(ValueError, match="2 pair keys and 1 counts"):
+        merge_partials([record])
+
+
+def test_pending_partials_decode_what_a_recovered_table_holds() -> None:
+    codec = codec_for(Settings())
+    records = partial_records(0, "tv", 0, 1, {1: 2}, {(1 << 32) | 2: 4}, {}) + \
+        partial_records(0, "web", 0, 1, {}, {}, {"heat": 1})
+    table = {partial_key(r): codec.encode("omega.WindowPartial", r) for r in records}
+    recovered = PendingPartials(table, lambda raw: codec.decode(raw, "omega.WindowPartial"))
+    window = complete_window(0, recovered)
+    assert window is not None
+    totals = merge_partials(window)
+    assert totals.titles == {1: 2} and totals.pairs.as_dict() == {(1 << 32) | 2: 4}
+    recovered.discard(partial_key(records[0]))
+    assert partial_key(records[0]) not in recovered and complete_window(0, recovered) is None
+
+
+def test_empty_pair_counts_merge_to_empty() -> None:
+    assert len(PairCounts.summed([PairCounts.empty(), PairCounts.empty()])) == 0
 
 
 def test_a_window_is_complete_only_with_every_partition_of_every_source() -> None:
@@ -30,7 +86,8 @@ def test_a_window_is_complete_only_with_every_partition_of_every_source() -> Non
 
 
 def test_a_missing_chunk_keeps_the_window_open() -> None:
-    tv = partial_records(0, "tv", 0, 1, {}, Counter(range(1, 30)), {}, chunk_entries=10)
+    tv = partial_records(0, "tv", 0, 1, {}, Counter(range(1, 30)), {}, chunk_entries=10,
+                         pair_chunk_entries=10)
     web = partial_records(0, "web", 0, 1, {}, {}, {})
     assert complete_window(0, store(tv[:2] + web)) is None
     assert complete_window(0, store(tv + web)) is not None

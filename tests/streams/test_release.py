@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
+from diffprivlib.mechanisms import Geometric
 
-from streams.dp import noisy_counts, window_random_state
-from streams.release import release_trends
+from streams.dp import discrete_laplace_threshold, noisy_counts, window_random_state
+from streams.partials import PairCounts
+from streams.release import release_coview_edges, release_trends
+from streams.windows import pair_key, pair_of
+
+
+def test_edge_release_is_one_diffprivlib_call_per_pair_in_sorted_order() -> None:
+    rng = np.random.default_rng(1)
+    pairs = Counter({pair_key(int(a), int(b)): int(c) for a, b, c in zip(
+        rng.integers(1, 300, 4000), rng.integers(300, 600, 4000),
+        rng.integers(1, 3000, 4000), strict=True)})
+    released = release_coview_edges(0, 10, pairs, 0.1, 1e-6, 10, 1000, seed=3)
+    # The oracle: the mechanism called once per pair, as the release did before numpy.
+    mechanism = Geometric(epsilon=0.1, sensitivity=10,
+                          random_state=window_random_state(3, "coview", 0))
+    threshold = max(discrete_laplace_threshold(0.1, 1e-6, 10), 1000)
+    expected = {}
+    for key in sorted(pairs):
+        noisy = mechanism.randomise(pairs[key])
+        if noisy >= threshold:
+            expected[pair_of(key)] = noisy
+    assert len(expected) > 100
+    assert {(r["title_a"], r["title_b"]): r["noisy_count"] for r in released} == expected
+    assert release_coview_edges(0, 10, PairCounts.from_mapping(pairs), 0.1, 1e-6, 10, 1000,
+                                seed=3) == released
 
 
 def test_same_seed_same_release_and_windows_differ() -> None:

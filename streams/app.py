@@ -169,9 +169,13 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             pipeline.released_through_ms = await loop_run().run_in_executor(
                 None, read_released_through, settings, codec, WINDOW_STREAM)
         for source, partition, window in pipeline.due_partials(now_ms(), owned):
-            count = settings.delta_partitions
-            records = pipeline.take_partial(source, partition, window, count)
+            started = time.perf_counter()
+            records = pipeline.take_partial(source, partition, window, settings.delta_partitions)
+            built = time.perf_counter()
             await loop_run().run_in_executor(None, publish_partials, records)
+            log.info("release step: window %d %s[%d]: %d partial records built in %.2f s, "
+                     "acknowledged in %.2f s", window, source, partition, len(records),
+                     built - started, time.perf_counter() - built)
 
     @app.agent(raw_topic(WINDOW_PARTIALS))
     async def release_windows(stream: faust.StreamT[bytes]) -> None:
@@ -194,9 +198,15 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             records = complete_window(window, pending)
             if records is None:
                 return
-            build = functools.partial(pipeline.release, window, merge_partials(records))
+            started = time.perf_counter()
+            totals = merge_partials(records)
+            merged = time.perf_counter()
+            build = functools.partial(pipeline.release, window, totals)
             pipeline.released_through_ms = await loop_run().run_in_executor(
                 None, sink.publish_once, window, build)
+            log.info("release step: window %d: %d partials (%d pairs) merged in %.2f s, "
+                     "noised and committed in %.2f s", window, len(records), len(totals.pairs),
+                     merged - started, time.perf_counter() - merged)
             log.info("metrics after window %d: %s", window, dict(pipeline.metrics))
             for record in records:
                 pending.discard(partial_key(record))

@@ -124,7 +124,7 @@ def record_pairs(record: Mapping[str, Any]) -> PairCounts:
     if len(keys) != len(counts):
         raise ValueError(f"partial {partial_key(record)} has {len(keys)} pair keys and "
                          f"{len(counts)} counts; they must align")
-    return PairCounts(keys.astype(np.int64), counts.astype(np.int64))
+    return PairCounts(keys.astype(np.int64, copy=False), counts.astype(np.int64))
 
 
 def partial_key(record: Mapping[str, Any]) -> str:

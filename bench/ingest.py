@@ -60,12 +60,12 @@ def raw_consume_and_decode(settings: Settings, codec: AvroCodec, count: int) -> 
 
 def faust_end_to_end(
     settings: Settings, count: int, keep_running: bool = False,
-    on_start: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None, loglevel: str = "warning",
 ) -> tuple[float, subprocess.Popen[bytes]]:
     """Deltas/s from the timestamps of the worker's first and last table changelog writes."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = open(settings.data_dir / "worker.log", "wb")
-    worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", "warning"],
+    worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", loglevel],
                               env=settings.subprocess_env(), stdout=log,
                               stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     if on_start is not None:

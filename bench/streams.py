@@ -3,8 +3,12 @@ the time from window close to release.
 
 A. Rate: the same N encoded deltas read by a raw confluent-kafka consumer (consume +
    Avro decode: the limit) and by one worker end to end (validate, bound 10 titles and
-   45 pairs, one table write, count), as deltas/s and as a ratio.
-B. Scale: 1,000,000 devices in one window; the worker's peak RSS while it counts them,
+   45 pairs, one table write, count), as deltas/s and as a ratio. Beside them, the same
+   deltas through `WindowPipeline` alone, in this process, with a dict for the table
+   (JSON values, as the table stores them): no Kafka, no Faust — the ceiling of our own
+   per-delta Python, whatever engine runs it.
+B. Scale: 1,000,000 devices in one window; the worker's peak RSS while it counts them
+   (supervisor and Faust process together),
    and the seconds from the window's close (end + lateness) to its release committed on
    the topic. The lateness is set from A's rate so the window closes just after ingest.
 
@@ -14,6 +18,7 @@ B. Scale: 1,000,000 devices in one window; the worker's peak RSS while it counts
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import threading
@@ -22,11 +27,12 @@ from pathlib import Path
 
 from bench._harness import bench_settings
 from bench.ingest import faust_end_to_end, produce, raw_consume_and_decode
-from omega.avro import codec_for
+from omega.avro import AvroCodec, codec_for
 from omega.kafka import make_consumer
 from omega.settings import Settings
 from omega.topics import RELEASE_LOG
-from producers.deltas import FleetShape
+from producers.deltas import FleetShape, synthetic_deltas
+from streams.pipeline import WindowPipeline
 
 SHAPE = {"max_titles_per_device": 10, "max_pairs_per_device": 45, "ledger_budget": 100.0}
 
@@ -41,6 +47,21 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants: omega-worker is a supervisor running Faust as a child."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            todo += [int(child) for child in (task / "children").read_text().split()]
+    return tree
+
+
+def tree_rss_mb(pid: int) -> float:
+    return sum(rss_mb(p) for p in process_tree(pid))
 
 
 def release_commit_ms(settings: Settings, window: int, timeout_s: float) -> int:
@@ -62,6 +83,25 @@ def release_commit_ms(settings: Settings, window: int, timeout_s: float) -> int:
         consumer.close()
 
 
+def pipeline_alone(settings: Settings, codec: AvroCodec, count: int) -> float:
+    """Deltas/s of WindowPipeline.accept_delta over encoded deltas, table = a dict of JSON."""
+    now = time.time() * 1000
+    encoded = [(r["device_id"].encode(), codec.encode("omega.TvDelta", r))
+               for r in synthetic_deltas(count, 1, fleet_shape(count), lambda: now)]
+    pipeline = WindowPipeline(settings, codec)
+    table: dict[str, str] = {}
+
+    def state(device: str) -> object:
+        value = table.get(device)
+        return None if value is None else json.loads(value)
+
+    started = time.perf_counter()
+    for key, value in encoded:
+        accepted = pipeline.accept_delta(key, value, state, int(now))
+        table[accepted.unit] = json.dumps(accepted.state)
+    return count / (time.perf_counter() - started)
+
+
 def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
     window_s = 60
     with bench_settings(window_seconds=window_s, **SHAPE) as produced:  # type: ignore[arg-type]
@@ -81,15 +121,16 @@ def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
             while not done.is_set():
                 if "pid" in holder:
                     try:
-                        peak = max(peak, rss_mb(holder["pid"]))
-                    except OSError:
+                        peak = max(peak, tree_rss_mb(holder["pid"]))
+                    except OSError:  # a process of the tree ended between two reads
                         pass
                 time.sleep(0.5)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         worker_rate, worker = faust_end_to_end(settings, devices, keep_running=True,
-                                               on_start=lambda pid: holder.update(pid=pid))
+                                               on_start=lambda pid: holder.update(pid=pid),
+                                               loglevel="info")
         close_ms = window + window_s * 1000 + lateness * 1000
         try:
             released_ms = release_commit_ms(settings, window,
@@ -98,6 +139,10 @@ def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
             done.set()
             worker.send_signal(signal.SIGTERM)
             worker.wait(60)
+        log = (settings.data_dir / "worker.log").read_text(errors="replace")
+        for line in log.splitlines():
+            if "release step" in line:
+                print("worker:", line.split("release step", 1)[1].strip())
         return worker_rate, peak, (released_ms - close_ms) / 1000
 
 
@@ -121,11 +166,13 @@ def main() -> None:
         produce(settings, codec, args.deltas, fleet_shape(args.deltas))
         raw = raw_consume_and_decode(settings, codec, args.deltas)
         worker, _ = faust_end_to_end(settings, args.deltas)
+        alone = pipeline_alone(settings, codec, args.deltas)
     print(f"\nA. {args.deltas:,} deltas × 10 titles (45 pairs), 4 partitions, one worker "
           f"process ({os.cpu_count()} cores here)")
     print(f"{'path':<48}{'deltas/s':>10}{'ratio':>8}")
     print(f"{'raw confluent-kafka consume + Avro decode':<48}{raw:>10,.0f}{1:>8.2f}")
     print(f"{'Faust worker end to end':<48}{worker:>10,.0f}{worker / raw:>8.3f}")
+    print(f"{'WindowPipeline alone, no Kafka or Faust':<48}{alone:>10,.0f}{alone / raw:>8.3f}")
     print(f"{'target (issue 5)':<48}{20_000:>10,}{20_000 / raw:>8.3f}")
     if args.skip_scale:
         return

@@ -6,15 +6,18 @@ import argparse
 import logging
 import sys
 
-import faust
-
-from omega.settings import get_settings
-from streams.app import build_app
-from streams.recovery import mark_clean_stop, prepare_table_dir
 from streams.supervise import RestartPolicy, supervise
 
 
 def run_worker(loglevel: str) -> None:
+    # Imported here, not at the top: the supervisor process only forks and forwards
+    # signals, and Faust, numpy and diffprivlib would cost it ~200 MB of RSS for nothing.
+    import faust
+
+    from omega.settings import get_settings
+    from streams.app import build_app
+    from streams.recovery import mark_clean_stop, prepare_table_dir
+
     # aiokafka and Faust build a DEBUG record per message unless told not to (~5% of CPU).
     for noisy in ("aiokafka", "faust.topics", "faust.transport", "faust.tables"):
         logging.getLogger(noisy).setLevel(logging.INFO)

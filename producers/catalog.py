@@ -14,8 +14,6 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from tqdm import tqdm
-
 from omega.titles import normalize_title
 
 FLAG_GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
@@ -103,8 +101,9 @@ def load_catalog() -> list[Record]:
 
 def main(argv: list[str] | None = None) -> None:
     from omega.avro import codec_for
-    from omega.kafka import make_producer, produce_waiting, settings_or_exit
+    from omega.kafka import make_producer, settings_or_exit
     from omega.topics import CATALOG_TITLES
+    from producers.send import send_all
 
     parser = argparse.ArgumentParser(
         prog="omega-catalog",
@@ -120,14 +119,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = settings_or_exit("omega-catalog")
     codec = codec_for(settings)
-    producer = make_producer(settings)
     topic = settings.topic(CATALOG_TITLES)
-    for record in tqdm(catalog, desc="catalog", unit="title"):
-        produce_waiting(producer, topic, str(record["title_id"]).encode(),
-                        codec.encode("omega.CatalogTitle", record))
-    left = producer.flush(60)
-    if left:
-        sys.exit(f"omega-catalog: {left} titles not acknowledged by Kafka")
+    # The shared send loop: it counts every delivery Kafka refused, so the catalog is
+    # never reported published when titles failed to land.
+    report = send_all(make_producer(settings), topic, (
+        (str(record["title_id"]).encode(), codec.encode("omega.CatalogTitle", record), None)
+        for record in catalog), total=len(catalog), unit="title")
+    if not report.ok:
+        sys.exit(f"omega-catalog: {report.line('titles')}; the catalog topic is incomplete, "
+                 "run omega-catalog again")
     print(f"published {len(catalog):,} titles to {topic}", file=sys.stderr)
 
 

@@ -22,6 +22,7 @@ class SendReport:
     failed: int
     undelivered: int
     elapsed_s: float
+    first_error: str | None = None  # Kafka's reason for the first failed delivery
 
     @property
     def rate(self) -> float:
@@ -32,8 +33,9 @@ class SendReport:
         return self.failed == 0 and self.undelivered == 0
 
     def line(self, noun: str) -> str:
+        reason = f" (first failure: {self.first_error})" if self.first_error else ""
         return (f"sent {self.sent:,} {noun} in {self.elapsed_s:.1f} s ({self.rate:,.0f}/s); "
-                f"{self.failed} failed, {self.undelivered} undelivered")
+                f"{self.failed} failed, {self.undelivered} undelivered{reason}")
 
 
 def send_all(producer: Producer, topic: str, messages: Iterable[Outgoing], *,
@@ -67,4 +69,5 @@ def send_all(producer: Producer, topic: str, messages: Iterable[Outgoing], *,
         pass
     finally:
         left = producer.flush(60)
-    return SendReport(sent, len(failures), left, clock() - started)
+    return SendReport(sent, len(failures), left, clock() - started,
+                      failures[0] if failures else None)

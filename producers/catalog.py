@@ -101,8 +101,8 @@ def load_catalog() -> list[Record]:
 
 def main(argv: list[str] | None = None) -> None:
     from omega.avro import codec_for
-    from omega.kafka import make_producer, settings_or_exit
-    from omega.topics import CATALOG_TITLES
+    from omega.kafka import ensure_topics, make_producer, settings_or_exit
+    from omega.topics import CATALOG_TITLES, topic_catalog
     from producers.send import send_all
 
     parser = argparse.ArgumentParser(
@@ -119,6 +119,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = settings_or_exit("omega-catalog")
     codec = codec_for(settings)
+    # A new cluster has no topics and does not make them on first write: every title
+    # would be refused (UNKNOWN_TOPIC_OR_PART). The catalog topic is compacted, so it must
+    # be created with its policy, not left to a broker's defaults.
+    ensure_topics(settings, [topic_catalog(settings)[CATALOG_TITLES]])
     topic = settings.topic(CATALOG_TITLES)
     # The shared send loop: it counts every delivery Kafka refused, so the catalog is
     # never reported published when titles failed to land.

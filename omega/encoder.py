@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -133,9 +134,12 @@ def fp32_model_path(cache_dir: Path) -> Path:
     if not path.exists():
         log.info("building the FP32 ONNX graph from %s", weights)
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        # Several processes may build it at once (make run starts the API and the embedder
+        # together): each writes its own file and atomically replaces the target with it,
+        # so whichever finishes last wins with an identical graph and none fails.
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         onnx.save(build_fp32_graph(weights), str(tmp))
-        tmp.rename(path)
+        os.replace(tmp, path)
     return path
 
 

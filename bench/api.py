@@ -12,7 +12,7 @@ Baselines in the same run: the seed product's published search latency (200–40
 and sync capacity (10K syncs/s per 8 vCPU = 1.25K/s per core), and a raw
 confluent-kafka producer writing the same delta bytes (the ceiling for sync).
 
-    python -m bench.api [--titles 0 (all)] [--searches 400] [--syncs 4000]
+    python -m bench.api [--titles 0 (all)] [--searches 400] [--syncs 4000] [--only search|sync]
 """
 
 from __future__ import annotations
@@ -279,6 +279,8 @@ def main() -> None:
     parser.add_argument("--titles", type=int, default=0, help="catalog titles (0 = all 62,670)")
     parser.add_argument("--searches", type=int, default=400)
     parser.add_argument("--syncs", type=int, default=4000)
+    parser.add_argument("--only", choices=("search", "sync"),
+                        help="measure one route (both by default)")
     args = parser.parse_args()
     # Rate limits off: one load generator on one address is not an abuser.
     with bench_settings(title_universe_size=70_000, rate_limit_ip_per_s=0,
@@ -297,7 +299,7 @@ def main() -> None:
             wait_ready(base, titles)
             print(f"\nAPI ready on {titles:,} titles (one uvicorn process pinned to core 0; "
                   "load generator and broker on core 1)")
-            for clients in (1, 16):
+            for clients in (1, 16) if args.only != "sync" else ():
                 reqs = [{"method": "POST", "url": "/api/search", "json": {"query": q}}
                         for q in queries(args.searches, seed=clients)]
                 latencies, wall, errors = asyncio.run(drive(base, reqs, clients))
@@ -307,31 +309,41 @@ def main() -> None:
                       f"{SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 is "
                       f"{SEED_SEARCH_MS[0] / p99:.1f}–{SEED_SEARCH_MS[1] / p99:.1f}× faster "
                       f"(target p99 ≤ 50 ms at 16)")
-            reqs = sync_requests(settings, args.syncs, titles)
-            cpu_before = cpu_seconds(api.pid)
-            latencies, wall, errors = asyncio.run(drive(base, reqs, 16))
-            busy = (cpu_seconds(api.pid) - cpu_before) / wall
-            rate = len(latencies) / wall
             raw = raw_produce_rate(settings, args.syncs)
-            print(f"sync, 16 clients: {rate:,.0f} req/s  p50 {pct(latencies, 50):.1f} ms  "
-                  f"p99 {pct(latencies, 99):.1f} ms  errors {errors}  | seed "
-                  f"{SEED_SYNC_PER_CORE:,.0f}/s per core: {rate / SEED_SYNC_PER_CORE:.2f}×  | "
-                  f"raw producer {raw:,.0f}/s: {rate / raw:.3f}×  (target ≥ 2,000/s, "
-                  f"p99 ≤ 50 ms)")
-            print(f"  the API process used {busy:.0%} of its core during the sync run: "
-                  f"{rate / max(busy, 1e-9):,.0f} syncs/s per fully used core (derived); "
-                  "the Python load generator is the limit here")
+            if args.only != "search":
+                reqs = sync_requests(settings, args.syncs, titles)
+                cpu_before = cpu_seconds(api.pid)
+                latencies, wall, errors = asyncio.run(drive(base, reqs, 16))
+                busy = (cpu_seconds(api.pid) - cpu_before) / wall
+                rate = len(latencies) / wall
+                print(f"sync, 16 clients: {rate:,.0f} req/s  p50 {pct(latencies, 50):.1f} ms  "
+                      f"p99 {pct(latencies, 99):.1f} ms  errors {errors}  | seed "
+                      f"{SEED_SYNC_PER_CORE:,.0f}/s per core: {rate / SEED_SYNC_PER_CORE:.2f}×"
+                      f"  | raw producer {raw:,.0f}/s: {rate / raw:.3f}×  (target ≥ 2,000/s, "
+                      f"p99 ≤ 50 ms)")
+                print(f"  the API process used {busy:.0%} of its core during the sync run: "
+                      f"{rate / max(busy, 1e-9):,.0f} syncs/s per fully used core (derived); "
+                      "the Python load generator is the limit here")
             print("\nthe same loads from wrk (C, one thread on core 1), 16 connections, 20 s:")
-            search_lines = wrk_search_lines(20_000)
-            texts = {embedding_text(parse_query(json.loads(line.split("\t")[3])["query"]))
-                     for line in search_lines}
-            print(f"  (search: {len(texts) / len(search_lines):.0%} of the 20,000 queries "
-                  "cycled have distinct embedded texts)")
-            for name, route, lines in (("search", "/api/search", search_lines),
-                                       ("sync", "/v1/sync", wrk_sync_lines(settings, titles))):
+            loads = []
+            if args.only != "sync":
+                search_lines = wrk_search_lines(20_000)
+                texts = {embedding_text(parse_query(json.loads(line.split("\t")[3])["query"]))
+                         for line in search_lines}
+                print(f"  (search: {len(texts) / len(search_lines):.0%} of the 20,000 queries "
+                      "cycled have distinct embedded texts)")
+                loads.append(("search", "/api/search", search_lines, {0}))
+            if args.only != "search":
+                loads.append(("sync", "/v1/sync", wrk_sync_lines(settings, titles), {0}))
+            if args.only != "sync":
+                # The search target is for this machine, not per core: the same load with
+                # the API free to use both cores (its encoder thread runs beside the loop).
+                loads.append(("search, API on both cores", "/api/search", search_lines, {0, 1}))
+            for name, route, lines, cores in loads:
+                pin_process(api.pid, cores)
                 cpu_before, started = cpu_seconds(api.pid), time.perf_counter()
                 answered = served(base, route)
-                measured = wrk_post(base, lines, 20, 16, settings.data_dir / f"wrk-{name}.tsv")
+                measured = wrk_post(base, lines, 20, 16, settings.data_dir / "wrk.tsv")
                 if measured is None:
                     print("  skipped: wrk is not installed (`make bench` installs it)")
                     break
@@ -343,12 +355,13 @@ def main() -> None:
                 w_busy = (cpu_seconds(api.pid) - cpu_before) / (time.perf_counter() - started)
                 baseline = (f"seed {SEED_SYNC_PER_CORE:,.0f}/s per core: "
                             f"{w_rate / SEED_SYNC_PER_CORE:.2f}×, raw producer "
-                            f"{w_rate / raw:.3f}×" if name == "sync" else
+                            f"{w_rate / raw:.3f}×" if route == "/v1/sync" else
                             f"seed {SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 "
                             f"{SEED_SEARCH_MS[0] / w_p99:.1f}–{SEED_SEARCH_MS[1] / w_p99:.1f}× "
                             "faster")
                 print(f"  {name}: {w_rate:,.0f} req/s  p50 {w_p50:.1f} ms  p99 {w_p99:.1f} ms  "
-                      f"non-2xx {w_bad}  API core {w_busy:.0%} busy  | {baseline}")
+                      f"non-2xx {w_bad}  API used {w_busy:.2f} of {len(cores)} core(s)  | "
+                      f"{baseline}")
         finally:
             api.terminate()
             api.wait(20)

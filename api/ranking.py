@@ -50,6 +50,10 @@ class Signals:
     day: dict[int, int]
     top_week: list[int]  # the TRENDING_TOP titles with the largest totals, largest first
     top_day: list[int]
+    # log1p of the largest total, the scale's top; worked out once per release, not once
+    # per hit (a search scores 40+ hits against totals of up to the whole catalog).
+    week_scale: float = 0.0
+    day_scale: float = 0.0
 
     @classmethod
     def from_views(cls, views: Views) -> Signals:
@@ -61,21 +65,23 @@ class Signals:
                             key=lambda t: (-totals[t], t))
             return ranked[:TRENDING_TOP]
 
-        return cls(week, day, top(week), top(day))
+        def scale(totals: dict[int, int]) -> float:
+            return math.log1p(max(max(totals.values(), default=0), 0))
+
+        return cls(week, day, top(week), top(day), scale(week), scale(day))
 
     @staticmethod
-    def _scaled(totals: dict[int, int], title_id: int) -> float:
-        best = max(totals.values(), default=0)
+    def _scaled(totals: dict[int, int], scale: float, title_id: int) -> float:
         count = totals.get(title_id, 0)
-        if best <= 0 or count <= 0:
+        if scale <= 0 or count <= 0:
             return 0.0
-        return math.log1p(count) / math.log1p(best)
+        return math.log1p(count) / scale
 
     def popularity(self, title_id: int) -> float:
-        return self._scaled(self.week, title_id)
+        return self._scaled(self.week, self.week_scale, title_id)
 
     def trending(self, title_id: int) -> float:
-        return self._scaled(self.day, title_id)
+        return self._scaled(self.day, self.day_scale, title_id)
 
 
 def title_card(views: Views, title_id: int) -> dict[str, Any]:

@@ -165,7 +165,7 @@ class WindowPipeline:
         for state in devices:
             partition = int(state.get("p", 0))
             read += self.counts.setdefault(partition, WindowCounts()).add_state(
-                state, self._closed_through("tv", partition))
+                state, self._closed_through("tv", partition), self.bounds.pairs)
         for state in sessions:
             partition = int(state.get("p", 0))
             self.web.setdefault(partition, WebCounts()).add_state(

@@ -57,24 +57,34 @@ def bound_pairs(titles: Sequence[int], first_new: int, already: int, p: int) -> 
 
     Titles are in bounding order (most-watched first), so the pairs kept are those
     among the device's most-watched titles: (t0,t1), (t0,t2), (t1,t2), (t0,t3), …
+    Because titles are only ever appended, a device's pairs are always the first
+    `pair_count(len(titles), p)` of that order: derived from its titles, never stored.
     """
     room = p - already
     added: list[int] = []
     for j in range(max(first_new, 1), len(titles)):
-        for i in range(j):
-            if len(added) >= room:
-                return added
-            added.append(pair_key(titles[i], titles[j]))
-    return added
+        if len(added) >= room:
+            break
+        b = titles[j]  # pair_key inlined: 45 pairs a delta on the worker's hot path
+        added += [a << PAIR_SHIFT | b if a < b else b << PAIR_SHIFT | a for a in titles[:j]]
+    return added[:max(room, 0)]
+
+
+def pair_count(titles: int, p: int) -> int:
+    """How many pairs a window contribution of `titles` titles holds under bound `p`."""
+    return max(0, min(p, titles * (titles - 1) // 2))
 
 
 @dataclass(slots=True)
 class Contribution:
-    """What one device contributed to one window: bounded titles and pairs, seqs seen."""
+    """What one device contributed to one window: bounded titles and the seqs seen.
+    Its pairs are `pairs(p)`: derived from the titles (see `bound_pairs`)."""
 
     titles: list[int] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)
-    pairs: list[int] = field(default_factory=list)
+
+    def pairs(self, p: int) -> list[int]:
+        return bound_pairs(self.titles, 0, 0, p)
 
 
 @dataclass(slots=True)
@@ -85,20 +95,21 @@ class DeviceRecord:
     ledger: PrivacyLedger = field(default_factory=PrivacyLedger)
 
 
-# Table value, JSON-friendly: {"w": [[window, titles, seqs, pairs], ...], "l": [[window, eps]]}
+# Table value, JSON-friendly: {"w": [[window, titles, seqs], ...], "l": [[window, eps]]}.
+# Values written before pairs were derived carry a fourth list, the same pairs: ignored.
 DeviceState = dict[str, Any]
 
 
 def decode_state(state: DeviceState | None) -> DeviceRecord:
     if not state:
         return DeviceRecord()
-    windows = {int(w): Contribution(list(t), list(s), list(p)) for w, t, s, p in state["w"]}
+    windows = {int(w[0]): Contribution(list(w[1]), list(w[2])) for w in state["w"]}
     ledger = PrivacyLedger([(int(w), float(e)) for w, e in state.get("l", [])])
     return DeviceRecord(windows, ledger)
 
 
 def encode_state(record: DeviceRecord) -> DeviceState:
-    return {"w": [[w, c.titles, c.seqs, c.pairs] for w, c in sorted(record.windows.items())],
+    return {"w": [[w, c.titles, c.seqs] for w, c in sorted(record.windows.items())],
             "l": [[w, e] for w, e in record.ledger.charges]}
 
 
@@ -150,8 +161,8 @@ def apply_delta(
     first_new = len(contribution.titles)
     titles = bound_titles(delta.titles, contribution.titles, bounds.titles)
     contribution.titles.extend(titles)
-    pairs = bound_pairs(contribution.titles, first_new, len(contribution.pairs), bounds.pairs)
-    contribution.pairs.extend(pairs)
+    pairs = bound_pairs(contribution.titles, first_new, pair_count(first_new, bounds.pairs),
+                        bounds.pairs)
     contribution.seqs.append(delta.seq)
     return Applied(encode_state(record), titles, pairs)
 
@@ -173,11 +184,12 @@ class WindowCounts:
     def pop(self, window: int) -> tuple[Counter[int], Counter[int]]:
         return self.titles.pop(window, Counter()), self.pairs.pop(window, Counter())
 
-    def add_state(self, state: DeviceState, closed_through_ms: int | None) -> int:
-        """Count one device's open contributions; returns how many windows it had."""
+    def add_state(self, state: DeviceState, closed_through_ms: int | None, p: int) -> int:
+        """Count one device's open contributions (pairs bounded by `p`); returns how many
+        windows it had."""
         read = 0
         for window, contribution in decode_state(state).windows.items():
             if closed_through_ms is None or window > closed_through_ms:
-                self.add(window, contribution.titles, contribution.pairs)
+                self.add(window, contribution.titles, contribution.pairs(p))
                 read += 1
         return read

@@ -60,6 +60,8 @@ def test_field_errors(codec: AvroCodec, change: dict[str, Any], code: str, words
     ("completion", float("nan"), "bad_completion"),
     ("completion", 1.5, "bad_completion"),
     ("rating", float("inf"), "bad_rating"),
+    ("rating", float("nan"), "bad_rating"),
+    ("rating", -0.5, "bad_rating"),
     ("rating", 7.0, "bad_rating"),
 ])
 def test_non_finite_and_out_of_range_numbers(
@@ -68,3 +70,11 @@ def test_non_finite_and_out_of_range_numbers(
     record = valid_delta(sent_at_ms=NOW)
     record["titles"][0][field] = value
     assert reject(codec, record).code == code
+
+
+def test_the_reason_names_the_title_that_failed(codec: AvroCodec) -> None:
+    record = valid_delta(sent_at_ms=NOW, titles=[(1, 5), (2, 5), (3, 5)])
+    record["titles"][2]["completion"] = float("nan")
+    error = reject(codec, record)
+    assert (error.code, "delta.titles[2].completion is nan" in str(error)) == (
+        "bad_completion", True)

@@ -83,10 +83,10 @@ def test_rebuild_equals_incremental_counts() -> None:
         live.add(window, applied.titles, applied.pairs)
     rebuilt = WindowCounts()
     for state in table.values():
-        rebuilt.add_state(state, None)
+        rebuilt.add_state(state, None, 5)
     assert rebuilt.titles == live.titles
     assert rebuilt.pairs == live.pairs
     after_release = WindowCounts()
     for state in table.values():
-        after_release.add_state(state, closed_through_ms=0)
+        after_release.add_state(state, closed_through_ms=0, p=5)
     assert after_release.windows() == {1000, 2000}

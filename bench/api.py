@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from rocksdict import Rdict
 
 from api.query import embedding_text, parse_query
@@ -45,11 +46,13 @@ from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka import make_producer
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import CATALOG_TITLES, TV_DELTAS
+from omega.topics import CATALOG_TITLES, TRENDS, TV_DELTAS
 from producers.catalog import load_catalog
 from streams.embedder import TitleEmbedder, VectorPublisher, run
+from streams.release import release_trends
 
 SEED_SEARCH_MS = (200, 400)
+TREND_WINDOWS = 2  # released trend windows in the API's day view: ranking uses them
 SEED_SYNC_PER_CORE = 10_000 / 8
 GENRES = ["sci-fi", "comedies", "horror", "thrillers", "dramas", "westerns", "war films",
           "animated movies", "documentaries", "crime", "romance", "adventure", "fantasy",
@@ -117,6 +120,29 @@ def publish_catalog_and_vectors(settings: Settings, titles: int) -> int:
     return len(catalog)
 
 
+def publish_trends(settings: Settings, windows: int) -> None:
+    """`windows` DP trend releases for the whole title universe, as the worker publishes
+    them (every title, noised), so searches rank with real popularity and trending."""
+    codec = codec_for(settings)
+    rng = np.random.default_rng(5)
+    window_ms = int(settings.window_seconds * 1000)
+    now = int(time.time() * 1000)
+    titles = range(1, settings.title_universe_size + 1)
+    producer = make_producer(settings, **{"linger.ms": 50})
+    for back in range(1, windows + 1):
+        start = now - now % window_ms - back * window_ms
+        devices = np.minimum(rng.zipf(1.4, len(titles)), 200_000)  # a long-tailed catalog
+        for record in release_trends(start, start + window_ms, dict(zip(titles, devices.tolist(),
+                                                                        strict=True)),
+                                     titles, settings.epsilon, settings.max_titles_per_device,
+                                     seed=11):
+            producer.produce(settings.topic(TRENDS),
+                             key=f"{record['source']}:{record['title_id']}".encode(),
+                             value=codec.encode("omega.TrendRelease", record))
+            producer.poll(0)
+    assert producer.flush(60) == 0
+
+
 def start_api(settings: Settings, port: int, core: int | None = None) -> subprocess.Popen[bytes]:
     """`omega-api` in its own process, pinned to `core` when given."""
     log = open(settings.data_dir / "api.log", "ab")
@@ -139,15 +165,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_ready(base: str, titles: int, timeout_s: float = 600) -> None:
+def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 600) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             body = httpx.get(f"{base}/api/health", timeout=5).json()
             index = body["index"]
+            released = httpx.get(f"{base}/api/discover?window=day",
+                                 timeout=5).json()["privacy"]["windows"]
             if (body["status"] == "ok" and index["titles"] >= titles
                     and index["snapshotBuilds"] >= 1 and not index["freshTitles"]
-                    and not index["building"]):
+                    and not index["building"] and released >= windows):
                 return
         except (httpx.HTTPError, KeyError, ValueError):
             pass
@@ -286,6 +314,7 @@ def main() -> None:
     with bench_settings(title_universe_size=70_000, rate_limit_ip_per_s=0,
                         rate_limit_device_per_min=0) as settings:
         titles = publish_catalog_and_vectors(settings, args.titles)
+        publish_trends(settings, TREND_WINDOWS)
         port = free_port()
         # One core for the API, the other for everything else (load generator, broker), so
         # that "per core" is literal: the API's own CPU use is measured beside its rate.
@@ -296,9 +325,9 @@ def main() -> None:
             pin_process(json.loads(broker.read_text())["pid"], {1})
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(base, titles)
-            print(f"\nAPI ready on {titles:,} titles (one uvicorn process pinned to core 0; "
-                  "load generator and broker on core 1)")
+            wait_ready(base, titles, TREND_WINDOWS)
+            print(f"\nAPI ready on {titles:,} titles and {TREND_WINDOWS} windows of DP trends "
+                  "(one uvicorn process pinned to core 0; load generator and broker on core 1)")
             for clients in (1, 16) if args.only != "sync" else ():
                 reqs = [{"method": "POST", "url": "/api/search", "json": {"query": q}}
                         for q in queries(args.searches, seed=clients)]

@@ -177,12 +177,13 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 600,
-               in_a_row: int = 1) -> None:
-    """Until `in_a_row` answers in a row (new connections: with several API processes,
-    any may answer) say the index, the snapshot and the trend windows are all there."""
+def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 900,
+               processes: int = 1) -> None:
+    """Until `processes` distinct API processes (health's `process`; each request on a new
+    connection, so any may answer) say the index, the snapshot and the trend windows are
+    all there and no snapshot is building."""
     deadline = time.monotonic() + timeout_s
-    ready = 0
+    ready: set[int] = set()
     while time.monotonic() < deadline:
         try:
             body = httpx.get(f"{base}/api/health", timeout=5).json()
@@ -192,14 +193,14 @@ def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 600,
             if (body["status"] == "ok" and index["titles"] >= titles
                     and index["snapshotBuilds"] >= 1 and not index["freshTitles"]
                     and not index["building"] and released >= windows):
-                ready += 1
-                if ready >= in_a_row:
+                ready.add(body["process"])
+                if len(ready) >= processes:
                     return
                 continue
+            ready.discard(body["process"])
         except (httpx.HTTPError, KeyError, ValueError):
             pass
-        ready = 0
-        time.sleep(1)
+        time.sleep(0.2)
     raise SystemExit("the API never became ready; see its log")
 
 
@@ -426,7 +427,7 @@ def main() -> None:
                 port = free_port()
                 base = f"http://127.0.0.1:{port}"
                 api = start_api(settings, port, workers=2)
-                wait_ready(base, titles, TREND_WINDOWS, in_a_row=10)
+                wait_ready(base, titles, TREND_WINDOWS, processes=2)
                 wrk_row("search, omega-api --workers 2, both cores", base, "/api/search",
                         search_lines, api.pid, {0, 1}, raw, settings)
         finally:

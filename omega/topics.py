@@ -40,6 +40,10 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
         TopicSpec("window-partials.v2", "omega.WindowPartial",
                   doc="Internal to streams/: each partition's true counts of a closed window, "
                       "merged by the one releaser before noise is added."),
+        TopicSpec("device-state.v1", "JSON: streams/windows.py DeviceState",
+                  cleanup_policy="compact", partitions=settings.delta_partitions,
+                  doc="Internal to streams/ (OMEGA_DELTA_ENGINE=direct): each device's open "
+                      "window contributions, keyed by device id, partition = its deltas'."),
         TopicSpec("release-log.v1", "omega.ReleaseMark", cleanup_policy="compact",
                   doc="Internal to streams/: last released window, written in the release's "
                       "transaction so a restarted worker never releases a window twice."),
@@ -57,3 +61,4 @@ COVIEW_EDGES = "coview-edges.v1"
 RELEASE_LOG = "release-log.v1"
 WINDOW_PARTIALS = "window-partials.v2"
 TITLE_VECTORS = "title-vectors.v1"
+DEVICE_STATE = "device-state.v1"

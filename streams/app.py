@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +18,7 @@ from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
 from omega.validation import DeltaRejected
+from streams.direct import DirectDeltas
 from streams.partials import PendingPartials, complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
@@ -50,6 +53,38 @@ def owned_partitions(app: faust.App, names: dict[str, str]) -> dict[str, set[int
     return owned
 
 
+def start_direct_deltas(app: faust.App, settings: Settings, codec: AvroCodec,
+                        publish: Callable[[list[dict[str, Any]]], None],
+                        released_through: Callable[[], int | None]) -> None:
+    """Run streams/direct.py's TV delta loop in a thread of this worker: started with the
+    app, stopped before it shuts down. If the loop fails, the process exits at once (the
+    supervisor restarts it and the state is restored from Kafka, never from memory)."""
+    engine = DirectDeltas(
+        settings, codec, publish, released_through, now_ms,
+        lambda msg, exc: dead_letter_record(msg.value() or b"", msg.key(), msg.topic() or "",
+                                            msg.partition() or 0, msg.offset() or 0, exc))
+
+    def run() -> None:
+        try:
+            engine.run()
+        except BaseException:  # noqa: BLE001 - whatever it was, the process must restart
+            log.exception("the TV delta loop failed; exiting so the worker restarts clean")
+            logging.shutdown()
+            os._exit(70)
+
+    thread = threading.Thread(target=run, name="tv-deltas-direct", daemon=True)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def start() -> None:
+        thread.start()
+
+    async def stop(_sender: Any, *_args: Any, signal: Any = None, **_kwargs: Any) -> None:
+        engine.stop()
+        await asyncio.get_event_loop().run_in_executor(None, thread.join, 30)
+
+    app.on_before_shutdown.connect(stop)  # type: ignore[arg-type]  # mode types the handler narrower than it calls it
+
+
 def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
     """Wire topics, tables, the two counting agents, partials at close and the releaser."""
     codec = codec or codec_for(settings)
@@ -79,6 +114,9 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         broker_heartbeat_interval=settings.streams_heartbeat_s,
     )
     sources = {"tv": settings.topic(TV_DELTAS), "web": settings.topic(WEB_INTERACTIONS)}
+    direct = settings.delta_engine == "direct"
+    if direct:  # TV deltas are counted by streams/direct.py's loop, not by a Faust agent
+        del sources["tv"]
     # Before the consumer exists; on the instance, so only this app is affected.
     app.transport.TransactionManager = FlushingTransactionManager  # type: ignore[misc]
     app.transport.Consumer = rewinding_consumer(  # type: ignore[misc]
@@ -90,8 +128,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
 
     dead_letters = raw_topic(DEAD_LETTERS)
     # Values are JSON: see streams/windows.py (devices) and streams/web.py (sessions).
-    devices = app.Table("device-contributions", default=None,
-                        partitions=settings.delta_partitions, key_type=str)
+    devices = None if direct else app.Table("device-contributions", default=None,
+                                            partitions=settings.delta_partitions, key_type=str)
     sessions = app.Table("session-contributions", default=None,
                          partitions=settings.delta_partitions, key_type=str)
     # Partials waiting for their window to be complete, as the raw WindowPartial v2
@@ -122,25 +160,27 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             if accepted.state is not None:
                 table[accepted.unit] = accepted.state
 
-    @app.agent(raw_topic(TV_DELTAS))
-    async def count_deltas(stream: faust.StreamT[bytes]) -> None:
-        await consume(stream, devices, pipeline.accept_delta)
+    if devices is not None:
+        @app.agent(raw_topic(TV_DELTAS))
+        async def count_deltas(stream: faust.StreamT[bytes]) -> None:
+            await consume(stream, devices, pipeline.accept_delta)
 
     @app.agent(raw_topic(WEB_INTERACTIONS))
     async def count_interactions(stream: faust.StreamT[bytes]) -> None:
         await consume(stream, sessions, pipeline.accept_interaction)
 
     recovered: set[str] = set()
+    tables = {"sessions": sessions} | ({} if devices is None else {"devices": devices})
 
     async def rebuild(name: str) -> None:
         recovered.add(name)
-        read = pipeline.rebuild(devices.values(), sessions.values())
-        if recovered >= {"devices", "sessions"}:
+        read = pipeline.rebuild([] if devices is None else devices.values(), sessions.values())
+        if recovered >= set(tables):
             log.info("ready: rebuilt counts from %d device contributions; released through %s",
                      read, pipeline.released_through_ms)
 
-    devices.on_recover(lambda: rebuild("devices"))
-    sessions.on_recover(lambda: rebuild("sessions"))
+    for name, table in tables.items():
+        table.on_recover(functools.partial(rebuild, name))
 
     def publish_partials(records: list[dict[str, Any]]) -> None:
         for record in records:
@@ -149,6 +189,10 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             partials_out.poll(0)
         if partials_out.flush(60):
             raise RuntimeError("window partials not acknowledged by Kafka in 60 s")
+
+    if direct:
+        start_direct_deltas(app, settings, codec, publish_partials,
+                            lambda: pipeline.released_through_ms)
 
     @app.timer(interval=settings.release_check_interval_s)  # type: ignore[untyped-decorator]
     async def close_windows() -> None:

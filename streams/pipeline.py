@@ -172,6 +172,13 @@ class WindowPipeline:
                 state, self._closed_through("web", partition))
         return read
 
+    def rebuild_partition(self, partition: int, devices: Iterable[Any]) -> int:
+        """Recount one TV partition from its device states (after it was assigned here)."""
+        counts = self.counts[partition] = WindowCounts()
+        closed_through = self._closed_through("tv", partition)
+        return sum(counts.add_state(state, closed_through, self.bounds.pairs)
+                   for state in devices)
+
     def due_partials(
         self, now_ms: int, owned: Mapping[str, Iterable[int]],
     ) -> list[tuple[str, int, int]]:

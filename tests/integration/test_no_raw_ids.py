@@ -17,6 +17,7 @@ from omega.kafka import make_producer
 from omega.settings import Settings
 from omega.topics import (
     DEAD_LETTERS,
+    DEVICE_STATE,
     RELEASE_LOG,
     TV_DELTAS,
     WEB_INTERACTIONS,
@@ -30,7 +31,8 @@ from tests.integration.workload import SETTINGS, collect_release
 
 pytestmark = pytest.mark.integration
 
-INSIDE_STREAMS = {TV_DELTAS, WEB_INTERACTIONS, DEAD_LETTERS, WINDOW_PARTIALS, RELEASE_LOG}
+INSIDE_STREAMS = {TV_DELTAS, WEB_INTERACTIONS, DEAD_LETTERS, WINDOW_PARTIALS, RELEASE_LOG,
+                  DEVICE_STATE}  # the worker's own state, keyed by device id by design
 
 
 def test_no_raw_id_leaves_in_any_output_topic_or_api_response(

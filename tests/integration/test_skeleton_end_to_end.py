@@ -15,6 +15,7 @@ from omega.kafka import make_producer
 from omega.settings import Settings
 from omega.topics import TRENDS, TV_DELTAS
 from omega.validation import WatchedTitle
+from streams.direct import delta_group
 from streams.release import release_trends
 from streams.windows import bound_titles, window_start
 from tests.conftest import valid_delta
@@ -114,8 +115,8 @@ def test_valid_deltas_counted_exactly_and_bad_ones_dead_lettered(
                          value=codec.encode("omega.TvDelta", d))
     assert producer.flush(30) == 0
     deadline = time.monotonic() + 30
-    while committed_lag(settings, settings.streams_app_id, TV_DELTAS) and \
+    while committed_lag(settings, delta_group(settings), TV_DELTAS) and \
             time.monotonic() < deadline:
         time.sleep(0.5)
-    assert committed_lag(settings, settings.streams_app_id, TV_DELTAS) == 0
+    assert committed_lag(settings, delta_group(settings), TV_DELTAS) == 0
     assert worker.alive()

@@ -28,6 +28,7 @@ from omega.kafka import make_consumer, make_producer, produce_waiting
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
+from streams.direct import device_state_changelog
 
 
 def produce(settings: Settings, codec: AvroCodec, count: int,
@@ -58,19 +59,23 @@ def raw_consume_and_decode(settings: Settings, codec: AvroCodec, count: int) -> 
     return seen / elapsed
 
 
-def faust_end_to_end(
+def worker_end_to_end(
     settings: Settings, count: int, keep_running: bool = False,
     on_start: Callable[[int], None] | None = None, loglevel: str = "warning",
+    core: int | None = None,
 ) -> tuple[float, subprocess.Popen[bytes]]:
-    """Deltas/s from the timestamps of the worker's first and last table changelog writes."""
+    """Deltas/s of `omega-worker` (engine: settings.delta_engine) from the timestamps of its
+    first and last device-state writes; the worker's processes pinned to `core` if given
+    (its librdkafka threads too, so "per core" is literal)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = open(settings.data_dir / "worker.log", "wb")
+    pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
     worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", loglevel],
                               env=settings.subprocess_env(), stdout=log,
-                              stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+                              stderr=subprocess.STDOUT, cwd=REPO_ROOT, preexec_fn=pin)
     if on_start is not None:
         on_start(worker.pid)
-    changelog = f"{settings.streams_app_id}-device-contributions-changelog"
+    changelog = device_state_changelog(settings)
     try:
         consumer: Consumer = make_consumer(settings, f"probe-{uuid.uuid4().hex[:6]}")
         first, last, seen = None, None, 0
@@ -131,7 +136,7 @@ def main() -> None:
         codec = codec_for(settings)
         produce(settings, codec, args.deltas)
         raw = raw_consume_and_decode(settings, codec, args.deltas)
-        worker, _ = faust_end_to_end(settings, args.deltas)
+        worker, _ = worker_end_to_end(settings, args.deltas)
         floors = ({mode: faust_floor(settings, mode, args.deltas) for mode in ("noop", "table")}
                   if args.floor else {})
     print(f"\n{'path':<48}{'deltas/s':>12}{'ratio':>8}")

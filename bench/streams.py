@@ -2,13 +2,13 @@
 the time from window close to release.
 
 A. Rate: the same N encoded deltas read by a raw confluent-kafka consumer (consume +
-   Avro decode: the limit) and by one worker end to end (validate, bound 10 titles and
-   45 pairs, one table write, count), as deltas/s and as a ratio. Beside them, the same
-   deltas through `WindowPipeline` alone, in this process, with a dict for the table
-   (JSON values, as the table stores them): no Kafka, no Faust — the ceiling of our own
-   per-delta Python, whatever engine runs it.
-B. Scale: 1,000,000 devices in one window; the worker's peak RSS while it counts them
-   (supervisor and Faust process together),
+   Avro decode: the limit, on one core) and by one worker end to end (validate, bound 10
+   titles and 45 pairs, one state write, count; its processes pinned to the other core),
+   once per OMEGA_DELTA_ENGINE (direct, faust), as deltas/s and as a ratio. Beside them,
+   the same deltas through `WindowPipeline` alone, in this process, with a dict for the
+   table (JSON values): no Kafka, no Faust — the ceiling of our own per-delta Python.
+B. Scale: 1,000,000 devices in one window, default engine; the worker's peak RSS while it
+   counts them (supervisor and worker process together),
    and the seconds from the window's close (end + lateness) to its release committed on
    the topic. The lateness is set from A's rate so the window closes just after ingest.
 
@@ -23,17 +23,14 @@ import os
 import signal
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from confluent_kafka import Consumer
-
 from bench._harness import bench_settings
-from bench.ingest import faust_end_to_end, produce, raw_consume_and_decode
+from bench.ingest import produce, raw_consume_and_decode, worker_end_to_end
 from omega.avro import AvroCodec, codec_for
-from omega.kafka import ensure_topics, make_consumer, make_producer
+from omega.kafka import make_consumer
 from omega.settings import Settings
-from omega.topics import RELEASE_LOG, TV_DELTAS, TopicSpec
+from omega.topics import RELEASE_LOG
 from producers.deltas import FleetShape, synthetic_deltas
 from streams.pipeline import WindowPipeline
 
@@ -105,51 +102,6 @@ def pipeline_alone(settings: Settings, codec: AvroCodec, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def direct_loop(settings: Settings, codec: AvroCodec, count: int) -> float:
-    """Deltas/s of a Faust-free worker loop over the same topic: a confluent-kafka
-    consumer (read_committed), `WindowPipeline`, one changelog write per delta, and the
-    writes with the input offsets in one Kafka transaction per batch of up to 2,000.
-
-    An experiment for the engine decision in docs/scaling.md, not the product: it has no
-    restore on assignment, no dead letters, no window close."""
-    changelog = settings.topic("bench-direct-changelog.v1")
-    ensure_topics(settings, [TopicSpec("bench-direct-changelog.v1", "omega.TvDelta", "compact",
-                                       settings.delta_partitions, "bench only")])
-    consumer: Consumer = make_consumer(settings, f"direct-{uuid.uuid4().hex[:6]}",
-                                       **{"fetch.min.bytes": 100_000})
-    producer = make_producer(settings, **{"transactional.id": f"direct-{uuid.uuid4().hex}"})
-    producer.init_transactions()
-    pipeline = WindowPipeline(settings, codec)
-    table: dict[str, bytes] = {}
-
-    def state(device: str) -> object:
-        value = table.get(device)
-        return None if value is None else json.loads(value)
-
-    consumer.subscribe([settings.topic(TV_DELTAS)])
-    seen, started = 0, None
-    while seen < count:
-        batch = consumer.consume(2000, 1.0)
-        if not batch:
-            continue
-        started = started or time.perf_counter()
-        producer.begin_transaction()
-        now = int(time.time() * 1000)
-        for msg in batch:
-            accepted = pipeline.accept_delta(msg.key(), msg.value(), state, now, msg.partition())
-            value = json.dumps(accepted.state, separators=(",", ":")).encode()
-            table[accepted.unit] = value
-            producer.produce(changelog, key=msg.key(), value=value, partition=msg.partition())
-            producer.poll(0)
-        seen += len(batch)
-        producer.send_offsets_to_transaction(consumer.position(consumer.assignment()),
-                                             consumer.consumer_group_metadata())
-        producer.commit_transaction()
-    elapsed = time.perf_counter() - (started or time.perf_counter())
-    consumer.close()
-    return seen / elapsed
-
-
 def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
     window_s = 60
     with bench_settings(window_seconds=window_s, **SHAPE) as produced:  # type: ignore[arg-type]
@@ -176,9 +128,9 @@ def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        worker_rate, worker = faust_end_to_end(settings, devices, keep_running=True,
-                                               on_start=lambda pid: holder.update(pid=pid),
-                                               loglevel="info")
+        worker_rate, worker = worker_end_to_end(settings, devices, keep_running=True,
+                                                on_start=lambda pid: holder.update(pid=pid),
+                                                loglevel="info")
         close_ms = window + window_s * 1000 + lateness * 1000
         try:
             released_ms = release_commit_ms(settings, window,
@@ -212,19 +164,26 @@ def main() -> None:
                         **SHAPE) as settings:  # type: ignore[arg-type]
         codec = codec_for(settings)
         produce(settings, codec, args.deltas, fleet_shape(args.deltas))
+        # One core each: this process (the raw consumer) on core 1, each engine's worker
+        # (its own app: consumer groups, state topics) on core 0.
+        os.sched_setaffinity(0, {1})
         raw = raw_consume_and_decode(settings, codec, args.deltas)
-        worker, _ = faust_end_to_end(settings, args.deltas)
+        rates = {engine: worker_end_to_end(settings.model_copy(update={
+            "delta_engine": engine, "streams_app_id": f"{settings.streams_app_id}-{engine}",
+            "data_dir": settings.data_dir / engine}), args.deltas, core=0)[0]
+            for engine in ("direct", "faust")}
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
         alone = pipeline_alone(settings, codec, args.deltas)
-        direct = direct_loop(settings, codec, args.deltas)
     print(f"\nA. {args.deltas:,} deltas × 10 titles (45 pairs), 4 partitions, one worker "
-          f"process ({os.cpu_count()} cores here)")
-    print(f"{'path':<48}{'deltas/s':>10}{'ratio':>8}")
-    print(f"{'raw confluent-kafka consume + Avro decode':<48}{raw:>10,.0f}{1:>8.2f}")
-    print(f"{'Faust worker end to end':<48}{worker:>10,.0f}{worker / raw:>8.3f}")
-    print(f"{'WindowPipeline alone, no Kafka or Faust':<48}{alone:>10,.0f}{alone / raw:>8.3f}")
-    print(f"{'Faust-free loop (experiment, see its doc)':<48}{direct:>10,.0f}"
-          f"{direct / raw:>8.3f}")
-    print(f"{'target (issue 5)':<48}{20_000:>10,}{20_000 / raw:>8.3f}")
+          f"process pinned to one core ({os.cpu_count()} cores here)")
+    print(f"{'path':<52}{'deltas/s':>10}{'ratio':>8}")
+    print(f"{'raw confluent-kafka consume + Avro decode':<52}{raw:>10,.0f}{1:>8.2f}")
+    for engine, label in (("direct", "worker, OMEGA_DELTA_ENGINE=direct (the default)"),
+                          ("faust", "worker, OMEGA_DELTA_ENGINE=faust")):
+        print(f"{label:<52}{rates[engine]:>10,.0f}{rates[engine] / raw:>8.3f}")
+    print(f"{'WindowPipeline alone, no Kafka or Faust':<52}{alone:>10,.0f}{alone / raw:>8.3f}")
+    print(f"{'target (issue 5)':<52}{20_000:>10,}{20_000 / raw:>8.3f}")
+    worker = rates["direct"]
     if args.skip_scale:
         return
     rate, peak, latency = scale_phase(args.devices, worker)

@@ -1,8 +1,9 @@
-"""Ingest rate: raw confluent-kafka consume+decode vs the Faust worker end to end.
+"""Ingest rate: raw confluent-kafka consume+decode vs the worker end to end.
 
 Both read the same 100,000 encoded deltas from the same topic in one run. The raw
-client only decodes; the worker also validates, bounds, writes its table (one write
-per delta) and counts, so the ratio is what the stream processing costs.
+client only decodes; the worker (OMEGA_DELTA_ENGINE as set: direct by default) also
+validates, bounds, writes its state (one write per delta) and counts, so the ratio is
+what the stream processing costs. --floor adds bare Faust apps on the same data.
 
     python -m bench.ingest [--deltas 100000] [--floor]
 """
@@ -143,7 +144,7 @@ def main() -> None:
     print(f"{'raw confluent-kafka consume + Avro decode':<48}{raw:>12,.0f}{1:>8.2f}")
     for label, rate in (("bare Faust agent, no work (Faust's own cost)", floors.get("noop")),
                         ("bare Faust agent, one table write per event", floors.get("table")),
-                        ("Faust worker end to end (validate+table+count)", worker)):
+                        (f"worker ({settings.delta_engine} engine) end to end", worker)):
         if rate is not None:
             print(f"{label:<48}{rate:>12,.0f}{rate / raw:>8.2f}")
     print(f"({args.deltas:,} deltas, 1 worker process, {os.cpu_count()} cores on this machine)")

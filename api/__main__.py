@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
 import sys
-import tempfile
 
 from api.security import KeyRing
 from omega.kafka import settings_or_exit
@@ -25,9 +22,6 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("device_id")
     parser.add_argument("--host", help="bind address (default OMEGA_API_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default OMEGA_API_PORT, 8000)")
-    parser.add_argument("--workers", type=int,
-                        help="processes sharing the port (default OMEGA_API_WORKERS, 1); use "
-                             "one per core: a process's searches run one at a time (GIL)")
     args = parser.parse_args(argv)
     settings = settings_or_exit("omega-api")
     if args.command == "token":
@@ -35,30 +29,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     import uvicorn
 
-    from api.app import create_app, replica_root
+    from api.app import create_app
 
-    overrides = {k: v for k, v in (("api_host", args.host), ("api_port", args.port),
-                                   ("api_workers", args.workers)) if v is not None}
-    settings = settings.model_copy(update=overrides)
-    if settings.api_workers < 1:
-        parser.error("--workers must be at least 1")
+    if args.host or args.port:
+        settings = settings.model_copy(update={k: v for k, v in
+                                               (("api_host", args.host), ("api_port", args.port))
+                                               if v is not None})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    # Index replicas live in per-process folders below this one; none outlives a run.
-    shutil.rmtree(replica_root(settings), ignore_errors=True)
-    if settings.api_workers == 1:
-        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                    log_level="warning", access_log=False)
-        return
-    # uvicorn starts each worker from an import string, so the workers read their settings
-    # from the environment: put the command line's overrides there, and give Prometheus a
-    # folder where every worker's counts meet (/metrics then reports all of them).
-    for name, value in overrides.items():
-        os.environ[f"OMEGA_{name.upper()}"] = str(value)
-    with tempfile.TemporaryDirectory(prefix="omega-api-metrics-") as metrics_dir:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-        uvicorn.run("api.app:app_from_environment", factory=True, workers=settings.api_workers,
-                    host=settings.api_host, port=settings.api_port, log_level="warning",
-                    access_log=False)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import queue
 import threading
 import time
@@ -25,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +39,7 @@ from omega import __version__
 from omega.avro import AvroCodec, codec_for
 from omega.encoder import TextEncoder, load_encoder
 from omega.index import SEARCH_EF, Hit, TitleFilter, VectorIndex, open_index
-from omega.settings import Settings, get_settings
+from omega.settings import Settings
 from omega.validation import DeltaLimits
 
 log = logging.getLogger(__name__)
@@ -167,7 +166,7 @@ def build_state(settings: Settings) -> ApiState:
         index: Any = ServerSearch(open_index(settings.data_dir, settings.qdrant_url))
         replica = None
     else:
-        replica = VectorReplica(replica_root(settings) / f"process-{os.getpid()}")
+        replica = VectorReplica(settings.data_dir / f"api-index-{settings.api_port}")
         index = replica
     views = Views(replica)
     encoder = CachedEncoder(load_encoder(settings.data_dir / "models", "fp32"))
@@ -182,11 +181,6 @@ def build_state(settings: Settings) -> ApiState:
     state.follower = ViewFollower(settings, codec, views)
     state.follower.start()
     return state
-
-
-def replica_root(settings: Settings) -> Path:
-    """Where this port's API processes keep their index replicas, one folder each."""
-    return settings.data_dir / f"api-index-{settings.api_port}"
 
 
 def device_limiter(settings: Settings) -> RateLimiter | None:
@@ -267,11 +261,6 @@ def problem(status: int, message: str, headers: dict[str, str] | None = None) ->
     return JSONResponse({"error": message, "status": status}, status, headers=headers)
 
 
-def app_from_environment() -> FastAPI:
-    """The app of one `omega-api --workers N` process: settings from OMEGA_* variables."""
-    return create_app(get_settings())
-
-
 def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
     from api.routes import analytics, discover, health, recommendations, search, sync, titles
 
@@ -294,14 +283,7 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
     latency = Histogram("omega_api_request_seconds", "Request latency by route", ["route"],
                         registry=registry,
                         buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Several worker processes (omega-api --workers N): each writes its counts to the
-        # shared folder and /metrics, whichever process answers, sums them all.
-        scraped = CollectorRegistry()
-        multiprocess.MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]
-        app.mount("/metrics", make_asgi_app(registry=scraped))
-    else:
-        app.mount("/metrics", make_asgi_app(registry=registry))
+    app.mount("/metrics", make_asgi_app(registry=registry))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins.split(","),
                            allow_methods=["GET", "POST"], allow_headers=["*"])

@@ -143,12 +143,11 @@ def publish_trends(settings: Settings, windows: int) -> None:
     assert producer.flush(60) == 0
 
 
-def start_api(settings: Settings, port: int, core: int | None = None,
-              workers: int = 1) -> subprocess.Popen[bytes]:
+def start_api(settings: Settings, port: int, core: int | None = None) -> subprocess.Popen[bytes]:
     """`omega-api` in its own process, pinned to `core` when given."""
     log = open(settings.data_dir / "api.log", "ab")
     pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
-    return subprocess.Popen([sys.executable, "-m", "api", "--workers", str(workers)],
+    return subprocess.Popen([sys.executable, "-m", "api"],
                             env=settings.subprocess_env(api_port=port), stdout=log,
                             stderr=subprocess.STDOUT, cwd=REPO_ROOT, preexec_fn=pin)
 
@@ -166,24 +165,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of `pid` and its live children (`omega-api --workers N`'s processes)."""
-    total = cpu_seconds(pid)
-    for proc in Path("/proc").iterdir():
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            if proc.name.isdigit() and int(
-                    (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                total += tree_cpu_seconds(int(proc.name))
-    return total
-
-
-def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 900,
-               processes: int = 1) -> None:
-    """Until `processes` distinct API processes (health's `process`; each request on a new
-    connection, so any may answer) say the index, the snapshot and the trend windows are
-    all there and no snapshot is building."""
+def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 600) -> None:
     deadline = time.monotonic() + timeout_s
-    ready: set[int] = set()
     while time.monotonic() < deadline:
         try:
             body = httpx.get(f"{base}/api/health", timeout=5).json()
@@ -193,14 +176,10 @@ def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 900,
             if (body["status"] == "ok" and index["titles"] >= titles
                     and index["snapshotBuilds"] >= 1 and not index["freshTitles"]
                     and not index["building"] and released >= windows):
-                ready.add(body["process"])
-                if len(ready) >= processes:
-                    return
-                continue
-            ready.discard(body["process"])
+                return
         except (httpx.HTTPError, KeyError, ValueError):
             pass
-        time.sleep(0.2)
+        time.sleep(1)
     raise SystemExit("the API never became ready; see its log")
 
 
@@ -284,32 +263,6 @@ def wrk_post(base: str, lines: list[str], seconds: int, connections: int,
     sent = int(found(r"(\d+) requests in")[0])
     return (float(found(r"Requests/sec:\s+([\d.]+)")[0]), latency("50"), latency("99"),
             int(bad.group(1)) if bad else 0, sent)
-
-
-def wrk_row(name: str, base: str, route: str, lines: list[str], pid: int, cores: set[int],
-            raw: float, settings: Settings) -> bool:
-    """One wrk run (16 connections, 20 s) against `route`, printed as a row; False when
-    wrk is not installed. Checks the API answered what wrk says it sent."""
-    cpu_before, started = tree_cpu_seconds(pid), time.perf_counter()
-    answered = served(base, route)
-    measured = wrk_post(base, lines, 20, 16, settings.data_dir / "wrk.tsv")
-    if measured is None:
-        print("  skipped: wrk is not installed (`make bench` installs it)")
-        return False
-    w_rate, w_p50, w_p99, w_bad, w_sent = measured
-    answered = served(base, route) - answered
-    if abs(answered - w_sent) > 16:  # at most the connections' last requests
-        raise SystemExit(f"wrk says {w_sent} requests, the API answered "
-                         f"{answered:.0f} on {route}: not measuring that route")
-    w_busy = (tree_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - started)
-    baseline = (f"seed {SEED_SYNC_PER_CORE:,.0f}/s per core: "
-                f"{w_rate / SEED_SYNC_PER_CORE:.2f}×, raw producer "
-                f"{w_rate / raw:.3f}×" if route == "/v1/sync" else
-                f"seed {SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 "
-                f"{SEED_SEARCH_MS[0] / w_p99:.1f}–{SEED_SEARCH_MS[1] / w_p99:.1f}× faster")
-    print(f"  {name}: {w_rate:,.0f} req/s  p50 {w_p50:.1f} ms  p99 {w_p99:.1f} ms  "
-          f"non-2xx {w_bad}  API used {w_busy:.2f} of {len(cores)} core(s)  | {baseline}")
-    return True
 
 
 def served(base: str, route: str) -> float:
@@ -417,19 +370,27 @@ def main() -> None:
                 loads.append(("search, API on both cores", "/api/search", search_lines, {0, 1}))
             for name, route, lines, cores in loads:
                 pin_process(api.pid, cores)
-                if not wrk_row(name, base, route, lines, api.pid, cores, raw, settings):
+                cpu_before, started = cpu_seconds(api.pid), time.perf_counter()
+                answered = served(base, route)
+                measured = wrk_post(base, lines, 20, 16, settings.data_dir / "wrk.tsv")
+                if measured is None:
+                    print("  skipped: wrk is not installed (`make bench` installs it)")
                     break
-            if args.only != "sync" and shutil.which("wrk"):
-                # One process searches one query at a time (Qdrant Edge and Python hold the
-                # GIL): the machine's answer is one process per core.
-                api.terminate()
-                api.wait(20)
-                port = free_port()
-                base = f"http://127.0.0.1:{port}"
-                api = start_api(settings, port, workers=2)
-                wait_ready(base, titles, TREND_WINDOWS, processes=2)
-                wrk_row("search, omega-api --workers 2, both cores", base, "/api/search",
-                        search_lines, api.pid, {0, 1}, raw, settings)
+                w_rate, w_p50, w_p99, w_bad, w_sent = measured
+                answered = served(base, route) - answered
+                if abs(answered - w_sent) > 16:  # at most the connections' last requests
+                    raise SystemExit(f"wrk says {w_sent} requests, the API answered "
+                                     f"{answered:.0f} on {route}: not measuring that route")
+                w_busy = (cpu_seconds(api.pid) - cpu_before) / (time.perf_counter() - started)
+                baseline = (f"seed {SEED_SYNC_PER_CORE:,.0f}/s per core: "
+                            f"{w_rate / SEED_SYNC_PER_CORE:.2f}×, raw producer "
+                            f"{w_rate / raw:.3f}×" if route == "/v1/sync" else
+                            f"seed {SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 "
+                            f"{SEED_SEARCH_MS[0] / w_p99:.1f}–{SEED_SEARCH_MS[1] / w_p99:.1f}× "
+                            "faster")
+                print(f"  {name}: {w_rate:,.0f} req/s  p50 {w_p50:.1f} ms  p99 {w_p99:.1f} ms  "
+                      f"non-2xx {w_bad}  API used {w_busy:.2f} of {len(cores)} core(s)  | "
+                      f"{baseline}")
         finally:
             api.terminate()
             api.wait(20)

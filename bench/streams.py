@@ -18,12 +18,13 @@ B. Scale: 1,000,000 devices in one window, direct engine (--engine); the worker'
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import threading
 import time
 from pathlib import Path
+
+import orjson
 
 from bench._harness import bench_settings
 from bench.ingest import produce, raw_consume_and_decode, worker_end_to_end
@@ -89,16 +90,16 @@ def pipeline_alone(settings: Settings, codec: AvroCodec, count: int) -> float:
     encoded = [(r["device_id"].encode(), codec.encode("omega.TvDelta", r))
                for r in synthetic_deltas(count, 1, fleet_shape(count), lambda: now)]
     pipeline = WindowPipeline(settings, codec)
-    table: dict[str, str] = {}
+    table: dict[str, bytes] = {}
 
     def state(device: str) -> object:
         value = table.get(device)
-        return None if value is None else json.loads(value)
+        return None if value is None else orjson.loads(value)
 
     started = time.perf_counter()
     for key, value in encoded:
         accepted = pipeline.accept_delta(key, value, state, int(now))
-        table[accepted.unit] = json.dumps(accepted.state)
+        table[accepted.unit] = orjson.dumps(accepted.state)
     return count / (time.perf_counter() - started)
 
 

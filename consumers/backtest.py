@@ -124,7 +124,7 @@ def bounded_counts(history: Iterable[Record], window_ms: int, bounds: Bounds,
         applied = apply_delta(states.get(key), delta, window, bounds, None)
         states[key] = applied.state
         pairs[window].update(applied.pairs)
-        titles.update(applied.titles)
+        titles.update(applied.added)
         seen[delta.device_id].extend(t.title_id for t in delta.titles)
     return WindowCounts(dict(pairs), titles, dict(seen))
 

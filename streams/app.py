@@ -17,7 +17,6 @@ from omega.avro import AvroCodec, codec_for
 from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
-from omega.validation import DeltaRejected
 from streams.direct import DirectDeltas
 from streams.partials import PendingPartials, complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
@@ -33,16 +32,6 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def dead_letter_record(
-    raw: bytes, key: bytes | None, topic: str, partition: int, offset: int, exc: Exception,
-) -> dict[str, Any]:
-    code = exc.code if isinstance(exc, DeltaRejected) else "processing_error"
-    return {"payload": raw, "payload_key": key, "source_topic": topic,
-            "source_partition": partition, "source_offset": offset,
-            "reason_code": code, "reason": str(exc) or repr(exc),
-            "error_class": type(exc).__name__, "at_ms": now_ms()}
-
-
 def owned_partitions(app: faust.App, names: dict[str, str]) -> dict[str, set[int]]:
     """The source partitions this worker owns now, by source ("tv", "web")."""
     owned: dict[str, set[int]] = {source: set() for source in names}
@@ -55,14 +44,11 @@ def owned_partitions(app: faust.App, names: dict[str, str]) -> dict[str, set[int
 
 def start_direct_deltas(app: faust.App, settings: Settings, codec: AvroCodec,
                         publish: Callable[[list[dict[str, Any]]], None],
-                        released_through: Callable[[], int | None]) -> None:
+                        released_through: Callable[[], int | None]) -> DirectDeltas:
     """Run streams/direct.py's TV delta loop in a thread of this worker: started with the
     app, stopped before it shuts down. If the loop fails, the process exits at once (the
     supervisor restarts it and the state is restored from Kafka, never from memory)."""
-    engine = DirectDeltas(
-        settings, codec, publish, released_through, now_ms,
-        lambda msg, exc: dead_letter_record(msg.value() or b"", msg.key(), msg.topic() or "",
-                                            msg.partition() or 0, msg.offset() or 0, exc))
+    engine = DirectDeltas(settings, codec, publish, released_through, now_ms)
 
     def run() -> None:
         try:
@@ -83,6 +69,22 @@ def start_direct_deltas(app: faust.App, settings: Settings, codec: AvroCodec,
         await asyncio.get_event_loop().run_in_executor(None, thread.join, 30)
 
     app.on_before_shutdown.connect(stop)  # type: ignore[arg-type]  # mode types the handler narrower than it calls it
+    return engine
+
+
+async def tv_loop_ready(engine: DirectDeltas, then: Callable[[int], None],
+                        wait_warning_s: float = 30.0) -> None:
+    """Wait until the direct TV loop owns its partitions with their state restored (so a
+    delta sent after "ready" is counted, not found late), then call `then` with the open
+    contributions it restored."""
+    waited = 0.0
+    while not engine.ready.is_set():
+        await asyncio.sleep(0.05)
+        waited += 0.05
+        if waited >= wait_warning_s:
+            log.warning("still waiting for the TV delta loop's partitions (%.0f s)", waited)
+            wait_warning_s += 30.0
+    then(engine.restored)
 
 
 def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
@@ -148,14 +150,9 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                 accepted = accept(message.key, message.value, table.get, now_ms(),
                                   message.partition)
             except Exception as exc:  # noqa: BLE001 - a worker never dies on bad input
-                if not isinstance(exc, DeltaRejected):
-                    log.exception("unexpected error on %s[%d]@%d; dead-lettering it",
-                                  message.topic, message.partition, message.offset)
-                    pipeline.metrics["dead_letter.processing_error"] += 1
-                record = dead_letter_record(message.value, message.key, message.topic,
-                                            message.partition, message.offset, exc)
-                await dead_letters.send(key=message.key,
-                                        value=codec.encode("omega.DeadLetter", record))
+                await dead_letters.send(key=message.key, value=pipeline.dead_letter(
+                    exc, message.value, message.key, message.topic, message.partition,
+                    message.offset))
                 continue
             if accepted.state is not None:
                 table[accepted.unit] = accepted.state
@@ -169,19 +166,6 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
     async def count_interactions(stream: faust.StreamT[bytes]) -> None:
         await consume(stream, sessions, pipeline.accept_interaction)
 
-    recovered: set[str] = set()
-    tables = {"sessions": sessions} | ({} if devices is None else {"devices": devices})
-
-    async def rebuild(name: str) -> None:
-        recovered.add(name)
-        read = pipeline.rebuild([] if devices is None else devices.values(), sessions.values())
-        if recovered >= set(tables):
-            log.info("ready: rebuilt counts from %d device contributions; released through %s",
-                     read, pipeline.released_through_ms)
-
-    for name, table in tables.items():
-        table.on_recover(functools.partial(rebuild, name))
-
     def publish_partials(records: list[dict[str, Any]]) -> None:
         for record in records:
             partials_out.produce(settings.topic(WINDOW_PARTIALS), key=partial_key(record).encode(),
@@ -190,9 +174,26 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         if partials_out.flush(60):
             raise RuntimeError("window partials not acknowledged by Kafka in 60 s")
 
-    if direct:
-        start_direct_deltas(app, settings, codec, publish_partials,
-                            lambda: pipeline.released_through_ms)
+    engine = start_direct_deltas(app, settings, codec, publish_partials,
+                                 lambda: pipeline.released_through_ms) if direct else None
+    recovered: set[str] = set()
+    tables = {"sessions": sessions} | ({} if devices is None else {"devices": devices})
+
+    async def rebuild(name: str) -> None:
+        recovered.add(name)
+        read = pipeline.rebuild([] if devices is None else devices.values(), sessions.values())
+        if recovered >= set(tables):
+            if engine is None:
+                announce_ready(read)
+            else:  # the TV loop must own its partitions too; it starts after recovery
+                asyncio.ensure_future(tv_loop_ready(engine, announce_ready))
+
+    def announce_ready(read: int) -> None:
+        log.info("ready: rebuilt counts from %d device contributions; released through %s",
+                 read, pipeline.released_through_ms)
+
+    for name, table in tables.items():
+        table.on_recover(functools.partial(rebuild, name))
 
     @app.timer(interval=settings.release_check_interval_s)  # type: ignore[untyped-decorator]
     async def close_windows() -> None:
@@ -212,14 +213,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         if new:  # a partition moved here: start after what was released, not what we knew
             pipeline.released_through_ms = await loop_run().run_in_executor(
                 None, read_released_through, settings, codec, WINDOW_STREAM)
-        for source, partition, window in pipeline.due_partials(now_ms(), owned):
-            started = time.perf_counter()
-            records = pipeline.take_partial(source, partition, window, settings.delta_partitions)
-            built = time.perf_counter()
+        for records in pipeline.take_due(now_ms(), owned):
             await loop_run().run_in_executor(None, publish_partials, records)
-            log.info("release step: window %d %s[%d]: %d partial records built in %.2f s, "
-                     "acknowledged in %.2f s", window, source, partition, len(records),
-                     built - started, time.perf_counter() - built)
 
     @app.agent(raw_topic(WINDOW_PARTIALS))
     async def release_windows(stream: faust.StreamT[bytes]) -> None:

@@ -27,7 +27,6 @@ interactions, the releaser and the timers.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -37,13 +36,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from omega.avro import AvroCodec
 from omega.kafka import make_consumer, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
-from omega.validation import DeltaRejected
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, read_released_through
 
@@ -108,18 +107,19 @@ class DirectDeltas:
     """The TV delta loop: consume a batch, count it, commit it in one transaction."""
 
     def __init__(self, settings: Settings, codec: AvroCodec, publish: Publish,
-                 released_through: Callable[[], int | None], now_ms: Callable[[], int],
-                 dead_letter: Callable[[Message, Exception], dict[str, Any]]) -> None:
+                 released_through: Callable[[], int | None], now_ms: Callable[[], int]) -> None:
         self.settings, self.codec, self.publish = settings, codec, publish
-        self.released_through, self.now_ms, self.dead_letter = (released_through, now_ms,
-                                                                dead_letter)
+        self.released_through, self.now_ms = released_through, now_ms
         self.pipeline = WindowPipeline(settings, codec)
         self.source = settings.topic(TV_DELTAS)
         self.state_topic = settings.topic(DEVICE_STATE)
         self.dead_topic = settings.topic(DEAD_LETTERS)
         self.tables: dict[int, dict[str, bytes]] = {}
         self.stopping = threading.Event()
+        # Set once this loop owns its partitions with their state restored; cleared while
+        # a rebalance takes them away (the worker says "ready" only when it is set).
         self.ready = threading.Event()
+        self.restored = 0  # open contributions counted at the last assignment
         self.counted = 0
         identity = worker_identity(settings.data_dir / "streams")
         self.consumer: Consumer = make_consumer(
@@ -138,17 +138,20 @@ class DirectDeltas:
         # A partition that moved here: start after what was released, not what we knew.
         self.pipeline.released_through_ms = read_released_through(self.settings, self.codec,
                                                                   WINDOW_STREAM)
+        self.restored = 0
         for tp in partitions:
             started = time.perf_counter()
             table = self.tables[tp.partition] = read_state(self.settings, tp.partition)
             read = self.pipeline.rebuild_partition(
-                tp.partition, (json.loads(v) for v in table.values()))
+                tp.partition, (orjson.loads(v) for v in table.values()))
+            self.restored += read
             log.info("tv[%d] assigned: %d devices restored, %d open contributions counted, "
                      "in %.1f s", tp.partition, len(table), read,
                      time.perf_counter() - started)
         self.ready.set()
 
     def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.ready.clear()
         for tp in partitions:
             self.tables.pop(tp.partition, None)
             self.pipeline.forget_partition("tv", tp.partition)
@@ -206,20 +209,16 @@ class DirectDeltas:
 
         def state(device: str) -> object:
             value = table.get(device)
-            return None if value is None else json.loads(value)
+            return None if value is None else orjson.loads(value)
 
         try:
             accepted = self.pipeline.accept_delta(key, raw, state, now, partition)
         except Exception as exc:  # noqa: BLE001 - a worker never dies on bad input
-            if not isinstance(exc, DeltaRejected):
-                log.exception("unexpected error on tv[%d]@%d; dead-lettering it", partition,
-                              msg.offset())
-                self.pipeline.metrics["dead_letter.processing_error"] += 1
-            self.producer.produce(self.dead_topic, key=key, value=self.codec.encode(
-                "omega.DeadLetter", self.dead_letter(msg, exc)))
+            self.producer.produce(self.dead_topic, key=key, value=self.pipeline.dead_letter(
+                exc, raw, key, self.source, partition, msg.offset() or 0))
             return
         if accepted.state is not None:
-            value = json.dumps(accepted.state, separators=(",", ":")).encode()
+            value = orjson.dumps(accepted.state)
             table[accepted.unit] = value
             self.producer.produce(self.state_topic, key=accepted.unit.encode(), value=value,
                                   partition=partition)
@@ -234,14 +233,9 @@ class DirectDeltas:
         if released is not None and (self.pipeline.released_through_ms is None
                                      or released > self.pipeline.released_through_ms):
             self.pipeline.released_through_ms = released
-        owned = {"tv": set(self.tables)}
-        for source, partition, window in self.pipeline.due_partials(self.now_ms(), owned):
-            started = time.perf_counter()
-            records = self.pipeline.take_partial(source, partition, window,
-                                                 self.settings.delta_partitions)
-            built = time.perf_counter()
+        published = 0
+        for records in self.pipeline.take_due(self.now_ms(), {"tv": set(self.tables)}):
             self.publish(records)
-            log.info("release step: window %d %s[%d]: %d partial records built in %.2f s, "
-                     "acknowledged in %.2f s", window, source, partition, len(records),
-                     built - started, time.perf_counter() - built)
-            log.info("tv metrics after window %d: %s", window, dict(self.pipeline.metrics))
+            published += 1
+        if published:
+            log.info("tv metrics after %d partials: %s", published, dict(self.pipeline.metrics))

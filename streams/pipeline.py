@@ -7,8 +7,9 @@ logic is tested without a broker.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from omega.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from streams.ledger import LedgerPolicy
-from streams.partials import WindowTotals, partial_records
+from streams.partials import PairCounts, WindowTotals, partial_records
 from streams.release import release_coview_edges, release_search_trends, release_trends
 from streams.web import SessionState, WebLimits, apply_interaction, parse_interaction
 from streams.windows import Bounds, DeviceState, WindowCounts, apply_delta, window_start
@@ -105,8 +106,7 @@ class WindowPipeline:
         if applied.over_budget:
             self.metrics["ledger.over_budget"] += 1
             return Accepted(delta.device_id, window, None)
-        self.counts.setdefault(partition, WindowCounts()).add(window, applied.titles,
-                                                              applied.pairs)
+        self._tv_counts(partition).add(window, applied.titles, applied.first_new)
         self.metrics["deltas.accepted"] += 1
         return Accepted(delta.device_id, window, {**applied.state, "p": partition})
 
@@ -130,6 +130,27 @@ class WindowPipeline:
         self.web.setdefault(partition, WebCounts()).add(window, titles, queries)
         self.metrics["interactions.accepted"] += 1
         return Accepted(event.session_id, window, {**state, "p": partition})
+
+    def _tv_counts(self, partition: int) -> WindowCounts:
+        counts = self.counts.get(partition)
+        if counts is None:
+            counts = self.counts[partition] = WindowCounts(self.bounds.pairs)
+        return counts
+
+    def dead_letter(self, exc: Exception, raw: bytes, key: bytes | None, topic: str,
+                    partition: int, offset: int) -> bytes:
+        """The encoded DeadLetter of an event that cannot count, with its reason. An
+        error that is not a rejection is a bug: logged with its traceback, and counted."""
+        code = exc.code if isinstance(exc, DeltaRejected) else "processing_error"
+        if code == "processing_error":
+            log.error("unexpected error on %s[%d]@%d; dead-lettering it", topic, partition,
+                      offset, exc_info=exc)
+            self.metrics["dead_letter.processing_error"] += 1
+        return self.codec.encode("omega.DeadLetter", {
+            "payload": raw, "payload_key": key, "source_topic": topic,
+            "source_partition": partition, "source_offset": offset, "reason_code": code,
+            "reason": str(exc) or repr(exc), "error_class": type(exc).__name__,
+            "at_ms": int(time.time() * 1000)})
 
     @staticmethod
     def _check_key(key: bytes | None, unit: str, field_name: str) -> None:
@@ -164,8 +185,8 @@ class WindowPipeline:
         read = 0
         for state in devices:
             partition = int(state.get("p", 0))
-            read += self.counts.setdefault(partition, WindowCounts()).add_state(
-                state, self._closed_through("tv", partition), self.bounds.pairs)
+            read += self._tv_counts(partition).add_state(
+                state, self._closed_through("tv", partition))
         for state in sessions:
             partition = int(state.get("p", 0))
             self.web.setdefault(partition, WebCounts()).add_state(
@@ -174,10 +195,9 @@ class WindowPipeline:
 
     def rebuild_partition(self, partition: int, devices: Iterable[Any]) -> int:
         """Recount one TV partition from its device states (after it was assigned here)."""
-        counts = self.counts[partition] = WindowCounts()
+        counts = self.counts[partition] = WindowCounts(self.bounds.pairs)
         closed_through = self._closed_through("tv", partition)
-        return sum(counts.add_state(state, closed_through, self.bounds.pairs)
-                   for state in devices)
+        return sum(counts.add_state(state, closed_through) for state in devices)
 
     def due_partials(
         self, now_ms: int, owned: Mapping[str, Iterable[int]],
@@ -201,6 +221,19 @@ class WindowPipeline:
                 due += [(source, partition, w) for w in windows]
         return sorted(due, key=lambda d: (d[2], d[0], d[1]))
 
+    def take_due(self, now_ms: int, owned: Mapping[str, Iterable[int]]) -> Iterator[list[Record]]:
+        """Take each due partial (`due_partials`) and yield its records; resume only once
+        they are on Kafka: the step's timings are logged then."""
+        for source, partition, window in self.due_partials(now_ms, owned):
+            started = time.perf_counter()
+            records = self.take_partial(source, partition, window,
+                                        self.settings.delta_partitions)
+            built = time.perf_counter()
+            yield records
+            log.info("release step: window %d %s[%d]: %d partial records built in %.2f s, "
+                     "acknowledged in %.2f s", window, source, partition, len(records),
+                     built - started, time.perf_counter() - built)
+
     def _first_cursor(self, source: str, partition: int, closed_before: int) -> int:
         """The last window already closed, but never past a window this partition counted."""
         cursor = window_start(closed_before, self.window_ms)
@@ -213,13 +246,12 @@ class WindowPipeline:
                      partition_count: int) -> list[Record]:
         """Hand one partition's counts of a closed window over as partial records."""
         if source == "tv":
-            counts = self.counts.get(partition, WindowCounts())
-            titles, pairs = counts.pop(window)
+            titles, pairs = self._tv_counts(partition).pop(window)
             queries: Counter[str] = Counter()
         else:
             web = self.web.get(partition, WebCounts())
             titles, queries = web.titles.pop(window, Counter()), web.queries.pop(window, Counter())
-            pairs = Counter()
+            pairs = PairCounts.empty()
         self.published[(source, partition)] = window
         return partial_records(window, source, partition, partition_count, titles, pairs,
                                queries)

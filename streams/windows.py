@@ -8,12 +8,16 @@ on recovery.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
+
+import numpy as np
 
 from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
 from streams.ledger import LedgerPolicy, PrivacyLedger
+from streams.partials import IntArray, PairCounts
 
 PAIR_SHIFT = 32
 
@@ -123,12 +127,25 @@ class Bounds:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """The outcome of one delta on a device: new table value and what it added."""
+    """The outcome of one delta on a device: its new table value, and its window's titles
+    of which `titles[first_new:]` are what the delta added (with the pairs they make,
+    at most `p` for the window)."""
 
     state: DeviceState
     titles: list[int]
-    pairs: list[int]
+    first_new: int
+    p: int
     over_budget: bool = False
+
+    @property
+    def added(self) -> list[int]:
+        return self.titles[self.first_new:]
+
+    @property
+    def pairs(self) -> list[int]:
+        """The pair keys this delta added."""
+        return bound_pairs(self.titles, self.first_new, pair_count(self.first_new, self.p),
+                           self.p)
 
 
 def apply_delta(
@@ -156,40 +173,120 @@ def apply_delta(
         if policy is not None:
             record.ledger.expire(window, policy.horizon_ms)
             if not record.ledger.try_charge(window, policy):
-                return Applied(state or encode_state(DeviceRecord()), [], [], over_budget=True)
+                return Applied(state or encode_state(DeviceRecord()), [], 0, bounds.pairs,
+                               over_budget=True)
         contribution = record.windows[window] = Contribution()
     first_new = len(contribution.titles)
-    titles = bound_titles(delta.titles, contribution.titles, bounds.titles)
-    contribution.titles.extend(titles)
-    pairs = bound_pairs(contribution.titles, first_new, pair_count(first_new, bounds.pairs),
-                        bounds.pairs)
+    contribution.titles.extend(bound_titles(delta.titles, contribution.titles, bounds.titles))
     contribution.seqs.append(delta.seq)
-    return Applied(encode_state(record), titles, pairs)
+    return Applied(encode_state(record), contribution.titles, first_new, bounds.pairs)
 
 
-@dataclass
+COUNT_BATCH = 4096  # contributions noted before they are counted (numpy, per batch)
+MERGE_AT = 8  # count chunks kept per window before they are merged into one
+
+
+def pair_columns(p: int, k: int) -> tuple[IntArray, IntArray]:
+    """(i, j) title positions of the first min(p, k(k−1)/2) pairs in bounding order:
+    (0,1), (0,2), (1,2), (0,3), … — pair number j(j−1)/2 + i, as `bound_pairs` adds them."""
+    columns = [(i, j) for j in range(1, k) for i in range(j)][:p]
+    return (np.array([i for i, _ in columns], dtype=np.int64),
+            np.array([j for _, j in columns], dtype=np.int64))
+
+
+@dataclass(slots=True)
+class _OpenWindow:
+    """One window's counts: contributions noted, not yet counted, and count chunks."""
+
+    noted: list[tuple[Sequence[int], int]] = field(default_factory=list)
+    titles: list[PairCounts] = field(default_factory=list)
+    pairs: list[PairCounts] = field(default_factory=list)
+
+
 class WindowCounts:
-    """Devices per title and per pair in each open window, derived from the table."""
+    """Devices per title and per pair in each open window, derived from the table.
 
-    titles: dict[int, Counter[int]] = field(default_factory=dict)
-    pairs: dict[int, Counter[int]] = field(default_factory=dict)
+    `add` only notes a device's window titles and where this delta's new ones start; a
+    batch of notes is counted at once with numpy (the titles added, and the pairs they
+    add: `bound_pairs`' order, vectorized), so the per-delta cost is one list append and
+    the counts of a million devices are sorted arrays, not Python dicts.
+    """
 
-    def add(self, window: int, titles: Iterable[int], pairs: Iterable[int] = ()) -> None:
-        self.titles.setdefault(window, Counter()).update(titles)
-        self.pairs.setdefault(window, Counter()).update(pairs)
+    def __init__(self, p: int) -> None:
+        self.p = p
+        self.open: dict[int, _OpenWindow] = {}
+
+    def add(self, window: int, titles: Sequence[int], first_new: int = 0) -> None:
+        """Count `titles[first_new:]` and the pairs they add to a device's `titles[:first_new]`."""
+        if first_new >= len(titles):
+            return
+        counts = self.open.get(window)
+        if counts is None:
+            counts = self.open[window] = _OpenWindow()
+        counts.noted.append((titles, first_new))
+        if len(counts.noted) >= COUNT_BATCH:
+            self._count(counts)
 
     def windows(self) -> set[int]:
-        return set(self.titles) | set(self.pairs)
+        return set(self.open)
 
-    def pop(self, window: int) -> tuple[Counter[int], Counter[int]]:
-        return self.titles.pop(window, Counter()), self.pairs.pop(window, Counter())
+    def counted(self, window: int) -> tuple[Counter[int], PairCounts]:
+        """Devices per title and per pair of `window` (empty if it has none)."""
+        counts = self.open.get(window)
+        if counts is None:
+            return Counter(), PairCounts.empty()
+        self._count(counts)
+        counts.titles[:] = [PairCounts.summed(counts.titles)]
+        counts.pairs[:] = [PairCounts.summed(counts.pairs)]
+        return Counter(counts.titles[0].as_dict()), counts.pairs[0]
 
-    def add_state(self, state: DeviceState, closed_through_ms: int | None, p: int) -> int:
-        """Count one device's open contributions (pairs bounded by `p`); returns how many
-        windows it had."""
+    def pop(self, window: int) -> tuple[Counter[int], PairCounts]:
+        counted = self.counted(window)
+        self.open.pop(window, None)
+        return counted
+
+    def add_state(self, state: DeviceState, closed_through_ms: int | None) -> int:
+        """Count one device's open contributions; returns how many windows it had."""
         read = 0
         for window, contribution in decode_state(state).windows.items():
             if closed_through_ms is None or window > closed_through_ms:
-                self.add(window, contribution.titles, contribution.pairs(p))
+                self.add(window, contribution.titles)
                 read += 1
         return read
+
+    def _count(self, counts: _OpenWindow) -> None:
+        noted, counts.noted = counts.noted, []
+        if not noted:
+            return
+        lengths = np.fromiter((len(t) for t, _ in noted), np.int64, len(noted))
+        firsts = np.fromiter((f for _, f in noted), np.int64, len(noted))
+        flat = np.fromiter(chain.from_iterable(t for t, _ in noted), np.int64,
+                           int(lengths.sum()))
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        column = np.arange(len(flat)) - starts
+        counts.titles.append(_unique(flat[column >= np.repeat(firsts, lengths)]))
+        width = int(lengths.max())
+        if width > 1 and self.p > 0:
+            padded = np.zeros((len(noted), width), np.int64)
+            padded[np.repeat(np.arange(len(noted)), lengths), column] = flat
+            i, j = pair_columns(self.p, width)
+            a, b = padded[:, i], padded[:, j]
+            keys = np.where(a < b, a << PAIR_SHIFT | b, b << PAIR_SHIFT | a)
+            number = np.arange(len(i))
+            kept = ((number >= _pair_count(firsts, self.p)[:, None])
+                    & (number < _pair_count(lengths, self.p)[:, None]))
+            counts.pairs.append(_unique(keys[kept]))
+        for chunks in (counts.titles, counts.pairs):
+            if len(chunks) > MERGE_AT:
+                chunks[:] = [PairCounts.summed(chunks)]
+
+
+def _pair_count(titles: IntArray, p: int) -> IntArray:
+    """`pair_count` of each entry."""
+    counts: IntArray = np.minimum(p, titles * (titles - 1) // 2)
+    return counts
+
+
+def _unique(keys: IntArray) -> PairCounts:
+    unique, counts = np.unique(keys, return_counts=True)
+    return PairCounts(unique, counts.astype(np.int64))

@@ -56,7 +56,7 @@ def build_workload(codec: AvroCodec, settings: Settings, t0: int, devices: int,
         delta = DeviceDelta(record["device_id"], 1, t0, tuple(
             WatchedTitle(t, sec, 0.5, None) for t, sec in watched), "test/1")
         applied = apply_delta(None, delta, work.window, bounds, None)
-        work.titles.update(applied.titles)
+        work.titles.update(applied.added)
         work.pairs.update(applied.pairs)
     sessions = [("HEAT", None)] * 40 + [("obscure film", None)] * 3 + [(None, 7)] * 20
     for i, (query, title) in enumerate(sessions):

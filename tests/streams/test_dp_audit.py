@@ -24,13 +24,14 @@ RUNS = 20_000
 EPS = 1.0  # audited at ε = 1: the math is the same at 0.1, and the effects are visible
 
 
-def counts_of(devices: list[DeviceDelta], bounds: Bounds) -> WindowCounts:
-    """Counts through the real bounding code."""
-    counts = WindowCounts()
+def counts_of(devices: list[DeviceDelta], bounds: Bounds) -> tuple[Counter[int], Counter[int]]:
+    """Devices per title and per pair, through the real bounding and counting code."""
+    counts = WindowCounts(bounds.pairs)
     for delta in devices:
         applied = apply_delta(None, delta, 0, bounds, None)
-        counts.add(0, applied.titles, applied.pairs)
-    return counts
+        counts.add(0, applied.titles, applied.first_new)
+    titles, pairs = counts.counted(0)
+    return titles, Counter(pairs.as_dict())
 
 
 def fleet(extra: bool) -> list[DeviceDelta]:
@@ -72,8 +73,8 @@ def halved_noise(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run_trend_audit() -> float:
     bounds = Bounds(titles=1, pairs=1)  # K = 1: the extra device adds 1 to title 1 only
-    d = counts_of(fleet(False), bounds).titles[0]
-    d_prime = counts_of(fleet(True), bounds).titles[0]
+    d = counts_of(fleet(False), bounds)[0]
+    d_prime = counts_of(fleet(True), bounds)[0]
     assert d_prime[1] == d[1] + 1 and sum(d_prime.values()) == sum(d.values()) + 1
     return audit(list(trend_samples(d, 1)), list(trend_samples(d_prime, 1)),
                  EPS, 0.0).epsilon_lower_bound
@@ -95,8 +96,8 @@ def pair_inputs(base: int) -> tuple[Counter[int], Counter[int]]:
                                              WatchedTitle(2, 5, 1.0, None)), "t")
                for i in range(base)]
     newcomer = fleet(extra=True)[-1]  # watched titles 1..8; bounded to its first pair (1, 2)
-    d = counts_of(devices, bounds).pairs.get(0, Counter())
-    d_prime = counts_of(devices + [newcomer], bounds).pairs[0]
+    d = counts_of(devices, bounds)[1]
+    d_prime = counts_of(devices + [newcomer], bounds)[1]
     return d, d_prime
 
 

@@ -47,9 +47,9 @@ def test_over_budget_device_adds_nothing_and_keeps_its_state() -> None:
     tight = LedgerPolicy(budget=0.2, horizon_ms=24 * HOUR, cost_per_window=0.2)
     delta = DeviceDelta("tv", 1, 0, (WatchedTitle(1, 10, 0.5, None),), "t")
     first = apply_delta(None, delta, 0, Bounds(5, 5), None, tight)
-    assert first.titles == [1] and not first.over_budget
+    assert first.added == [1] and not first.over_budget
     later = DeviceDelta("tv", 2, 0, (WatchedTitle(2, 10, 0.5, None),), "t")
     second = apply_delta(first.state, later, HOUR, Bounds(5, 5), None, tight)
-    assert second.over_budget and second.titles == [] and second.pairs == []
+    assert second.over_budget and second.added == [] and second.pairs == []
     assert second.state == first.state
     assert decode_state(second.state).ledger.charges == [(0, 0.2)]

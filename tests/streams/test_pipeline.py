@@ -9,6 +9,7 @@ from omega.settings import Settings
 from omega.validation import DeltaRejected
 from streams.partials import merge_partials
 from streams.pipeline import WindowPipeline
+from streams.windows import WindowCounts
 from tests.conftest import valid_delta
 
 W = 10_000  # window ms
@@ -32,12 +33,17 @@ def send(pipeline: WindowPipeline, codec: AvroCodec, table: dict[str, dict], now
     table[accepted.unit] = accepted.state
 
 
+def counted(counts: WindowCounts) -> dict[int, tuple[dict[int, int], dict[int, int]]]:
+    return {w: (dict(counts.counted(w)[0]), counts.counted(w)[1].as_dict())
+            for w in counts.windows()}
+
+
 def test_partials_per_partition_merge_into_the_window_totals(codec: AvroCodec) -> None:
     pipeline, table = make_pipeline(codec), {}
     send(pipeline, codec, table, T0, 0, device_id="a", sent_at_ms=T0, titles=[(1, 5), (2, 5)])
     send(pipeline, codec, table, T0, 3, device_id="b", sent_at_ms=T0, titles=[(1, 5)])
-    assert pipeline.counts[0].titles[WINDOW] == {1: 1, 2: 1}
-    assert pipeline.counts[3].titles[WINDOW] == {1: 1}
+    assert pipeline.counts[0].counted(WINDOW)[0] == {1: 1, 2: 1}
+    assert pipeline.counts[3].counted(WINDOW)[0] == {1: 1}
     owned = {"tv": {0, 3}, "web": {0}}
     assert pipeline.due_partials(WINDOW + W + 1999, owned) == []
     due = pipeline.due_partials(WINDOW + W + 2000, owned)
@@ -92,10 +98,10 @@ def test_rebuild_recounts_each_partition_from_the_tables(codec: AvroCodec) -> No
     for i in range(12):  # several devices per partition
         send(pipeline, codec, table, T0, i % 3, device_id=f"d{i}", sent_at_ms=T0,
              titles=[(4, 5), (i % 5 + 5, 3)])
-    before = {p: (dict(c.titles), dict(c.pairs)) for p, c in pipeline.counts.items()}
-    assert sum(before[0][0][WINDOW].values()) == 8
+    before = {p: counted(c) for p, c in pipeline.counts.items()}
+    assert sum(before[0][WINDOW][0].values()) == 8
     pipeline.rebuild(list(table.values()), [])
-    after = {p: (dict(c.titles), dict(c.pairs)) for p, c in pipeline.counts.items()}
+    after = {p: counted(c) for p, c in pipeline.counts.items()}
     assert after == before
 
 

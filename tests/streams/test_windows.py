@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
+import streams.windows
 from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
 from streams.windows import (
     Bounds,
@@ -48,10 +50,10 @@ def test_bounding_never_exceeds_k_whatever_the_input(seed: int) -> None:
 
 def test_later_deltas_merge_without_exceeding_k() -> None:
     first = apply_delta(None, delta(1, [(1, 10), (2, 10)]), 0, Bounds(3, 10), None)
-    assert first.titles == [1, 2]
+    assert first.added == [1, 2]
     second = apply_delta(first.state, delta(2, [(2, 99), (3, 5), (4, 1)]), 0, Bounds(3, 10),
                          None)
-    assert second.titles == [3]
+    assert second.added == [3]
     assert decode_state(second.state).windows[0].titles == [1, 2, 3]
 
 
@@ -69,9 +71,14 @@ def test_released_windows_are_dropped_from_device_state() -> None:
     assert list(decode_state(state).windows) == [1000]
 
 
+def as_dicts(counts: WindowCounts) -> dict[int, tuple[dict[int, int], dict[int, int]]]:
+    return {w: (dict(counts.counted(w)[0]), counts.counted(w)[1].as_dict())
+            for w in sorted(counts.windows())}
+
+
 def test_rebuild_equals_incremental_counts() -> None:
     rng = random.Random(3)
-    live = WindowCounts()
+    live = WindowCounts(5)
     table: dict[str, dict] = {}  # type: ignore[type-arg]
     for i in range(300):
         device = f"tv-{rng.randint(0, 40)}"
@@ -80,13 +87,42 @@ def test_rebuild_equals_incremental_counts() -> None:
         applied = apply_delta(table.get(device), delta(i, titles, device), window,
                               Bounds(4, 5), None)
         table[device] = applied.state
-        live.add(window, applied.titles, applied.pairs)
-    rebuilt = WindowCounts()
+        live.add(window, applied.titles, applied.first_new)
+    rebuilt = WindowCounts(5)
     for state in table.values():
-        rebuilt.add_state(state, None, 5)
-    assert rebuilt.titles == live.titles
-    assert rebuilt.pairs == live.pairs
-    after_release = WindowCounts()
+        rebuilt.add_state(state, None)
+    assert as_dicts(rebuilt) == as_dicts(live)
+    after_release = WindowCounts(5)
     for state in table.values():
-        after_release.add_state(state, closed_through_ms=0, p=5)
+        after_release.add_state(state, closed_through_ms=0)
     assert after_release.windows() == {1000, 2000}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_batch_counts_equal_one_delta_at_a_time(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WindowCounts counts in numpy batches; it must give exactly what a Counter of each
+    delta's added titles and `bound_pairs` gives, across batch and merge boundaries."""
+    monkeypatch.setattr(streams.windows, "COUNT_BATCH", 7)
+    monkeypatch.setattr(streams.windows, "MERGE_AT", 2)
+    rng = random.Random(seed)
+    k, p = rng.randint(1, 12), rng.randint(0, 70)
+    counts, table = WindowCounts(p), {}  # type: ignore[var-annotated]
+    titles: dict[int, Counter[int]] = {}
+    pairs: dict[int, Counter[int]] = {}
+    for i in range(rng.randint(1, 200)):
+        device, window = f"tv-{rng.randint(0, 30)}", rng.choice([0, 1000])
+        watched = [(rng.randint(1, 50), rng.randint(0, 100)) for _ in range(rng.randint(0, 9))]
+        applied = apply_delta(table.get(device), delta(i, watched, device), window,
+                              Bounds(k, p), None)
+        table[device] = applied.state
+        counts.add(window, applied.titles, applied.first_new)
+        titles.setdefault(window, Counter()).update(applied.added)
+        pairs.setdefault(window, Counter()).update(applied.pairs)
+        if rng.random() < 0.05:  # reading counts mid-stream must not change them
+            counts.counted(window)
+    for window in (0, 1000):
+        got_titles, got_pairs = counts.pop(window)
+        assert got_titles == +titles.get(window, Counter())
+        assert got_pairs.as_dict() == dict(+pairs.get(window, Counter()))
+        assert list(got_pairs.keys) == sorted(got_pairs.keys)
+    assert counts.windows() == set()

@@ -32,10 +32,13 @@ class PrivacyLedger:
 
     def try_charge(self, window: int, policy: LedgerPolicy) -> bool:
         """Charge `window` if the budget allows; False (and no charge) when over budget."""
-        if any(w == window for w, _ in self.charges):
-            return True
+        spent = 0.0  # a device's first window (no charges) is the common case: no scans
+        if self.charges:
+            if any(w == window for w, _ in self.charges):
+                return True
+            spent = self.spent(window, policy.horizon_ms)
         # A small tolerance so that budget = n × cost admits exactly n windows.
-        if self.spent(window, policy.horizon_ms) + policy.cost_per_window > policy.budget + 1e-9:
+        if spent + policy.cost_per_window > policy.budget + 1e-9:
             return False
         self.charges.append((window, policy.cost_per_window))
         return True

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from streams.ledger import LedgerPolicy, PrivacyLedger
 from streams.partials import IntArray, PairCounts
 
 PAIR_SHIFT = 32
+_TITLE_ID, _SECONDS = itemgetter(0), itemgetter(1)  # WatchedTitle fields, for sorting
 
 
 def window_start(timestamp_ms: int, window_ms: int) -> int:
@@ -47,7 +49,8 @@ def bound_titles(watched: Sequence[WatchedTitle], already: Sequence[int], k: int
         return []
     have = set(already)
     added: list[int] = []
-    for title in sorted(watched, key=lambda t: (-t.seconds_watched, t.title_id)):
+    # Two stable C-level sorts (id, then seconds descending) instead of a Python key.
+    for title in sorted(sorted(watched, key=_TITLE_ID), key=_SECONDS, reverse=True):
         if title.title_id not in have:
             have.add(title.title_id)
             added.append(title.title_id)

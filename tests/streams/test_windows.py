@@ -35,6 +35,18 @@ def test_bound_keeps_most_watched_first_then_lowest_id() -> None:
     assert bound_titles(watched, [], 3) == [3, 9, 1]
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_bound_order_is_seconds_descending_then_id_on_random_ties(seed: int) -> None:
+    rng = random.Random(seed)
+    watched = [WatchedTitle(rng.randint(1, 30), rng.choice([0, 5, 5, 60]), 0.5, None)
+               for _ in range(rng.randint(0, 20))]
+    expected = []
+    for title in sorted(watched, key=lambda t: (-t.seconds_watched, t.title_id)):
+        if title.title_id not in expected:
+            expected.append(title.title_id)
+    assert bound_titles(watched, [], 50) == expected
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_bounding_never_exceeds_k_whatever_the_input(seed: int) -> None:
     rng = random.Random(seed)

@@ -34,6 +34,7 @@ from omega.settings import Settings
 from omega.topics import RELEASE_LOG
 from producers.deltas import FleetShape, synthetic_deltas
 from streams.pipeline import WindowPipeline
+from streams.windows import state_bytes
 
 SHAPE = {"max_titles_per_device": 10, "max_pairs_per_device": 45, "ledger_budget": 100.0}
 
@@ -99,7 +100,7 @@ def pipeline_alone(settings: Settings, codec: AvroCodec, count: int) -> float:
     started = time.perf_counter()
     for key, value in encoded:
         accepted = pipeline.accept_delta(key, value, state, int(now))
-        table[accepted.unit] = orjson.dumps(accepted.state)
+        table[accepted.unit] = state_bytes(accepted.state)
     return count / (time.perf_counter() - started)
 
 

@@ -45,6 +45,7 @@ from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, read_released_through
+from streams.windows import state_bytes
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ class DirectDeltas:
                 exc, raw, key, self.source, partition, msg.offset() or 0))
             return
         if accepted.state is not None:
-            value = orjson.dumps(accepted.state)
+            value = state_bytes(accepted.state)
             table[accepted.unit] = value
             self.producer.produce(self.state_topic, key=accepted.unit.encode(), value=value,
                                   partition=partition)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import sys
+import tempfile
 
 from api.security import KeyRing
 from omega.kafka import settings_or_exit
@@ -22,22 +25,33 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("device_id")
     parser.add_argument("--host", help="bind address (default OMEGA_API_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default OMEGA_API_PORT, 8000)")
+    parser.add_argument("--workers", type=int,
+                        help="processes sharing the port (default OMEGA_API_WORKERS, 1); use "
+                             "one per core: a process's searches run one at a time (GIL)")
     args = parser.parse_args(argv)
     settings = settings_or_exit("omega-api")
     if args.command == "token":
         sys.stdout.write(KeyRing(settings.sync_keys).token(args.device_id) + "\n")
         return
-    import uvicorn
+    from api.app import replica_root
+    from api.serve import serve, supervise
 
-    from api.app import create_app
-
-    if args.host or args.port:
-        settings = settings.model_copy(update={k: v for k, v in
-                                               (("api_host", args.host), ("api_port", args.port))
-                                               if v is not None})
+    overrides = {k: v for k, v in (("api_host", args.host), ("api_port", args.port),
+                                   ("api_workers", args.workers)) if v is not None}
+    settings = settings.model_copy(update=overrides)
+    if settings.api_workers < 1:
+        parser.error("--workers must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="warning", access_log=False)
+    # Index replicas live in per-process folders below this one; none outlives a run.
+    shutil.rmtree(replica_root(settings), ignore_errors=True)
+    if settings.api_workers == 1:
+        serve(settings, reuse_port=False)
+        return
+    # Prometheus: every process writes its counts to one folder, and /metrics, whichever
+    # process answers it, sums them all.
+    with tempfile.TemporaryDirectory(prefix="omega-api-metrics-") as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        sys.exit(supervise(settings))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
 import time
@@ -24,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app, multiprocess
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -166,7 +167,7 @@ def build_state(settings: Settings) -> ApiState:
         index: Any = ServerSearch(open_index(settings.data_dir, settings.qdrant_url))
         replica = None
     else:
-        replica = VectorReplica(settings.data_dir / f"api-index-{settings.api_port}")
+        replica = VectorReplica(replica_root(settings) / f"process-{os.getpid()}")
         index = replica
     views = Views(replica)
     encoder = CachedEncoder(load_encoder(settings.data_dir / "models", "fp32"))
@@ -181,6 +182,11 @@ def build_state(settings: Settings) -> ApiState:
     state.follower = ViewFollower(settings, codec, views)
     state.follower.start()
     return state
+
+
+def replica_root(settings: Settings) -> Path:
+    """Where this port's API processes keep their index replicas, one folder each."""
+    return settings.data_dir / f"api-index-{settings.api_port}"
 
 
 def device_limiter(settings: Settings) -> RateLimiter | None:
@@ -283,7 +289,14 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
     latency = Histogram("omega_api_request_seconds", "Request latency by route", ["route"],
                         registry=registry,
                         buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
-    app.mount("/metrics", make_asgi_app(registry=registry))
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes (omega-api --workers N): each writes its counts to the
+        # shared folder and /metrics, whichever process answers, sums them all.
+        scraped = CollectorRegistry()
+        multiprocess.MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]
+        app.mount("/metrics", make_asgi_app(registry=scraped))
+    else:
+        app.mount("/metrics", make_asgi_app(registry=registry))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins.split(","),
                            allow_methods=["GET", "POST"], allow_headers=["*"])

@@ -143,13 +143,16 @@ def publish_trends(settings: Settings, windows: int) -> None:
     assert producer.flush(60) == 0
 
 
-def start_api(settings: Settings, port: int, core: int | None = None) -> subprocess.Popen[bytes]:
-    """`omega-api` in its own process, pinned to `core` when given."""
+def start_api(settings: Settings, port: int, cores: set[int],
+              workers: int = 1) -> subprocess.Popen[bytes]:
+    """`omega-api` in its own process(es), on `cores`. Always set: a child inherits this
+    process's affinity (core 1, once the load generator is pinned there), and
+    `--workers 2` inheriting core 1 measured 0.97 cores for two processes."""
     log = open(settings.data_dir / "api.log", "ab")
-    pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
-    return subprocess.Popen([sys.executable, "-m", "api"],
+    return subprocess.Popen([sys.executable, "-m", "api", "--workers", str(workers)],
                             env=settings.subprocess_env(api_port=port), stdout=log,
-                            stderr=subprocess.STDOUT, cwd=REPO_ROOT, preexec_fn=pin)
+                            stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                            preexec_fn=lambda: os.sched_setaffinity(0, cores))
 
 
 def pin_process(pid: int, cores: set[int]) -> None:
@@ -165,8 +168,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 600) -> None:
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of `pid` and its live children (`omega-api --workers N`'s processes)."""
+    total = cpu_seconds(pid)
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if proc.name.isdigit() and int(
+                    (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                total += tree_cpu_seconds(int(proc.name))
+    return total
+
+
+def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 900,
+               processes: int = 1) -> None:
+    """Until `processes` distinct API processes (health's `process`; each request on a new
+    connection, so any may answer) say the index, the snapshot and the trend windows are
+    all there and no snapshot is building."""
     deadline = time.monotonic() + timeout_s
+    ready: set[int] = set()
     while time.monotonic() < deadline:
         try:
             body = httpx.get(f"{base}/api/health", timeout=5).json()
@@ -176,10 +195,14 @@ def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 600) -> 
             if (body["status"] == "ok" and index["titles"] >= titles
                     and index["snapshotBuilds"] >= 1 and not index["freshTitles"]
                     and not index["building"] and released >= windows):
-                return
+                ready.add(body["process"])
+                if len(ready) >= processes:
+                    return
+                continue
+            ready.discard(body["process"])
         except (httpx.HTTPError, KeyError, ValueError):
             pass
-        time.sleep(1)
+        time.sleep(0.2)
     raise SystemExit("the API never became ready; see its log")
 
 
@@ -265,6 +288,32 @@ def wrk_post(base: str, lines: list[str], seconds: int, connections: int,
             int(bad.group(1)) if bad else 0, sent)
 
 
+def wrk_row(name: str, base: str, route: str, lines: list[str], pid: int, cores: set[int],
+            raw: float, settings: Settings) -> bool:
+    """One wrk run (16 connections, 20 s) against `route`, printed as a row; False when
+    wrk is not installed. Checks the API answered what wrk says it sent."""
+    cpu_before, started = tree_cpu_seconds(pid), time.perf_counter()
+    answered = served(base, route)
+    measured = wrk_post(base, lines, 20, 16, settings.data_dir / "wrk.tsv")
+    if measured is None:
+        print("  skipped: wrk is not installed (`make bench` installs it)")
+        return False
+    w_rate, w_p50, w_p99, w_bad, w_sent = measured
+    answered = served(base, route) - answered
+    if abs(answered - w_sent) > 16:  # at most the connections' last requests
+        raise SystemExit(f"wrk says {w_sent} requests, the API answered "
+                         f"{answered:.0f} on {route}: not measuring that route")
+    w_busy = (tree_cpu_seconds(pid) - cpu_before) / (time.perf_counter() - started)
+    baseline = (f"seed {SEED_SYNC_PER_CORE:,.0f}/s per core: "
+                f"{w_rate / SEED_SYNC_PER_CORE:.2f}×, raw producer "
+                f"{w_rate / raw:.3f}×" if route == "/v1/sync" else
+                f"seed {SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 "
+                f"{SEED_SEARCH_MS[0] / w_p99:.1f}–{SEED_SEARCH_MS[1] / w_p99:.1f}× faster")
+    print(f"  {name}: {w_rate:,.0f} req/s  p50 {w_p50:.1f} ms  p99 {w_p99:.1f} ms  "
+          f"non-2xx {w_bad}  API used {w_busy:.2f} of {len(cores)} core(s)  | {baseline}")
+    return True
+
+
 def served(base: str, route: str) -> float:
     """The API's own count of answered requests on `route` (from /metrics)."""
     text = httpx.get(f"{base}/metrics", timeout=10, follow_redirects=True).text
@@ -302,6 +351,41 @@ def raw_produce_rate(settings: Settings, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def search_driver_rows(base: str, searches: int) -> None:
+    """Search at 1 and 16 concurrent clients of the Python driver, one row each."""
+    for clients in (1, 16):
+        reqs = [{"method": "POST", "url": "/api/search", "json": {"query": q}}
+                for q in queries(searches, seed=clients)]
+        latencies, wall, errors = asyncio.run(drive(base, reqs, clients))
+        p50, p99 = pct(latencies, 50), pct(latencies, 99)
+        print(f"search, {clients:>2} clients: p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+              f"{len(latencies) / wall:6.0f} req/s  errors {errors}  | seed "
+              f"{SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 is "
+              f"{SEED_SEARCH_MS[0] / p99:.1f}–{SEED_SEARCH_MS[1] / p99:.1f}× faster "
+              f"(target p99 ≤ 50 ms at 16)")
+
+
+def measure_workers(settings: Settings, titles: int, searches: int, workers: int) -> None:
+    """Search against `omega-api --workers N` free to use every core (the load generators
+    share them): the Python driver at 1 and 16 clients, then wrk."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cores = set(range(os.cpu_count() or 1))
+    api = start_api(settings, port, cores, workers=workers)
+    try:
+        wait_ready(base, titles, TREND_WINDOWS, processes=workers)
+        print(f"\nAPI ready: omega-api --workers {workers} on {len(cores)} cores, "
+              f"{titles:,} titles, {TREND_WINDOWS} windows of DP trends (load generators "
+              "and broker on the same cores)")
+        search_driver_rows(base, searches)
+        wrk_row(f"search (wrk), omega-api --workers {workers}, both cores", base,
+                "/api/search", wrk_search_lines(20_000), api.pid, cores, float("nan"),
+                settings)
+    finally:
+        api.terminate()
+        api.wait(60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--titles", type=int, default=0, help="catalog titles (0 = all 62,670)")
@@ -309,16 +393,21 @@ def main() -> None:
     parser.add_argument("--syncs", type=int, default=4000)
     parser.add_argument("--only", choices=("search", "sync"),
                         help="measure one route (both by default)")
+    parser.add_argument("--workers-only", type=int, metavar="N", default=0,
+                        help="only search against `omega-api --workers N` on every core")
     args = parser.parse_args()
     # Rate limits off: one load generator on one address is not an abuser.
     with bench_settings(title_universe_size=70_000, rate_limit_ip_per_s=0,
                         rate_limit_device_per_min=0) as settings:
         titles = publish_catalog_and_vectors(settings, args.titles)
         publish_trends(settings, TREND_WINDOWS)
+        if args.workers_only:
+            measure_workers(settings, titles, args.searches, args.workers_only)
+            return
         port = free_port()
         # One core for the API, the other for everything else (load generator, broker), so
         # that "per core" is literal: the API's own CPU use is measured beside its rate.
-        api = start_api(settings, port, core=0)
+        api = start_api(settings, port, {0})
         os.sched_setaffinity(0, {1})
         broker = settings.data_dir.parent / "kafka" / "broker.json"
         if broker.exists():
@@ -328,16 +417,8 @@ def main() -> None:
             wait_ready(base, titles, TREND_WINDOWS)
             print(f"\nAPI ready on {titles:,} titles and {TREND_WINDOWS} windows of DP trends "
                   "(one uvicorn process pinned to core 0; load generator and broker on core 1)")
-            for clients in (1, 16) if args.only != "sync" else ():
-                reqs = [{"method": "POST", "url": "/api/search", "json": {"query": q}}
-                        for q in queries(args.searches, seed=clients)]
-                latencies, wall, errors = asyncio.run(drive(base, reqs, clients))
-                p50, p99 = pct(latencies, 50), pct(latencies, 99)
-                print(f"search, {clients:>2} clients: p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                      f"{len(latencies) / wall:6.0f} req/s  errors {errors}  | seed "
-                      f"{SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 is "
-                      f"{SEED_SEARCH_MS[0] / p99:.1f}–{SEED_SEARCH_MS[1] / p99:.1f}× faster "
-                      f"(target p99 ≤ 50 ms at 16)")
+            if args.only != "sync":
+                search_driver_rows(base, args.searches)
             raw = raw_produce_rate(settings, args.syncs)
             if args.only != "search":
                 reqs = sync_requests(settings, args.syncs, titles)
@@ -370,31 +451,20 @@ def main() -> None:
                 loads.append(("search, API on both cores", "/api/search", search_lines, {0, 1}))
             for name, route, lines, cores in loads:
                 pin_process(api.pid, cores)
-                cpu_before, started = cpu_seconds(api.pid), time.perf_counter()
-                answered = served(base, route)
-                measured = wrk_post(base, lines, 20, 16, settings.data_dir / "wrk.tsv")
-                if measured is None:
-                    print("  skipped: wrk is not installed (`make bench` installs it)")
+                if not wrk_row(name, base, route, lines, api.pid, cores, raw, settings):
                     break
-                w_rate, w_p50, w_p99, w_bad, w_sent = measured
-                answered = served(base, route) - answered
-                if abs(answered - w_sent) > 16:  # at most the connections' last requests
-                    raise SystemExit(f"wrk says {w_sent} requests, the API answered "
-                                     f"{answered:.0f} on {route}: not measuring that route")
-                w_busy = (cpu_seconds(api.pid) - cpu_before) / (time.perf_counter() - started)
-                baseline = (f"seed {SEED_SYNC_PER_CORE:,.0f}/s per core: "
-                            f"{w_rate / SEED_SYNC_PER_CORE:.2f}×, raw producer "
-                            f"{w_rate / raw:.3f}×" if route == "/v1/sync" else
-                            f"seed {SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 "
-                            f"{SEED_SEARCH_MS[0] / w_p99:.1f}–{SEED_SEARCH_MS[1] / w_p99:.1f}× "
-                            "faster")
-                print(f"  {name}: {w_rate:,.0f} req/s  p50 {w_p50:.1f} ms  p99 {w_p99:.1f} ms  "
-                      f"non-2xx {w_bad}  API used {w_busy:.2f} of {len(cores)} core(s)  | "
-                      f"{baseline}")
         finally:
             api.terminate()
             api.wait(20)
             Path(settings.data_dir / "api.log").unlink(missing_ok=True)
+        if args.only != "sync":
+            # One process searches one query at a time (Qdrant Edge and Python hold the
+            # GIL): the machine's answer is one process per core.
+            os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+            if broker.exists():
+                pin_process(json.loads(broker.read_text())["pid"],
+                            set(range(os.cpu_count() or 1)))
+            measure_workers(settings, titles, args.searches, 2)
 
 
 if __name__ == "__main__":

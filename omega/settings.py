@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
+    api_workers: int = Field(
+        default=1, ge=1, le=64,
+        description="API processes on the port, each with its own socket (SO_REUSEPORT: the "
+                    "kernel spreads connections). Search holds the GIL in Qdrant Edge and "
+                    "Python, so one process uses about one core; each process keeps its own "
+                    "index replica, views and rate limits.")
     rank_weight_similarity: float = Field(default=0.6, ge=0)
     rank_weight_popularity: float = Field(default=0.3, ge=0)
     rank_weight_trending: float = Field(default=0.1, ge=0)

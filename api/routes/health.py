@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -32,6 +33,8 @@ def health(state: State, response: Response) -> dict[str, Any]:
         response.status_code = 503
     return {"status": "ok" if ready else "degraded", "version": __version__,
             "uptimeS": round(time.time() - state.started, 1),
+            # Which API process answered: with `omega-api --workers N` each has its own index.
+            "process": os.getpid(),
             "kafka": {"reachable": kafka_ok, "error": kafka_error},
             "views": {"caughtUp": state.views.caught_up, "titles": len(state.views.titles),
                       "undecodableSkipped": state.views.skipped},

@@ -1,0 +1,86 @@
+"""`omega-api --workers 2`: two processes answer on one port, new connections reach both
+(each has its own SO_REUSEPORT socket), and /metrics, whichever process serves it, counts
+the requests both answered."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from omega.settings import REPO_ROOT, Settings
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def workers_of(pid: int) -> list[int]:
+    """Child processes of `pid` that omega-api spawned (multiprocessing's spawn)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(proc.name))
+    return found
+
+
+def test_two_processes_share_the_port_and_the_metrics(
+    kafka_settings: Callable[..., Settings], tmp_path: Path,
+) -> None:
+    settings = kafka_settings(rate_limit_ip_per_s=0)
+    port = free_port()
+    log = tmp_path / "api.log"
+    api = subprocess.Popen([sys.executable, "-m", "api", "--workers", "2"],
+                           env=settings.subprocess_env(api_port=port), cwd=REPO_ROOT,
+                           stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=5).status_code in (200, 503):
+                    break
+            except httpx.HTTPError:
+                pass
+            assert api.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(1)
+        workers = workers_of(api.pid)
+        assert len(workers) == 2
+        answered = set()
+        for _ in range(40):  # a new connection each: the kernel picks a process by its port
+            answered.add(httpx.get(f"{base}/api/health", timeout=10).json()["process"])
+        assert answered == set(workers), "new connections must reach every process"
+        sent = 40
+        for _ in range(sent):
+            assert httpx.get(f"{base}/api/discover?window=day", timeout=10).status_code == 200
+        counts = []
+        for _ in range(6):  # several scrapes: each may be answered by either process
+            text = httpx.get(f"{base}/metrics/", timeout=10).text
+            counts.append(sum(float(m.group(1)) for m in re.finditer(
+                r'^omega_api_requests_total\{route="/api/discover",status="200"\} (\S+)$',
+                text, re.M)))
+        assert counts == [sent] * 6
+    finally:
+        api.terminate()
+        api.wait(60)
+    assert api.returncode == 0, log.read_text()[-3000:]

@@ -17,7 +17,7 @@ from omega.avro import AvroCodec, codec_for
 from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
-from streams.direct import DirectDeltas
+from streams.direct import TRANSACTION_STALL_S, DirectDeltas
 from streams.partials import PendingPartials, complete_window, merge_partials, partial_key
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
@@ -50,19 +50,34 @@ def start_direct_deltas(app: faust.App, settings: Settings, codec: AvroCodec,
     supervisor restarts it and the state is restored from Kafka, never from memory)."""
     engine = DirectDeltas(settings, codec, publish, released_through, now_ms)
 
+    def restart(why: str) -> None:
+        log.error("%s; exiting so the worker restarts clean", why)
+        logging.shutdown()
+        os._exit(70)
+
     def run() -> None:
         try:
             engine.run()
         except BaseException:  # noqa: BLE001 - whatever it was, the process must restart
-            log.exception("the TV delta loop failed; exiting so the worker restarts clean")
-            logging.shutdown()
-            os._exit(70)
+            log.exception("the TV delta loop failed")
+            restart("the TV delta loop failed")
+
+    def watch() -> None:
+        """A transaction call can block past its own timeout (seen: send_offsets during a
+        broker outage, still blocked after the broker was back): then restart too."""
+        while True:
+            time.sleep(1.0)
+            stalled = engine.transaction_age_s()
+            if stalled > TRANSACTION_STALL_S:
+                restart(f"a TV delta transaction has been open {stalled:.0f} s")
 
     thread = threading.Thread(target=run, name="tv-deltas-direct", daemon=True)
+    watchdog = threading.Thread(target=watch, name="tv-deltas-watchdog", daemon=True)
 
     @app.task  # type: ignore[untyped-decorator]
     async def start() -> None:
         thread.start()
+        watchdog.start()
 
     async def stop(_sender: Any, *_args: Any, signal: Any = None, **_kwargs: Any) -> None:
         engine.stop()

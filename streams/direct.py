@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 # Deltas per transaction: each commit waits on the broker (offsets, markers); at 2,000 the
 # waits took about a tenth of the loop's time, at 10,000 a fiftieth (bench/streams.py).
 BATCH = 10_000
+# A batch's transaction takes about a second; one open this long is stuck (a broker
+# outage), and the worker restarts (streams/app.py's watchdog): sooner than its calls'
+# own timeouts, so that deltas it re-reads are not found late after a short outage.
+TRANSACTION_STALL_S = 30.0
 Publish = Callable[[list[dict[str, Any]]], None]
 
 
@@ -123,6 +127,7 @@ class DirectDeltas:
         # a rebalance takes them away (the worker says "ready" only when it is set).
         self.ready = threading.Event()
         self.restored = 0  # open contributions counted at the last assignment
+        self._transaction_since: float | None = None  # monotonic start of the open one
         self.counted = 0
         identity = worker_identity(settings.data_dir / "streams")
         self.consumer: Consumer = make_consumer(
@@ -177,6 +182,11 @@ class DirectDeltas:
     def stop(self) -> None:
         self.stopping.set()
 
+    def transaction_age_s(self) -> float:
+        """How long the open transaction has been open (0 when none is)."""
+        since = self._transaction_since
+        return 0.0 if since is None else time.monotonic() - since
+
     def _usable(self, msg: Message) -> bool:
         error = msg.error()
         if error is None:
@@ -186,6 +196,13 @@ class DirectDeltas:
         return False
 
     def _commit(self, batch: list[Message]) -> None:
+        self._transaction_since = time.monotonic()
+        try:
+            self._transact(batch)
+        finally:
+            self._transaction_since = None
+
+    def _transact(self, batch: list[Message]) -> None:
         producer, now = self.producer, self.now_ms()
         producer.begin_transaction()
         offsets: dict[int, int] = {}

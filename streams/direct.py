@@ -52,10 +52,12 @@ log = logging.getLogger(__name__)
 # Deltas per transaction: each commit waits on the broker (offsets, markers); at 2,000 the
 # waits took about a tenth of the loop's time, at 10,000 a fiftieth (bench/streams.py).
 BATCH = 10_000
-# A batch's transaction takes about a second; one open this long is stuck (a broker
-# outage), and the worker restarts (streams/app.py's watchdog): sooner than its calls'
-# own timeouts, so that deltas it re-reads are not found late after a short outage.
-TRANSACTION_STALL_S = 30.0
+# A batch's transaction takes about a second; one open this long is stuck, and the worker
+# restarts (streams/app.py's watchdog). librdkafka's send_offsets_to_transaction can block
+# past its own timeout while the group coordinator is down, and stay blocked after it is
+# back (confluentinc/librdkafka#5456, open; seen here in a broker outage). Short, so that
+# after a short outage the restarted worker reads its deltas again before they are late.
+TRANSACTION_STALL_S = 15.0
 Publish = Callable[[list[dict[str, Any]]], None]
 
 
@@ -83,29 +85,34 @@ def worker_identity(folder: Path) -> str:
     return path.read_text().strip()
 
 
-def read_state(settings: Settings, partition: int) -> dict[str, bytes]:
-    """Committed device state of one partition, read to its end."""
+def read_state(settings: Settings, partitions: list[int]) -> dict[int, dict[str, bytes]]:
+    """Committed device state of `partitions`, each read to its end, with one consumer (a
+    consumer each, one after another, took about 2 s a partition: restarts wait on it)."""
     topic = settings.topic(DEVICE_STATE)
     consumer: Consumer = make_consumer(settings, f"{settings.streams_app_id}-state-restore",
                                        **{"enable.partition.eof": True,
                                           "fetch.min.bytes": 100_000})
-    state: dict[str, bytes] = {}
+    state: dict[int, dict[str, bytes]] = {p: {} for p in partitions}
+    open_partitions = set(partitions)
     try:
-        consumer.assign([TopicPartition(topic, partition, 0)])
-        while True:
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        while open_partitions:
             for msg in consumer.consume(5000, 1.0):
-                error = msg.error()
+                error, partition = msg.error(), msg.partition()
+                assert partition is not None
                 if error is not None:
                     if error.code() == KafkaError._PARTITION_EOF:
-                        return state
+                        open_partitions.discard(partition)
+                        continue
                     raise RuntimeError(f"restoring {topic}[{partition}]: {error}")
                 key, value = msg.key(), msg.value()
                 if key is None:
                     continue
                 if value is None:
-                    state.pop(key.decode(), None)
+                    state[partition].pop(key.decode(), None)
                 else:
-                    state[key.decode()] = value
+                    state[partition][key.decode()] = value
+        return state
     finally:
         consumer.close()
 
@@ -147,15 +154,17 @@ class DirectDeltas:
         self.pipeline.released_through_ms = read_released_through(self.settings, self.codec,
                                                                   WINDOW_STREAM)
         self.restored = 0
-        for tp in partitions:
-            started = time.perf_counter()
-            table = self.tables[tp.partition] = read_state(self.settings, tp.partition)
+        started = time.perf_counter()
+        restored = read_state(self.settings, [tp.partition for tp in partitions])
+        for partition, table in restored.items():
+            self.tables[partition] = table
             read = self.pipeline.rebuild_partition(
-                tp.partition, (orjson.loads(v) for v in table.values()))
+                partition, (orjson.loads(v) for v in table.values()))
             self.restored += read
-            log.info("tv[%d] assigned: %d devices restored, %d open contributions counted, "
-                     "in %.1f s", tp.partition, len(table), read,
-                     time.perf_counter() - started)
+            log.info("tv[%d] assigned: %d devices restored, %d open contributions counted",
+                     partition, len(table), read)
+        log.info("tv partitions %s restored in %.1f s", sorted(restored),
+                 time.perf_counter() - started)
         self.ready.set()
 
     def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -19,7 +19,13 @@ from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
 from streams.direct import TRANSACTION_STALL_S, DirectDeltas
-from streams.partials import PendingPartials, complete_window, merge_partials, partial_key
+from streams.partials import (
+    PendingPartials,
+    complete_window,
+    merge_partials,
+    moved_on,
+    partial_key,
+)
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
 from streams.transport import FlushingTransactionManager, rewinding_consumer
@@ -255,7 +261,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
 
     async def release_complete_windows() -> None:
         while (window := next_window()) is not None:
-            records = complete_window(window, pending)
+            records = complete_window(window, pending, partition_count=settings.delta_partitions,
+                                      passed=moved_on(window, pending.keys()))
             if records is None:
                 return
             started = time.perf_counter()

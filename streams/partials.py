@@ -14,7 +14,7 @@ Python object per pair.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,19 +175,42 @@ def expected_keys(window: int, first_chunks: Mapping[tuple[str, int], Record]) -
             yield f"{window}|{source}|{partition}|{chunk}"
 
 
+def moved_on(window: int, keys: Iterable[str]) -> set[tuple[str, int]]:
+    """(source, partition)s with a partial of a window after `window` among `keys`.
+
+    A partition publishes its windows oldest first and never goes back, and one skips a
+    window only when it holds nothing of it (a worker's first sight before any release:
+    streams/pipeline.py's `_first_cursor`; or the catch-up cap, which logs and counts
+    what it skips). So a partition that has moved on has nothing more for `window`.
+    """
+    later: set[tuple[str, int]] = set()
+    for key in keys:
+        start, source, partition, _chunk = key.split("|")
+        if int(start) > window:
+            later.add((source, int(partition)))
+    return later
+
+
 def complete_window(
     window: int, stored: Mapping[str, Record] | PendingPartials,
-    sources: Iterable[str] = SOURCES,
+    sources: Iterable[str] = SOURCES, partition_count: int | None = None,
+    passed: Collection[tuple[str, int]] = (),
 ) -> list[Record] | None:
-    """All partials of `window` if every partition of every source has reported, else None."""
+    """All partials of `window` if every partition of every source has reported, else None.
+
+    A partition in `passed` (`moved_on`) that has not reported counts as having reported
+    nothing; `partition_count` then says how many a source has when none reported."""
     first_chunks: dict[tuple[str, int], Record] = {}
     for source in sources:
         head = stored.get(f"{window}|{source}|0|0")
-        if head is None:
+        count = partition_count if head is None else head["partition_count"]
+        if count is None:
             return None
-        for partition in range(head["partition_count"]):
+        for partition in range(count):
             first = stored.get(f"{window}|{source}|{partition}|0")
             if first is None:
+                if (source, partition) in passed:
+                    continue
                 return None
             first_chunks[(source, partition)] = first
     records = []

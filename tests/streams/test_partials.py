@@ -14,6 +14,7 @@ from streams.partials import (
     PendingPartials,
     complete_window,
     merge_partials,
+    moved_on,
     partial_key,
     partial_records,
 )
@@ -91,3 +92,27 @@ def test_a_missing_chunk_keeps_the_window_open() -> None:
     web = partial_records(0, "web", 0, 1, {}, {}, {})
     assert complete_window(0, store(tv[:2] + web)) is None
     assert complete_window(0, store(tv + web)) is not None
+
+
+def test_a_partition_that_moved_on_to_a_later_window_has_nothing_more_for_this_one() -> None:
+    """A worker restarted before the deployment's first release starts each partition at
+    the last closed window it holds nothing of (streams/pipeline.py); the releaser must
+    not wait forever for that partition's partial of a window it skipped."""
+    tv_later = [r for p in range(2) for r in partial_records(20, "tv", p, 2, {1: 1}, {}, {})]
+    web = [r for p in range(2) for r in partial_records(10, "web", p, 2, {}, {}, {"heat": 1})]
+    tv_one = partial_records(10, "tv", 0, 2, {3: 5}, {}, {})
+    stored = store(tv_later + web + tv_one)
+    assert complete_window(10, stored) is None, "tv[1] has not reported window 10"
+    passed = moved_on(10, stored.keys())
+    assert passed == {("tv", 0), ("tv", 1)}
+    records = complete_window(10, stored, partition_count=2, passed=passed)
+    assert records is not None
+    totals = merge_partials(records)
+    assert totals.titles == {3: 5} and totals.queries == {"heat": 2}
+    # Nobody reported window 10 of tv, but both moved on: the window holds no tv counts.
+    only_web = store(tv_later + web)
+    records = complete_window(10, only_web, partition_count=2, passed=moved_on(10, only_web))
+    assert records is not None and merge_partials(records).titles == Counter()
+    # A partition that has not moved on keeps the window open.
+    assert complete_window(10, store(web + tv_one), partition_count=2,
+                           passed=moved_on(10, store(web + tv_one))) is None

@@ -39,7 +39,11 @@ def test_every_released_record_is_the_release_step_of_the_true_counts(
     expected = expected_release(s, work)
     assert collect_release(s, codec, work.window) == expected
     assert (1, 2) in {(e["title_a"], e["title_b"]) for e in expected["edges"]}
-    assert [q["query"] for q in expected["searches"]] == ["heat"]
+    # 40 sessions searched "heat": far above the selection threshold at this epsilon and
+    # delta. "obscure film" (3 sessions) passes or not by the draw, which the seed ties to
+    # the window's start, so it changes from run to run: only its being possible is fixed.
+    queries = [q["query"] for q in expected["searches"]]
+    assert "heat" in queries and set(queries) <= {"heat", "obscure film"}
 
     # Every other window on every output topic: released from zero counts (all-or-nothing
     # per window, so each group is a whole window).

@@ -42,11 +42,10 @@ class Settings(BaseSettings):
         default="exactly_once", pattern="^(exactly_once|at_least_once)$",
         description="exactly_once: table changelog writes and offsets commit together.")
     delta_engine: str = Field(
-        default="faust", pattern="^(direct|faust)$",
+        default="direct", pattern="^(direct|faust)$",
         description="What counts TV deltas: 'direct' (a confluent-kafka transactional loop "
-                    "in the worker, streams/direct.py; about 10x the rate per core, opt-in: "
-                    "a broker outage makes it restart, which can push deltas past a short "
-                    "lateness) or 'faust' (a Faust agent and table). Web interactions and "
+                    "in the worker, streams/direct.py; about 10x the rate per core) or 'faust' "
+                    "(a Faust agent and table, as first built). Web interactions and "
                     "releases use Faust either way.")
     window_seconds: float = Field(default=4 * 3600, gt=0, description="Tumbling window length.")
     allowed_lateness_seconds: float = Field(default=600, ge=0)

@@ -57,8 +57,8 @@ def start_direct_deltas(app: faust.App, settings: Settings, codec: AvroCodec,
     supervisor restarts it and the state is restored from Kafka, never from memory)."""
     engine = DirectDeltas(settings, codec, publish, released_through, now_ms)
 
-    def restart(why: str) -> None:
-        log.error("%s; exiting so the worker restarts clean", why)
+    def restart(why: str, traceback: bool = False) -> None:
+        log.error("%s; exiting so the worker restarts clean", why, exc_info=traceback)
         logging.shutdown()
         os._exit(70)
 
@@ -66,8 +66,7 @@ def start_direct_deltas(app: faust.App, settings: Settings, codec: AvroCodec,
         try:
             engine.run()
         except BaseException:  # noqa: BLE001 - whatever it was, the process must restart
-            log.exception("the TV delta loop failed")
-            restart("the TV delta loop failed")
+            restart("the TV delta loop failed", traceback=True)
 
     def watch() -> None:
         """A transaction call can block past its own timeout (seen: send_offsets during a

@@ -231,6 +231,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             pipeline.metrics["partials.publish_errors"] += 1
 
     async def publish_due_partials() -> None:
+        if app.rebalancing:  # counts of partitions just assigned are rebuilt at its end:
+            return  # a first sight now would take their windows for empty ones
         owned = owned_partitions(app, sources)
         for source, partition in list(pipeline.published):
             if partition not in owned[source]:

@@ -26,7 +26,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from omega.avro import codec_for
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka import make_producer
+from omega.local_kafka import free_port
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES, TRENDS, TV_DELTAS
 from producers.catalog import load_catalog
@@ -84,13 +84,6 @@ def queries(n: int, seed: int) -> list[str]:
     rng.shuffle(combos)
     rng.shuffle(topics)
     return [f"{combos[i % len(combos)]} about {topics[i]}" for i in range(n)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def publish_catalog_and_vectors(settings: Settings, titles: int) -> int:

@@ -7,7 +7,6 @@ the worker itself is tested in tests/integration; here they are the API's input.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -25,6 +24,7 @@ from omega.avro import AvroCodec
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka import ensure_topics
+from omega.local_kafka import free_port
 from omega.settings import Settings
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TRENDS
 from producers.catalog import load_catalog
@@ -113,9 +113,7 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
 @pytest.fixture(scope="session")
 def base_url(api_world: World) -> Iterator[str]:
     """uvicorn serving the session's API state on a free port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     app = create_app(api_world.settings, state=api_world.state)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

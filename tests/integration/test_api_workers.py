@@ -5,7 +5,6 @@ the requests both answered."""
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from omega.local_kafka import free_port
 from omega.settings import REPO_ROOT, Settings
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def workers_of(pid: int) -> list[int]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -154,7 +155,7 @@ def main() -> None:
                                   env=settings.subprocess_env(), stdout=worker_log,
                                   stderr=subprocess.STDOUT)
         port = free_port()
-        api = start_api(settings, port)
+        api = start_api(settings, port, os.sched_getaffinity(0))  # where soak runs
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 120

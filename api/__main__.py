@@ -9,8 +9,11 @@ import shutil
 import sys
 import tempfile
 
+from pydantic import ValidationError
+
 from api.security import KeyRing
 from omega.kafka import settings_or_exit
+from omega.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,9 +41,11 @@ def main(argv: list[str] | None = None) -> None:
 
     overrides = {k: v for k, v in (("api_host", args.host), ("api_port", args.port),
                                    ("api_workers", args.workers)) if v is not None}
-    settings = settings.model_copy(update=overrides)
-    if settings.api_workers < 1:
-        parser.error("--workers must be at least 1")
+    try:  # validated, so the settings' own bounds hold for flags too (model_copy skips them)
+        settings = Settings.model_validate(settings.model_dump() | overrides)
+    except ValidationError as exc:
+        parser.error("; ".join(f"--{str(e['loc'][0]).removeprefix('api_')}: {e['msg']}"
+                               for e in exc.errors()))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # Index replicas live in per-process folders below this one; none outlives a run.
     shutil.rmtree(replica_root(settings), ignore_errors=True)

@@ -77,3 +77,19 @@ def test_two_processes_share_the_port_and_the_metrics(
         api.terminate()
         api.wait(60)
     assert api.returncode == 0, log.read_text()[-3000:]
+
+
+def test_out_of_range_flags_are_refused_with_the_settings_bounds(
+    kafka_settings: Callable[..., Settings],
+) -> None:
+    settings = kafka_settings()
+    for flags, message in ((["--workers", "0"], "--workers: Input should be greater than or "
+                            "equal to 1"),
+                           (["--workers", "65"], "--workers: Input should be less than or "
+                            "equal to 64"),
+                           (["--port", "70000"], "--port: Input should be less than or equal "
+                            "to 65535")):
+        done = subprocess.run([sys.executable, "-m", "api", *flags], cwd=REPO_ROOT,
+                              env=settings.subprocess_env(), capture_output=True, timeout=60)
+        assert done.returncode == 2, done.stderr.decode()
+        assert message in done.stderr.decode()

@@ -47,6 +47,12 @@ class Hit:
 # hnsw_ef for API queries: recall@10 0.994 on the 62,670 real title vectors at 64 against
 # 0.996 at 128, for 0.34 ms instead of 0.52 (docs/vectors.md, bench/vectors.py).
 SEARCH_EF = 64
+# Qdrant Edge searches a shard's segments on a pool of threads, by default as many as
+# there are cores, and hands each query over to it; one thread is cheaper. The API's
+# queries (40 hits, ef 64, 62,670 titles in 2 segments, one core) took 0.99 ms with the
+# default pool and 0.53 ms with one thread, filtered; 1.85 and 1.01 ms unfiltered.
+# Concurrent requests, not one query's segments, are what should use the cores.
+SEARCH_THREADS = 1
 
 
 class VectorIndex(Protocol):
@@ -69,17 +75,20 @@ class EdgeIndex:
 
         self.qe, self.path = qe, path
         path.mkdir(parents=True, exist_ok=True)
+        vectors = qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)
         if any(path.iterdir()):
-            self.shard = qe.EdgeShard.load(str(path))
+            # The search threads are a setting of the open shard, not of its files.
+            self.shard = qe.EdgeShard.load(str(path), qe.EdgeConfig(
+                vectors=vectors, max_search_threads=SEARCH_THREADS))
         else:
             quant = (qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99,
                                                  always_ram=True)
                      if quantization == "int8" else None)
             config = qe.EdgeConfig(
-                vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
+                vectors=vectors,
                 hnsw_config=qe.HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
                                                full_scan_threshold=1000),
-                quantization_config=quant)
+                quantization_config=quant, max_search_threads=SEARCH_THREADS)
             self.shard = qe.EdgeShard.create(str(path), config)
             for field, kind in PAYLOAD_INDEXES.items():
                 schema = {"keyword": qe.PayloadSchemaType.Keyword,

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import socket
+from collections.abc import Iterable
 
 from omega.settings import Settings
 
@@ -32,13 +34,26 @@ def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, reuse_port: bool = True) -> None:
-    """Run one API process (`omega-api`, or one of `--workers N`) until it is stopped."""
+def worker_cores(workers: int, pin: bool, allowed: Iterable[int] | None = None) -> list[int | None]:
+    """The core each of `workers` processes is pinned to: the `allowed` cores (by default
+    those this process may use), round robin; all None when not pinning."""
+    if not pin:
+        return [None] * workers
+    cores = sorted(os.sched_getaffinity(0) if allowed is None else allowed)
+    return [cores[i % len(cores)] for i in range(workers)]
+
+
+def serve(settings: Settings, reuse_port: bool = True, core: int | None = None) -> None:
+    """Run one API process (`omega-api`, or one of `--workers N`) until it is stopped;
+    on `core` only, when given."""
     import uvicorn
 
     from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if core is not None:  # every thread started so far; later ones inherit it
+        for thread in os.listdir("/proc/self/task"):
+            os.sched_setaffinity(int(thread), {core})
     sock = listening_socket(settings.api_host, settings.api_port, reuse_port)
     config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
@@ -48,8 +63,9 @@ def supervise(settings: Settings) -> int:
     """Start `api_workers` processes on the port; stop them all on SIGTERM/SIGINT, or when
     one of them ends (whatever runs omega-api restarts it whole). Returns the exit code."""
     context = multiprocessing.get_context("spawn")  # fresh interpreters: no forked threads
-    processes = [context.Process(target=serve, args=(settings,), name=f"omega-api-{i}")
-                 for i in range(settings.api_workers)]
+    cores = worker_cores(settings.api_workers, settings.api_pin_workers)
+    processes = [context.Process(target=serve, args=(settings, True, core),
+                                 name=f"omega-api-{i}") for i, core in enumerate(cores)]
     stopping = False
 
     def stop(_signal: int, _frame: object) -> None:
@@ -63,8 +79,9 @@ def supervise(settings: Settings) -> int:
     signal.signal(signal.SIGINT, stop)
     for process in processes:
         process.start()
-    log.info("omega-api: %d processes on %s:%d (SO_REUSEPORT)", len(processes),
-             settings.api_host, settings.api_port)
+    log.info("omega-api: %d processes on %s:%d (SO_REUSEPORT)%s", len(processes),
+             settings.api_host, settings.api_port,
+             f", pinned to cores {cores}" if settings.api_pin_workers else "")
     multiprocessing.connection.wait([p.sentinel for p in processes])
     if not stopping:
         ended = next(p for p in processes if not p.is_alive())

@@ -1,9 +1,10 @@
-"""`omega-api --workers 2`: two processes answer on one port, new connections reach both
-(each has its own SO_REUSEPORT socket), and /metrics, whichever process serves it, counts
-the requests both answered."""
+"""`omega-api --workers 2`: two processes answer on one port, each pinned to a core, new
+connections reach both (each has its own SO_REUSEPORT socket), and /metrics, whichever
+process serves it, counts the requests both answered."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -59,6 +60,14 @@ def test_two_processes_share_the_port_and_the_metrics(
             time.sleep(1)
         workers = workers_of(api.pid)
         assert len(workers) == 2
+        # Pinned (OMEGA_API_PIN_WORKERS, on by default): each process to one of the cores
+        # this one may use, round robin, every thread of it too.
+        allowed = sorted(os.sched_getaffinity(0))
+        assert sorted(os.sched_getaffinity(w) for w in workers) == sorted(
+            {allowed[i % len(allowed)]} for i in range(2))
+        for worker in workers:
+            for thread in Path(f"/proc/{worker}/task").iterdir():
+                assert len(os.sched_getaffinity(int(thread.name))) == 1
         answered = set()
         for _ in range(40):  # a new connection each: the kernel picks a process by its port
             answered.add(httpx.get(f"{base}/api/health", timeout=10).json()["process"])

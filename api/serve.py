@@ -6,6 +6,7 @@ module in each child, and it never re-imports a package's `__main__`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -13,6 +14,7 @@ import os
 import signal
 import socket
 from collections.abc import Iterable
+from pathlib import Path
 
 from omega.settings import Settings
 
@@ -34,6 +36,14 @@ def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
+def pin_process(pid: int, cores: set[int]) -> None:
+    """Pin every thread of `pid` (a JVM has dozens) to `cores`; a thread that ends
+    meanwhile is skipped."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(int(task.name), cores)
+
+
 def worker_cores(workers: int, pin: bool, allowed: Iterable[int] | None = None) -> list[int | None]:
     """The core each of `workers` processes is pinned to: the `allowed` cores (by default
     those this process may use), round robin; all None when not pinning."""
@@ -52,8 +62,7 @@ def serve(settings: Settings, reuse_port: bool = True, core: int | None = None) 
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if core is not None:  # every thread started so far; later ones inherit it
-        for thread in os.listdir("/proc/self/task"):
-            os.sched_setaffinity(int(thread), {core})
+        pin_process(os.getpid(), {core})
     sock = listening_socket(settings.api_host, settings.api_port, reuse_port)
     config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])

@@ -39,6 +39,7 @@ from rocksdict import Rdict
 
 from api.query import embedding_text, parse_query
 from api.security import KeyRing
+from api.serve import pin_process
 from bench._harness import bench_settings
 from omega.avro import codec_for
 from omega.encoder import load_encoder
@@ -146,13 +147,6 @@ def start_api(settings: Settings, port: int, cores: set[int],
                             env=settings.subprocess_env(api_port=port), stdout=log,
                             stderr=subprocess.STDOUT, cwd=REPO_ROOT,
                             preexec_fn=lambda: os.sched_setaffinity(0, cores))
-
-
-def pin_process(pid: int, cores: set[int]) -> None:
-    """Pin every thread of `pid` (a JVM has dozens) to `cores`."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(int(task.name), cores)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -48,10 +48,9 @@ class Hit:
 # 0.996 at 128, for 0.34 ms instead of 0.52 (docs/vectors.md, bench/vectors.py).
 SEARCH_EF = 64
 # Qdrant Edge searches a shard's segments on a pool of threads, by default as many as
-# there are cores, and hands each query over to it; one thread is cheaper. The API's
-# queries (40 hits, ef 64, 62,670 titles in 2 segments, one core) took 0.99 ms with the
-# default pool and 0.53 ms with one thread, filtered; 1.85 and 1.01 ms unfiltered.
-# Concurrent requests, not one query's segments, are what should use the cores.
+# there are cores, and hands each query over to it; searching on the caller's thread is
+# cheaper (bench.api: one API process on one core answered 327 searches/s after this
+# change, 258 before). Concurrent requests, not one query's segments, should use the cores.
 SEARCH_THREADS = 1
 
 

@@ -28,7 +28,11 @@ from streams.partials import (
 )
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
-from streams.transport import FlushingTransactionManager, rewinding_consumer
+from streams.transport import (
+    AcknowledgingProducer,
+    FlushingTransactionManager,
+    rewinding_consumer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +150,7 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
     if direct:  # TV deltas are counted by streams/direct.py's loop, not by a Faust agent
         del sources["tv"]
     # Before the consumer exists; on the instance, so only this app is affected.
+    app.transport.Producer = AcknowledgingProducer  # type: ignore[misc]
     app.transport.TransactionManager = FlushingTransactionManager  # type: ignore[misc]
     app.transport.Consumer = rewinding_consumer(  # type: ignore[misc]
         {*sources.values(), settings.topic(WINDOW_PARTIALS)})

@@ -12,6 +12,7 @@ import re
 import signal
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from omega.kafka import assign_to_read_all, make_admin, make_consumer
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
 from streams.direct import delta_group, device_state_changelog
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import WorkerProcess, read_dead_letters
 from tests.integration.workload import (
     SETTINGS,
     build_workload,
@@ -80,6 +81,23 @@ def faust_child(worker: WorkerProcess) -> int:
     return int(children[0])
 
 
+def what_went_wrong(s: Settings, codec: AvroCodec, *workers: WorkerProcess) -> str:
+    """For a failed comparison: the dead letters (a workload of valid events has none) and
+    the workers' warnings and errors, so a rare failure in CI can be read from its log."""
+    letters = read_dead_letters(s, codec, 1, timeout_s=3)
+    reasons = Counter(f"{r['reason_code']}: {r['reason']}" for r in letters)
+    lines = [f"dead letters: {len(letters)} {dict(reasons.most_common(3))}"]
+    lines += [f"  {r['payload_key']!r} from {r['source_topic']}[{r['source_partition']}]@"
+              f"{r['source_offset']} at {time.strftime('%H:%M:%S', time.gmtime(r['at_ms'] / 1000))}"
+              f".{r['at_ms'] % 1000:03d}" for r in letters[:5]]
+    for worker in dict.fromkeys(workers):
+        lines.append(f"--- {worker.log_path.name}")
+        lines += [line for line in worker.log().splitlines()
+                  if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|ready: |release step: window",
+                               line)][-40:]
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize(("killed", "engine"), [
     ("worker", "direct"), ("faust-child", "direct"), ("worker", "faust")])
 def test_sigkill_mid_window_and_restart_release_exactly_the_true_counts(
@@ -109,7 +127,8 @@ def test_sigkill_mid_window_and_restart_release_exactly_the_true_counts(
     assert 300 <= written < 3000, f"killed with {written} of 3000 device writes: not mid-window"
     send(s, work.messages[half:])
     survivor = worker_factory(s, instance=0) if killed == "worker" else worker
-    assert collect_release(s, codec, work.window) == expected_release(s, work)
+    released = collect_release(s, codec, work.window)
+    assert released == expected_release(s, work), what_went_wrong(s, codec, worker, survivor)
     # The state a partition's next owner restores holds every unit once: no event was
     # taken for a duplicate of a write the crash rolled back (streams/recovery.py).
     sent = {key.decode() for _, key, _ in work.messages}

@@ -69,10 +69,17 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=0, le=65535)
     api_workers: int = Field(
         default=1, ge=1, le=64,
-        description="API processes on the port, each with its own socket (SO_REUSEPORT: the "
-                    "kernel spreads connections). Search holds the GIL in Qdrant Edge and "
-                    "Python, so one process uses about one core; each process keeps its own "
-                    "index replica, views and rate limits.")
+        description="API processes on the port (see api_dispatch). Search holds the GIL in "
+                    "Qdrant Edge and Python, so one process uses about one core; each process "
+                    "keeps its own index replica, views and rate limits.")
+    api_dispatch: str = Field(
+        default="round-robin", pattern="^(round-robin|reuseport)$",
+        description="With api_workers > 1, how connections reach the processes: round-robin "
+                    "(the supervisor accepts them and hands each to the next process, as "
+                    "Node's cluster module does) or reuseport (each process has its own "
+                    "SO_REUSEPORT socket and the kernel picks one by address hash: a few "
+                    "long-lived connections, as from a proxy or a load generator, often split "
+                    "unevenly, 10/6 for 16 over 2).")
     api_pin_workers: bool = Field(
         default=True,
         description="With api_workers > 1, pin process i to the i-th of the cores omega-api "

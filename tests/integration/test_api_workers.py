@@ -1,6 +1,7 @@
 """`omega-api --workers 2`: two processes answer on one port, each pinned to a core, new
-connections reach both (each has its own SO_REUSEPORT socket), and /metrics, whichever
-process serves it, counts the requests both answered."""
+connections reach both (handed over round robin by the supervisor, or each process's own
+SO_REUSEPORT socket), and /metrics, whichever process serves it, counts the requests both
+answered."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,10 +39,11 @@ def workers_of(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.parametrize("dispatch", ["round-robin", "reuseport"])
 def test_two_processes_share_the_port_and_the_metrics(
-    kafka_settings: Callable[..., Settings], tmp_path: Path,
+    kafka_settings: Callable[..., Settings], tmp_path: Path, dispatch: str,
 ) -> None:
-    settings = kafka_settings(rate_limit_ip_per_s=0)
+    settings = kafka_settings(rate_limit_ip_per_s=0, api_dispatch=dispatch)
     port = free_port()
     log = tmp_path / "api.log"
     api = subprocess.Popen([sys.executable, "-m", "api", "--workers", "2"],
@@ -69,9 +72,18 @@ def test_two_processes_share_the_port_and_the_metrics(
             for thread in Path(f"/proc/{worker}/task").iterdir():
                 assert len(os.sched_getaffinity(int(thread.name))) == 1
         answered = set()
-        for _ in range(40):  # a new connection each: the kernel picks a process by its port
+        for _ in range(40):  # a new connection each
             answered.add(httpx.get(f"{base}/api/health", timeout=10).json()["process"])
         assert answered == set(workers), "new connections must reach every process"
+        if dispatch == "round-robin":  # 16 open connections: 8 each, whatever their ports
+            clients = [httpx.Client(base_url=base, timeout=10) for _ in range(16)]
+            try:
+                held = Counter(c.get("/api/health").json()["process"] for c in clients)
+                assert Counter(c.get("/api/health").json()["process"] for c in clients) == held
+            finally:
+                for client in clients:
+                    client.close()
+            assert sorted(held.values()) == [8, 8], held
         sent = 40
         for _ in range(sent):
             assert httpx.get(f"{base}/api/discover?window=day", timeout=10).status_code == 200

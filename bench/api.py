@@ -29,6 +29,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -155,30 +156,56 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of `pid` and its live children (`omega-api --workers N`'s processes)."""
-    total = cpu_seconds(pid)
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (`omega-api --workers N`'s processes)."""
+    found = []
     for proc in Path("/proc").iterdir():
         with contextlib.suppress(OSError, ValueError, IndexError):
             if proc.name.isdigit() and int(
                     (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                total += tree_cpu_seconds(int(proc.name))
-    return total
+                found.append(int(proc.name))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of `pid` and its live children."""
+    return cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in children(pid))
+
+
+def connections_by_process(pids: list[int], port: int) -> list[int]:
+    """How many established TCP connections to `port` each of `pids` holds: how the
+    kernel's SO_REUSEPORT hash spread the load generator's connections over the API's
+    processes (16 connections over 2 rarely split 8/8)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()  # local address is hex ip:port; state 01 is ESTABLISHED
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    inodes.add(f"socket:[{fields[9]}]")
+    counts = []
+    for pid in pids:
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                held += os.readlink(fd) in inodes
+        counts.append(held)
+    return counts
 
 
 def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 900,
                processes: int = 1) -> None:
-    """Until `processes` distinct API processes (health's `process`; each request on a new
+    """Until `processes` distinct API processes (health's `process`; each round on a new
     connection, so any may answer) say the index, the snapshot and the trend windows are
     all there and no snapshot is building."""
     deadline = time.monotonic() + timeout_s
     ready: set[int] = set()
     while time.monotonic() < deadline:
-        try:
-            body = httpx.get(f"{base}/api/health", timeout=5).json()
+        try:  # both questions on one connection, so to one process (round robin: the next)
+            with httpx.Client(base_url=base, timeout=5) as client:
+                body = client.get("/api/health").json()
+                released = client.get("/api/discover?window=day").json()["privacy"]["windows"]
             index = body["index"]
-            released = httpx.get(f"{base}/api/discover?window=day",
-                                 timeout=5).json()["privacy"]["windows"]
             if (body["status"] == "ok" and index["titles"] >= titles
                     and index["snapshotBuilds"] >= 1 and not index["freshTitles"]
                     and not index["building"] and released >= windows):
@@ -281,6 +308,13 @@ def wrk_row(name: str, base: str, route: str, lines: list[str], pid: int, cores:
     wrk is not installed. Checks the API answered what wrk says it sent."""
     cpu_before, started = tree_cpu_seconds(pid), time.perf_counter()
     answered = served(base, route)
+    workers = [c for c in children(pid)  # not multiprocessing's resource tracker
+               if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    split: list[int] = []
+    if workers:  # sampled once wrk's connections are all open
+        port = int(base.rsplit(":", 1)[1])
+        sampler = threading.Timer(5, lambda: split.extend(connections_by_process(workers, port)))
+        sampler.start()
     measured = wrk_post(base, lines, 20, 16, settings.data_dir / "wrk.tsv")
     if measured is None:
         print("  skipped: wrk is not installed (`make bench` installs it)")
@@ -298,6 +332,8 @@ def wrk_row(name: str, base: str, route: str, lines: list[str], pid: int, cores:
                 f"{SEED_SEARCH_MS[0] / w_p99:.1f}–{SEED_SEARCH_MS[1] / w_p99:.1f}× faster")
     print(f"  {name}: {w_rate:,.0f} req/s  p50 {w_p50:.1f} ms  p99 {w_p99:.1f} ms  "
           f"non-2xx {w_bad}  API used {w_busy:.2f} of {len(cores)} core(s)  | {baseline}")
+    if split:
+        print(f"    wrk's 16 connections by API process: {'/'.join(map(str, split))}")
     return True
 
 
@@ -354,23 +390,27 @@ def search_driver_rows(base: str, searches: int) -> None:
 
 def measure_workers(settings: Settings, titles: int, searches: int, workers: int) -> None:
     """Search against `omega-api --workers N` free to use every core (the load generators
-    share them): the Python driver at 1 and 16 clients, then wrk."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    share them): the Python driver at 1 and 16 clients, then wrk; then wrk again with the
+    other way of spreading connections (api_dispatch), as the baseline of the default."""
     cores = set(range(os.cpu_count() or 1))
-    api = start_api(settings, port, cores, workers=workers)
-    try:
-        wait_ready(base, titles, TREND_WINDOWS, processes=workers)
-        print(f"\nAPI ready: omega-api --workers {workers} on {len(cores)} cores, "
-              f"{titles:,} titles, {TREND_WINDOWS} windows of DP trends (load generators "
-              "and broker on the same cores)")
-        search_driver_rows(base, searches)
-        wrk_row(f"search (wrk), omega-api --workers {workers}, both cores", base,
-                "/api/search", wrk_search_lines(20_000), api.pid, cores, float("nan"),
-                settings)
-    finally:
-        api.terminate()
-        api.wait(60)
+    for dispatch in ("round-robin", "reuseport"):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        api = start_api(settings.model_copy(update={"api_dispatch": dispatch}), port, cores,
+                        workers=workers)
+        try:
+            wait_ready(base, titles, TREND_WINDOWS, processes=workers)
+            print(f"\nAPI ready: omega-api --workers {workers} ({dispatch}) on {len(cores)} "
+                  f"cores, {titles:,} titles, {TREND_WINDOWS} windows of DP trends (load "
+                  "generators and broker on the same cores)")
+            if dispatch == "round-robin":
+                search_driver_rows(base, searches)
+            wrk_row(f"search (wrk), omega-api --workers {workers} ({dispatch}), both cores",
+                    base, "/api/search", wrk_search_lines(20_000), api.pid, cores,
+                    float("nan"), settings)
+        finally:
+            api.terminate()
+            api.wait(60)
 
 
 def main() -> None:

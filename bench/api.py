@@ -174,8 +174,8 @@ def tree_cpu_seconds(pid: int) -> float:
 
 def connections_by_process(pids: list[int], port: int) -> list[int]:
     """How many established TCP connections to `port` each of `pids` holds: how the
-    kernel's SO_REUSEPORT hash spread the load generator's connections over the API's
-    processes (16 connections over 2 rarely split 8/8)."""
+    load generator's connections were spread over the API's processes (round robin
+    splits 16 over 2 8/8; the SO_REUSEPORT hash rarely does)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):

@@ -34,7 +34,7 @@ module's logger, which would swallow the log lines of anything else defined here
    recovery resumed the flow to read the changelogs). Records fetched from the old
    positions then reach the agents in the middle of the seek, and its read-offset
    bookkeeping (a record below the last one read is dropped as already seen) skips the
-   rewound records up to one delivered late: a CI loop of the SIGKILL test lost one TV
+   rewound records up to one delivered late: a local loop of the SIGKILL test lost one TV
    device that way, beside a "duplicate" dead letter for the one read twice. With the
    flow stopped, records fetched meanwhile are dropped and read again from the new
    positions.

@@ -164,10 +164,12 @@ class ApiState:
 def build_state(settings: Settings) -> ApiState:
     codec = codec_for(settings)
     if settings.qdrant_url:
-        index: Any = ServerSearch(open_index(settings.data_dir, settings.qdrant_url))
+        index: Any = ServerSearch(open_index(settings.data_dir, settings.qdrant_url,
+                                             settings.index_quantization))
         replica = None
     else:
-        replica = VectorReplica(replica_root(settings) / f"process-{os.getpid()}")
+        replica = VectorReplica(replica_root(settings) / f"process-{os.getpid()}",
+                                quantization=settings.index_quantization)
         index = replica
     views = Views(replica)
     encoder = CachedEncoder(load_encoder(settings.data_dir / "models", "fp32"))

@@ -60,8 +60,9 @@ def _matches(payload: dict[str, Any], where: TitleFilter | None) -> bool:
 class VectorReplica:
     """Snapshot (HNSW, built elsewhere) + fresh rows (exact); see the module doc."""
 
-    def __init__(self, folder: Path, rebuild_after: int = 2000, quiet_s: float = 3.0) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, rebuild_after: int = 2000, quiet_s: float = 3.0,
+                 quantization: str = "none") -> None:
+        self.folder, self.quantization = folder, quantization
         shutil.rmtree(folder, ignore_errors=True)  # snapshots are rebuilt from the topic
         self.rebuild_after, self.quiet_s = rebuild_after, quiet_s
         self._lock = threading.Lock()
@@ -121,7 +122,8 @@ class VectorReplica:
         source = self.folder / f"build-{version}.npy"
         np.save(source, matrix)
         source.with_suffix(".json").write_text(json.dumps({"ids": ids, "payloads": payloads}))
-        proc = subprocess.Popen([sys.executable, "-m", "api.vectors", str(source), str(target)])
+        proc = subprocess.Popen([sys.executable, "-m", "api.vectors", str(source), str(target),
+                                 self.quantization])
         self._building = (proc, target, version, set(ids), time.monotonic())
         log.info("index snapshot of %d titles: building in process %d", len(ids), proc.pid)
 
@@ -204,12 +206,12 @@ class VectorReplica:
             self._snapshot.close()
 
 
-def build_snapshot(source: Path, target: Path) -> None:
+def build_snapshot(source: Path, target: Path, quantization: str = "none") -> None:
     """Upsert every vector of `source` into a new Edge shard at `target`; build HNSW."""
     vectors = np.load(source)
     meta = json.loads(source.with_suffix(".json").read_text())
     ids, payloads = meta["ids"], meta["payloads"]
-    index = EdgeIndex(target)
+    index = EdgeIndex(target, quantization=quantization)
     batch = 1024
     for start in range(0, len(ids), batch):
         index.upsert(ids[start:start + batch], vectors[start:start + batch],
@@ -220,4 +222,4 @@ def build_snapshot(source: Path, target: Path) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    build_snapshot(Path(sys.argv[1]), Path(sys.argv[2]))
+    build_snapshot(Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:4])

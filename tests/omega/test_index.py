@@ -58,6 +58,32 @@ def test_filters_return_only_matching_titles(edge: EdgeIndex) -> None:
         assert 1990 <= hit.payload["year"] <= 1999 and hit.payload["rating"] >= 5.0
 
 
+def test_int8_hits_are_rescored_with_the_float_vectors(tmp_path: Path) -> None:
+    # The graph is walked on int8 copies; the hits' scores must be the float cosines (so
+    # ranking and "87% semantic match" are not int8 approximations), and recall as float's.
+    # 8,000 vectors: Qdrant leaves a segment under 10 MB unindexed and scans it exactly
+    # with the float vectors, where there would be nothing to rescore.
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(8000, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:40] + rng.normal(0, 0.03, (40, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    recall = {}
+    for quantization in ("none", "int8"):
+        index = EdgeIndex(tmp_path / quantization, quantization=quantization)
+        index.upsert(list(range(1, 8001)), vectors, [{}] * 8000)
+        index.optimize(wait=True)
+        found = []
+        for query in queries:
+            hits = index.search(query, 10, ef=64)
+            exact = vectors[[h.title_id - 1 for h in hits]] @ query
+            assert np.allclose([h.score for h in hits], exact, atol=1e-5), "not rescored"
+            found.append(len({h.title_id for h in hits} & set(exact_top(vectors, query, 10))))
+        recall[quantization] = sum(found) / (10 * len(queries))
+        index.close()
+    assert recall["int8"] >= recall["none"] - 0.02, recall
+
+
 def test_index_survives_a_restart_with_the_same_results(tmp_path: Path) -> None:
     ids, vectors, payloads = corpus(1)
     index = EdgeIndex(tmp_path / "edge")

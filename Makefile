@@ -55,6 +55,7 @@ bench-deps:
 	  echo "installing Debian's wrk (bench/api.py's C load generator)"; \
 	  apt-get update -qq && apt-get install -y -qq wrk; \
 	fi
+	$(BIN)/pip install -q hnswlib==0.8.0  # bench/vectors.py's baseline (built from source)
 
 # Each benchmark alone: they measure a 2-core machine and must not share it.
 bench: setup bench-deps

@@ -1,9 +1,13 @@
 """Vectors on this machine, with the real catalog's embeddings.
 
 - titles/s embedded on one core, FP32 and INT8 (a sample of catalog titles);
-- Qdrant Edge (HNSW m = 32, ef_construct = 200) over every catalog title: build rate in
-  vectors/s next to hnswlib's on the same vectors in the same run (the baseline), recall@10
-  against exact numpy search at several ef, p50/p99 query latency, and process RSS.
+- Qdrant Edge (HNSW m = 32, ef_construct = 200) over every catalog title, float32 and
+  int8-quantised (hits rescored with the float vectors, as the API searches): build rate
+  in vectors/s next to hnswlib's on the same vectors in the same run (the baseline),
+  recall@10 against exact numpy search at several ef, p50/p99 query latency, and process
+  RSS. Two query sets: catalog vectors plus noise (near a title), and embedded search
+  texts from bench.api (what the API embeds: far from any one title, a harder walk).
+  Each query asks for the API's pool (56 hits); recall is of the first 10.
 
     python -m bench.vectors [--titles 0 (all)] [--sample 2000] [--queries 500]
 """
@@ -20,10 +24,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from api.query import embedding_text, parse_query
+from bench.api import queries as search_queries
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.titles import title_text
 from producers.catalog import load_catalog
+
+API_POOL = 56  # what a search asks the replica for: max(limit × 4, 40) + 16
 
 
 def embed_rate(cache: Path, texts: list[str], precision: str) -> float:
@@ -69,44 +77,53 @@ def main() -> None:
     baseline.add_items(vectors, ids)
     hnsw_rate = len(ids) / (time.perf_counter() - started)
 
+    near = vectors[rng.choice(len(ids), args.queries, False)] + rng.normal(
+        0, 0.02, (args.queries, vectors.shape[1])).astype(np.float32)
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    texts_encoder = load_encoder(cache, "int8", threads=1)  # the catalog vectors' model
+    searched = texts_encoder.encode([embedding_text(parse_query(q))
+                                     for q in search_queries(args.queries, seed=7)])
+    query_sets = {"near a title": near, "search texts": searched}
+    started = time.perf_counter()
+    for q in searched:
+        np.argsort(-(vectors @ q))[:10]
+    exact_ms = (time.perf_counter() - started) * 1000 / len(searched)
+    rows, builds = [], {}
     with tempfile.TemporaryDirectory(prefix="omega-vectors-") as tmp:
-        index = EdgeIndex(Path(tmp) / "edge")
-        started = time.perf_counter()
-        for i in range(0, len(ids), 2000):
-            index.upsert(ids[i:i + 2000], vectors[i:i + 2000], [{}] * len(ids[i:i + 2000]))
-        index.optimize(wait=True)
-        edge_rate = len(ids) / (time.perf_counter() - started)
-        queries = vectors[rng.choice(len(ids), args.queries, False)] + rng.normal(
-            0, 0.02, (args.queries, vectors.shape[1])).astype(np.float32)
-        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-        truth = np.argsort(-(queries @ vectors.T), axis=1)[:, :10] + 1
-        rows = []
-        for ef in (32, 64, 128):
-            latencies, found = [], []
-            for q in queries:
-                t = time.perf_counter()
-                hits = index.search(q, 10, ef=ef)
-                latencies.append((time.perf_counter() - t) * 1000)
-                found.append([h.title_id for h in hits])
-            recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
-            rows.append((ef, recall, np.percentile(latencies, 50), np.percentile(latencies, 99)))
-        started = time.perf_counter()
-        for q in queries:
-            np.argsort(-(vectors @ q))[:10]
-        exact_ms = (time.perf_counter() - started) * 1000 / len(queries)
+        for quantization in ("none", "int8"):
+            index = EdgeIndex(Path(tmp) / quantization, quantization=quantization)
+            started = time.perf_counter()
+            for i in range(0, len(ids), 2000):
+                index.upsert(ids[i:i + 2000], vectors[i:i + 2000], [{}] * len(ids[i:i + 2000]))
+            index.optimize(wait=True)
+            builds[quantization] = len(ids) / (time.perf_counter() - started)
+            for kind, queries in query_sets.items():
+                truth = np.argsort(-(queries @ vectors.T), axis=1)[:, :10] + 1
+                for ef in (32, 64, 128):
+                    latencies, found = [], []
+                    for q in queries:
+                        t = time.perf_counter()
+                        hits = index.search(q, API_POOL, ef=ef, with_payload=False)
+                        latencies.append((time.perf_counter() - t) * 1000)
+                        found.append([h.title_id for h in hits[:10]])
+                    recall = np.mean([len(set(f) & set(t)) / 10
+                                      for f, t in zip(found, truth, strict=True)])
+                    rows.append((quantization, kind, ef, recall, np.percentile(latencies, 50),
+                                 np.percentile(latencies, 99)))
+            index.close()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        index.close()
 
     print(f"\nembedding, 1 core, {len(sample)} catalog titles: FP32 {rates['fp32']:,.0f} titles/s, "
           f"INT8 {rates['int8']:,.0f} titles/s (INT8/FP32 = {rates['int8'] / rates['fp32']:.2f})")
-    print(f"index build, {len(ids):,} × 384 (m=32, ef_construct=200): Qdrant Edge "
-          f"{edge_rate:,.0f} vectors/s, hnswlib {hnsw_rate:,.0f} vectors/s "
-          f"(ratio {edge_rate / hnsw_rate:.2f})")
+    for quantization, rate in builds.items():
+        print(f"index build, {len(ids):,} × 384 (m=32, ef_construct=200), {quantization}: "
+              f"Qdrant Edge {rate:,.0f} vectors/s, hnswlib (float) {hnsw_rate:,.0f} vectors/s "
+              f"(ratio {rate / hnsw_rate:.2f})")
     print(f"exact numpy search: {exact_ms:.2f} ms/query (the recall baseline)")
-    print("| hnsw_ef | recall@10 | p50 ms | p99 ms |")
-    print("| --- | --- | --- | --- |")
-    for ef, recall, p50, p99 in rows:
-        print(f"| {ef} | {recall:.3f} | {p50:.2f} | {p99:.2f} |")
+    print(f"| quantisation | queries | hnsw_ef | recall@10 | p50 ms | p99 ms | ({API_POOL} hits)")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for quantization, kind, ef, recall, p50, p99 in rows:
+        print(f"| {quantization} | {kind} | {ef} | {recall:.3f} | {p50:.2f} | {p99:.2f} |")
     print(f"peak RSS of this process: {rss:,.0f} MB")
 
 

@@ -44,13 +44,14 @@ class Hit:
     payload: dict[str, Any]
 
 
-# hnsw_ef for API queries: recall@10 0.994 on the 62,670 real title vectors at 64 against
-# 0.996 at 128, for 0.34 ms instead of 0.52 (docs/vectors.md, bench/vectors.py).
+# hnsw_ef for API queries, on the 62,670 real title vectors (docs/vectors.md, bench/vectors.py):
+# recall@10 0.995 near a title and 0.948 for embedded search texts at 64, against 0.996 and
+# 0.982 at 128 for about 1.3–1.7× the time (rescored int8). 64 keeps a search's CPU low.
 SEARCH_EF = 64
 # With int8 scalar quantisation (the default, OMEGA_INDEX_QUANTIZATION) the graph is walked
 # on the int8 copies and the hits are rescored with the original float vectors. Qdrant Edge
 # does not rescore unless asked: unrescored int8 lost recall (0.969 against 0.989 for
-# float32 on real query embeddings); rescored it kept it at a third of float32's time
+# float32 on real query embeddings); rescored it kept it at a third to a half of float32's time
 # (docs/vectors.md, bench/vectors.py). Ignored by an index without quantisation.
 RESCORE = True
 # Qdrant Edge searches a shard's segments on a pool of threads, by default as many as

@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     index_quantization: str = Field(
         default="int8", pattern="^(none|int8)$",
         description="int8: scalar-quantised copies for the graph walk, hits rescored with "
-                    "the float vectors (same recall, a third of the search time).")
+                    "the float vectors (recall within 0.01, a third to a half of the "
+                    "search time; docs/vectors.md).")
     blend_alpha: float = Field(default=0.3, ge=0, description="Pull of co-view neighbours.")
 
     # API

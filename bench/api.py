@@ -106,7 +106,7 @@ def publish_catalog_and_vectors(settings: Settings, titles: int) -> int:
         settings.blend_alpha, Rdict(str(cache / "text-vectors")), "all-MiniLM-L6-v2-fp32",
         VectorPublisher(settings, codec, "all-MiniLM-L6-v2-fp32", settings.blend_alpha))
     started = time.perf_counter()
-    run(settings, embedder, codec, follow=False, idle_s=3)
+    run(settings, embedder, codec, follow=False)
     print(f"embedder: {len(catalog):,} titles, {embedder.embedded:,} embedded "
           f"(rest cached) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     embedder.index.close()

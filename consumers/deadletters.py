@@ -21,16 +21,13 @@ import argparse
 import hashlib
 import json
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer
-
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
-from omega.kafka import assign_to_read_all, make_consumer, make_producer, settings_or_exit
+from omega.kafka import make_producer, read_to_end, settings_or_exit
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, topic_catalog
 
@@ -45,22 +42,12 @@ class Letter:
     record: Record
 
 
-def read_letters(consumer: Consumer, topic: str, codec: AvroCodec,
-                 idle_s: float = 3.0) -> Iterator[Letter]:
-    """Every committed letter on `topic`, from the start to its current end."""
-    pending = assign_to_read_all(consumer, [topic])
-    last = time.monotonic()
-    while pending and time.monotonic() - last < idle_s:
-        msg = consumer.poll(0.5)
-        if msg is None:
-            continue
-        if msg.error():
-            raise RuntimeError(str(msg.error()))
-        last = time.monotonic()
+def read_letters(settings: Settings, codec: AvroCodec) -> Iterator[Letter]:
+    """Every committed letter on the dead-letter topic, from the start to its current end."""
+    for msg in read_to_end(settings, [settings.topic(DEAD_LETTERS)],
+                           group_id="omega-deadletters-reader"):
         partition, offset = msg.partition(), msg.offset()
         assert partition is not None and offset is not None
-        if offset + 1 >= pending.get((topic, partition), 0):
-            pending.pop((topic, partition), None)
         yield Letter(partition, offset, codec.decode(msg.value() or b"", "omega.DeadLetter"))
 
 
@@ -199,20 +186,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = settings_or_exit("omega-deadletters")
     codec = codec_for(settings)
-    consumer = make_consumer(settings, "omega-deadletters-reader")
-    try:
-        letters = select(read_letters(consumer, settings.topic(DEAD_LETTERS), codec),
-                         args.reason, args.offset, args.source)
-        if args.command == "summary":
-            sys.stdout.write(summary(letters) + "\n")
-        elif args.command == "show":
-            show(letters, args, codec, settings)
-        else:
-            sent = redrive(letters, args, settings)
-            verb = "would re-drive" if args.dry_run else "re-drove"
-            sys.stderr.write(f"{verb} {sent} dead letter(s)\n")
-    finally:
-        consumer.close()
+    letters = select(read_letters(settings, codec), args.reason, args.offset, args.source)
+    if args.command == "summary":
+        sys.stdout.write(summary(letters) + "\n")
+    elif args.command == "show":
+        show(letters, args, codec, settings)
+    else:
+        sent = redrive(letters, args, settings)
+        verb = "would re-drive" if args.dry_run else "re-drove"
+        sys.stderr.write(f"{verb} {sent} dead letter(s)\n")
 
 
 if __name__ == "__main__":

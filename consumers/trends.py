@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from confluent_kafka import Message
+
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
-from omega.kafka import make_consumer, settings_or_exit
-from omega.settings import get_settings
+from omega.kafka import make_consumer, read_to_end, settings_or_exit
+from omega.settings import Settings, get_settings
 from omega.topics import TRENDS
 
 Record = dict[str, Any]
@@ -48,25 +50,34 @@ def format_window(batch: list[Record], top: int) -> str:
     return "\n".join(lines)
 
 
-def read_trends(codec: AvroCodec, follow: bool, idle_s: float) -> Iterator[Record]:
+def read_trends(codec: AvroCodec, follow: bool) -> Iterator[Record]:
+    """Every committed release from the start: to the topic's end, or (`follow`) on and on."""
     settings = get_settings()
-    consumer = make_consumer(settings, f"omega-trends-{uuid.uuid4().hex[:8]}")
-    consumer.subscribe([settings.topic(TRENDS)])
-    idle = 0.0
+    topic = settings.topic(TRENDS)
+    group = f"omega-trends-{uuid.uuid4().hex[:8]}"
+    if follow:
+        messages: Iterator[Message] = _follow(settings, topic, group)
+    else:
+        messages = read_to_end(settings, [topic], group_id=group)
+    for msg in messages:
+        try:
+            yield codec.decode(msg.value() or b"", "omega.TrendRelease")
+        except AvroDecodeError as exc:
+            print(f"omega-trends: skipping {msg.topic()}[{msg.partition()}]@{msg.offset()}: "
+                  f"{exc}", file=sys.stderr)
+
+
+def _follow(settings: Settings, topic: str, group: str) -> Iterator[Message]:
+    consumer = make_consumer(settings, group)
+    consumer.subscribe([topic])
     try:
-        while follow or idle < idle_s:
+        while True:
             msg = consumer.poll(0.5)
             if msg is None:
-                idle += 0.5
                 continue
             if msg.error():
                 raise RuntimeError(str(msg.error()))
-            idle = 0.0
-            try:
-                yield codec.decode(msg.value() or b"", "omega.TrendRelease")
-            except AvroDecodeError as exc:
-                print(f"omega-trends: skipping {msg.topic()}[{msg.partition()}]@{msg.offset()}: "
-                      f"{exc}", file=sys.stderr)
+            yield msg
     finally:
         consumer.close()
 
@@ -81,13 +92,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--source", choices=["tv", "web", "all"], default="tv",
                         help="TV views (devices), web plays and clicks (sessions), or both "
                              "as separate tables (default tv)")
-    parser.add_argument("--idle", type=float, default=5.0,
-                        help="without --follow, stop after this many idle seconds")
     args = parser.parse_args(argv)
     settings = settings_or_exit("omega-trends")
     codec = codec_for(settings)
     try:
-        releases = (r for r in read_trends(codec, args.follow, args.idle)
+        releases = (r for r in read_trends(codec, args.follow)
                     if args.source in ("all", r["source"]))
         for batch in windows(releases):
             if args.json:

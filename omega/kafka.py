@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+import time
+import uuid
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from omega.settings import Settings
@@ -139,6 +149,67 @@ def assign_to_read_all(consumer: Consumer, topics: Iterable[str]) -> dict[tuple[
         low, high = consumer.get_watermark_offsets(tp, timeout=10)
         if high > low:
             ends[(tp.topic, tp.partition)] = high
+    return ends
+
+
+class ReadTimeout(TimeoutError):
+    """A topic was not read to its end in time: the broker is slow or gone."""
+
+
+def read_to_end(settings: Settings, topics: Iterable[str], *,
+                partitions: Collection[int] | None = None, group_id: str | None = None,
+                timeout_s: float = 60.0, batch: int = 1000,
+                **overrides: Any) -> Iterator[Message]:
+    """Every committed record of `topics` (full names) from the start, up to the end each
+    partition had when this was called: an absence after it means "not in the topic".
+
+    The end is the high watermark read at call time (in read_committed mode, the last
+    stable offset); a partition is done at the first partition-EOF at or past it. Offsets
+    alone cannot say it: a transaction's commit marker takes the last offset and is never
+    delivered. Empty partitions are not read. `partitions` limits every topic to those.
+    Raises ReadTimeout when the ends are not reached in `timeout_s`.
+    """
+    consumer: Consumer = make_consumer(
+        settings, group_id or f"omega-read-to-end-{uuid.uuid4().hex[:8]}",
+        **{"enable.partition.eof": True, "fetch.wait.max.ms": 10, **overrides})
+    try:
+        ends = _end_offsets(consumer, list(topics), partitions)
+        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in ends])
+        deadline = time.monotonic() + timeout_s
+        while ends:
+            if time.monotonic() > deadline:
+                raise ReadTimeout(f"{sorted(ends)} not read to their end offsets in "
+                                  f"{timeout_s:.0f} s")
+            for msg in consumer.consume(batch, 0.1):
+                error = msg.error()
+                if error is None:
+                    yield msg
+                    continue
+                if error.code() != KafkaError._PARTITION_EOF:
+                    raise KafkaException(error)
+                topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+                assert topic is not None and partition is not None and offset is not None
+                if offset >= ends.get((topic, partition), offset + 1):
+                    del ends[(topic, partition)]
+                    consumer.pause([TopicPartition(topic, partition)])
+    finally:
+        consumer.close()
+
+
+def _end_offsets(consumer: Consumer, topics: list[str],
+                 partitions: Collection[int] | None) -> dict[tuple[str, int], int]:
+    """The end offset of each named partition that holds data."""
+    metadata = consumer.list_topics(timeout=10).topics
+    missing = [t for t in topics if t not in metadata]
+    if missing:
+        raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART,
+                                        f"no topic {', '.join(missing)} on the cluster"))
+    ends = {}
+    for topic in topics:
+        for p in metadata[topic].partitions if partitions is None else partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            if high > low:
+                ends[(topic, p)] = high
     return ends
 
 

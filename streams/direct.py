@@ -40,7 +40,7 @@ import orjson
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from omega.avro import AvroCodec
-from omega.kafka import make_consumer, make_producer
+from omega.kafka import make_consumer, make_producer, read_to_end
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from streams.pipeline import WindowPipeline
@@ -88,33 +88,19 @@ def worker_identity(folder: Path) -> str:
 def read_state(settings: Settings, partitions: list[int]) -> dict[int, dict[str, bytes]]:
     """Committed device state of `partitions`, each read to its end, with one consumer (a
     consumer each, one after another, took about 2 s a partition: restarts wait on it)."""
-    topic = settings.topic(DEVICE_STATE)
-    consumer: Consumer = make_consumer(settings, f"{settings.streams_app_id}-state-restore",
-                                       **{"enable.partition.eof": True,
-                                          "fetch.min.bytes": 100_000})
     state: dict[int, dict[str, bytes]] = {p: {} for p in partitions}
-    open_partitions = set(partitions)
-    try:
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        while open_partitions:
-            for msg in consumer.consume(5000, 1.0):
-                error, partition = msg.error(), msg.partition()
-                assert partition is not None
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
-                        open_partitions.discard(partition)
-                        continue
-                    raise RuntimeError(f"restoring {topic}[{partition}]: {error}")
-                key, value = msg.key(), msg.value()
-                if key is None:
-                    continue
-                if value is None:
-                    state[partition].pop(key.decode(), None)
-                else:
-                    state[partition][key.decode()] = value
-        return state
-    finally:
-        consumer.close()
+    for msg in read_to_end(settings, [settings.topic(DEVICE_STATE)], partitions=partitions,
+                           group_id=f"{settings.streams_app_id}-state-restore", batch=5000,
+                           timeout_s=300, **{"fetch.min.bytes": 100_000}):
+        key, value, partition = msg.key(), msg.value(), msg.partition()
+        assert partition is not None
+        if key is None:
+            continue
+        if value is None:
+            state[partition].pop(key.decode(), None)
+        else:
+            state[partition][key.decode()] = value
+    return state
 
 
 class DirectDeltas:

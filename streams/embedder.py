@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from confluent_kafka import Message
 from rocksdict import Rdict
 
 from omega.avro import AvroCodec, codec_for
@@ -28,6 +29,7 @@ from omega.kafka import (
     make_consumer,
     make_producer,
     produce_waiting,
+    read_to_end,
     settings_or_exit,
 )
 from omega.settings import Settings
@@ -129,40 +131,55 @@ class TitleEmbedder:
         return len(ready)
 
 
-def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec,
-        follow: bool, idle_s: float = 5.0) -> None:
-    """Replay both topics from the start, then (with `follow`) keep up with them."""
-    consumer = make_consumer(settings, f"{settings.streams_app_id}-embedder")
+def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec, follow: bool) -> None:
+    """Replay both topics from the start to their ends; with `follow`, keep up with them."""
     topics = {settings.topic(CATALOG_TITLES): "omega.CatalogTitle",
               settings.topic(COVIEW_EDGES): "omega.CoviewEdge"}
+    started = time.monotonic()
+    if not follow:
+        chunk: list[Message] = []
+        for msg in read_to_end(settings, topics, group_id=f"{settings.streams_app_id}-embedder",
+                               batch=BATCH * 4):
+            chunk.append(msg)
+            if len(chunk) == BATCH * 4:
+                _embed(embedder, codec, topics, chunk, started)
+                chunk = []
+        _embed(embedder, codec, topics, chunk, started)
+        if embedder.index.count():
+            embedder.index.optimize()
+        return
+    consumer = make_consumer(settings, f"{settings.streams_app_id}-embedder")
     assign_from_start(consumer, topics)
-    idle, started = 0.0, time.monotonic()
     try:
-        while follow or idle < idle_s:
+        while True:
             messages = consumer.consume(BATCH * 4, 1.0)
             if not messages:
-                idle += 1.0
                 if embedder.index.count():
                     embedder.index.optimize()  # background; queries never wait for it
                 continue
-            idle = 0.0
-            titles: list[dict[str, Any]] = []
-            edges: list[dict[str, Any]] = []
-            for msg in messages:
-                value, topic = msg.value(), msg.topic()
-                if msg.error() is not None or value is None or topic is None:
-                    continue
-                try:
-                    record = codec.decode(value, topics[topic])
-                except Exception:  # noqa: BLE001 - log, count, keep going
-                    log.exception("undecodable record on %s@%d", msg.topic(), msg.offset())
-                    continue
-                (titles if topic == settings.topic(CATALOG_TITLES) else edges).append(record)
-            upserts = embedder.on_titles(titles) + embedder.on_edges(edges)
-            log.info("upserted %d vectors (%d embedded so far, %.0f s)", upserts,
-                     embedder.embedded, time.monotonic() - started)
+            _embed(embedder, codec, topics, messages, started)
     finally:
         consumer.close()
+
+
+def _embed(embedder: TitleEmbedder, codec: AvroCodec, topics: dict[str, str],
+           messages: list[Message], started: float) -> None:
+    """Decode a batch of catalog titles and co-view edges and upsert what they change."""
+    titles: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    for msg in messages:
+        value, topic = msg.value(), msg.topic()
+        if msg.error() is not None or value is None or topic is None:
+            continue
+        try:
+            record = codec.decode(value, topics[topic])
+        except Exception:  # noqa: BLE001 - log, count, keep going
+            log.exception("undecodable record on %s@%d", msg.topic(), msg.offset())
+            continue
+        (titles if topics[topic] == "omega.CatalogTitle" else edges).append(record)
+    upserts = embedder.on_titles(titles) + embedder.on_edges(edges)
+    log.info("upserted %d vectors (%d embedded so far, %.0f s)", upserts,
+             embedder.embedded, time.monotonic() - started)
 
 
 def model_id(precision: Precision) -> str:

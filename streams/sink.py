@@ -7,10 +7,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaException, Producer
 
 from omega.avro import AvroCodec
-from omega.kafka import make_consumer, make_producer
+from omega.kafka import make_producer, read_to_end
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, RELEASE_LOG, SEARCH_TRENDS, TRENDS
 from streams.pipeline import Record, WindowRelease
@@ -100,26 +100,10 @@ class ReleaseSink:
 
 def read_released_through(settings: Settings, codec: AvroCodec, stream: str) -> int | None:
     """The last window `stream` released, from the committed release log."""
-    consumer: Consumer = make_consumer(
-        settings, f"{settings.streams_app_id}-release-log-reader",
-        **{"enable.partition.eof": True})
-    try:
-        topic = settings.topic(RELEASE_LOG)
-        consumer.assign([TopicPartition(topic, 0, 0)])
-        released: int | None = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            msg = consumer.poll(1.0)
-            if msg is None:
-                continue
-            error = msg.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    return released
-                raise RuntimeError(f"reading {topic}: {error}")
-            value = msg.value()
-            if msg.key() == stream.encode() and value is not None:
-                released = codec.decode(value, "omega.ReleaseMark")["released_through_ms"]
-        raise RuntimeError(f"reading {topic} did not reach its end in 30 s")
-    finally:
-        consumer.close()
+    released: int | None = None
+    for msg in read_to_end(settings, [settings.topic(RELEASE_LOG)], timeout_s=30,
+                           group_id=f"{settings.streams_app_id}-release-log-reader"):
+        value = msg.value()
+        if msg.key() == stream.encode() and value is not None:
+            released = codec.decode(value, "omega.ReleaseMark")["released_through_ms"]
+    return released

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, KafkaError
 
 from api.vectors import VectorReplica
 from omega.avro import AvroCodec
@@ -132,7 +132,8 @@ class ViewFollower:
 
     def __init__(self, settings: Settings, codec: AvroCodec, views: Views) -> None:
         self.settings, self.codec, self.views = settings, codec, views
-        self.consumer: Consumer = make_consumer(settings, f"omega-api-{uuid.uuid4().hex[:8]}")
+        self.consumer: Consumer = make_consumer(settings, f"omega-api-{uuid.uuid4().hex[:8]}",
+                                                **{"enable.partition.eof": True})
         self.topics = {settings.topic(short): short for short in SCHEMAS}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="views", daemon=True)
@@ -161,12 +162,18 @@ class ViewFollower:
             for msg in messages:
                 topic, partition, offset, value = (msg.topic() or "", msg.partition() or 0,
                                                    msg.offset() or 0, msg.value())
-                if msg.error() is not None or value is None or topic not in self.topics:
+                error = msg.error()
+                if error is not None:
+                    if error.code() != KafkaError._PARTITION_EOF:
+                        log.warning("views: %s", error)
+                    # Caught up with a partition at its first EOF past the end it had at
+                    # start: its last offset may be a transaction marker, never delivered.
+                    elif offset >= pending.get((topic, partition), offset + 1):
+                        del pending[(topic, partition)]
+                    continue
+                if value is None or topic not in self.topics:
                     continue
                 short = self.topics[topic]
-                end = pending.get((topic, partition))
-                if end is not None and offset + 1 >= end:
-                    del pending[(topic, partition)]
                 try:
                     record = self.codec.decode(value, SCHEMAS[short])
                 except Exception:  # noqa: BLE001 - count and go on; never die

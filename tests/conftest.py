@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
 from tests.backends import BackendError, chosen_backend, kafka_container, qdrant_container
 
-SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,10 +25,19 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from exc
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs `-n 3 --dist loadgroup`), the tests on the
+    session's API world share one worker, so that world is built once."""
+    for item in items:
+        if "api_world" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("api-world"))
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """OMEGA_KAFKA_BOOTSTRAP when set; else, by OMEGA_TEST_BACKEND (tests/backends.py), the
-    project's own broker for this session or a Kafka container."""
+    project's own broker for this session (one per pytest-xdist worker) or a Kafka
+    container."""
     external = os.environ.get("OMEGA_KAFKA_BOOTSTRAP")
     if external:
         yield external
@@ -86,3 +96,12 @@ def valid_delta(device_id: str = "tv-1", seq: int = 1, sent_at_ms: int = 1_700_0
                    for t, s in pairs],
         "app_version": "test/1",
     }
+
+
+def wait_for(check: Callable[[], object], timeout_s: float = 30, what: str = "") -> None:
+    """Poll `check` until it is true; fail, naming `what`, when it never is."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not met in {timeout_s:.0f} s: {what or check}")
+        time.sleep(0.05)

@@ -29,6 +29,7 @@ from omega.settings import Settings
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TRENDS
 from producers.catalog import load_catalog
 from streams.embedder import TitleEmbedder, VectorPublisher, run
+from tests.conftest import wait_for
 from tests.integration.workload import send
 
 HOUR_MS = 3_600_000
@@ -92,21 +93,19 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
                              Rdict(str(data / "cache")), "all-MiniLM-L6-v2-fp32",
                              VectorPublisher(settings, codec, "all-MiniLM-L6-v2-fp32",
                                              settings.blend_alpha))
-    run(settings, embedder, codec, follow=False, idle_s=2)
+    run(settings, embedder, codec, follow=False)
     embedder.index.close()
 
     app = create_app(settings)
     with TestClient(app) as client:
         state: ApiState = app.state.omega
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+
+        def built() -> bool:
             status = state.index.status()
-            built = status["snapshotBuilds"] >= 1 and not status["freshTitles"]
-            if state.views.caught_up and built:
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(f"API index never built: {state.index.status()}")
+            return (state.views.caught_up and status["snapshotBuilds"] >= 1
+                    and not status["freshTitles"])
+
+        wait_for(built, 180, "the API's views caught up and its index built")
         yield World(settings, client, state, catalog, heat, ronin, trending)
 
 
@@ -118,19 +117,7 @@ def base_url(api_world: World) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
+    wait_for(lambda: server.started, 20, "uvicorn started")
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
-
-
-def wait_for(check: Any, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")

@@ -9,7 +9,8 @@ import pytest
 
 from omega.avro import AvroCodec
 from streams.embedder import VectorPublisher
-from tests.api.conftest import World, wait_for
+from tests.api.conftest import World
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 

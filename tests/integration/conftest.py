@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from omega.avro import AvroCodec
-from omega.kafka import ensure_topics, make_consumer
+from omega.kafka import assign_from_start, ensure_topics, make_consumer, read_to_end
 from omega.local_kafka import LocalKafka, _die_with_parent
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import DEAD_LETTERS
+from omega.topics import DEAD_LETTERS, TV_DELTAS
+from streams.direct import delta_group
 
 
 @pytest.fixture
@@ -111,27 +112,40 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
         worker.stop()
 
 
-def drain(settings: Settings, topic: str, until: Callable[[list[Any]], bool],
-          timeout_s: float = 60.0) -> list[Any]:
-    """Read `topic` (committed data, from the start) until `until(messages)` holds."""
+def read_all(settings: Settings, topic: str) -> list[Message]:
+    """Every committed record of `topic` (short name), up to its end at call time: what is
+    not in the list is not in the topic."""
+    return list(read_to_end(settings, [settings.topic(topic)]))
+
+
+def wait_for_records(settings: Settings, topic: str, until: Callable[[list[Message]], bool],
+                     timeout_s: float = 60.0) -> list[Message]:
+    """Follow `topic` (committed data, from the start) until `until(messages)` holds; fail
+    when it never does."""
     consumer: Consumer = make_consumer(settings, f"test-{uuid.uuid4().hex[:8]}")
-    consumer.subscribe([settings.topic(topic)])
-    messages: list[Any] = []
+    assign_from_start(consumer, [settings.topic(topic)])
+    messages: list[Message] = []
     deadline = time.monotonic() + timeout_s
     try:
-        while time.monotonic() < deadline and not until(messages):
-            msg = consumer.poll(0.5)
-            if msg is not None and msg.error() is None:
-                messages.append(msg)
+        while not until(messages):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: condition not met in {timeout_s:.0f} s with "
+                                     f"{len(messages)} records read")
+            messages += [m for m in consumer.consume(1000, 0.2) if m.error() is None]
     finally:
         consumer.close()
     return messages
 
 
-def read_dead_letters(settings: Settings, codec: AvroCodec, n: int,
-                      timeout_s: float = 60.0) -> list[dict[str, Any]]:
-    """The dead letters on the topic, decoded, once there are `n` (or `timeout_s` passed)."""
-    found = drain(settings, DEAD_LETTERS, lambda ms: len(ms) >= n, timeout_s=timeout_s)
+def read_dead_letters(settings: Settings, codec: AvroCodec) -> list[dict[str, Any]]:
+    """Every dead letter on the topic now, decoded."""
+    return [codec.decode(m.value(), "omega.DeadLetter") for m in read_all(settings, DEAD_LETTERS)]
+
+
+def wait_for_dead_letters(settings: Settings, codec: AvroCodec, n: int,
+                          timeout_s: float = 60.0) -> list[dict[str, Any]]:
+    """The dead letters on the topic, decoded, once there are at least `n`."""
+    found = wait_for_records(settings, DEAD_LETTERS, lambda ms: len(ms) >= n, timeout_s)
     return [codec.decode(m.value(), "omega.DeadLetter") for m in found]
 
 
@@ -149,3 +163,16 @@ def committed_lag(settings: Settings, group: str, topic: str) -> int:
         return lag
     finally:
         consumer.close()
+
+
+def wait_until_consumed(settings: Settings, topic: str = TV_DELTAS,
+                        timeout_s: float = 60.0) -> None:
+    """Wait until the worker has committed every record of `topic` (TV deltas: with their
+    dead letters and state writes, in the same transactions)."""
+    group = delta_group(settings) if topic == TV_DELTAS else settings.streams_app_id
+    deadline = time.monotonic() + timeout_s
+    while (lag := committed_lag(settings, group, topic)) > 0:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{topic}: {lag} records not committed by the worker "
+                                 f"in {timeout_s:.0f} s")
+        time.sleep(0.1)

@@ -60,7 +60,7 @@ def test_two_processes_share_the_port_and_the_metrics(
                 pass
             assert api.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(1)
+            time.sleep(0.2)  # between health probes
         workers = workers_of(api.pid)
         assert len(workers) == 2
         # Pinned (OMEGA_API_PIN_WORKERS, on by default): each process to one of the cores

@@ -20,7 +20,7 @@ from omega.topics import TV_DELTAS
 from omega.validation import WatchedTitle
 from streams.release import release_trends
 from streams.windows import bound_titles, window_start
-from tests.conftest import valid_delta
+from tests.conftest import valid_delta, wait_for
 from tests.integration.conftest import WorkerProcess
 from tests.integration.workload import collect_release
 
@@ -65,10 +65,10 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
 
     sender = threading.Thread(target=send)
     sender.start()
-    time.sleep(5)
+    wait_for(lambda: len(acked) >= DEVICES // 10, 60, "a tenth of the deltas acknowledged")
     before = len(acked)
     assert own_broker.stop()
-    time.sleep(OUTAGE_S)
+    time.sleep(OUTAGE_S)  # the outage itself, not a wait for anything
     during = len(acked)
     own_broker.start(timeout_s=90, die_with_parent=True)
     sender.join(240)

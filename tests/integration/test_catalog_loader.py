@@ -13,7 +13,7 @@ from confluent_kafka.admin import ConfigResource
 from omega.kafka import make_admin
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES
-from tests.integration.conftest import drain
+from tests.integration.conftest import read_all
 
 pytestmark = pytest.mark.integration
 
@@ -35,5 +35,5 @@ def test_the_catalog_lands_whole_on_a_fresh_cluster(
     config = admin.describe_configs([ConfigResource("topic", topic)])
     policy = next(iter(config.values())).result(timeout=30)["cleanup.policy"].value
     assert policy == "compact"
-    titles = drain(settings, CATALOG_TITLES, lambda ms: len(ms) >= 62_670, timeout_s=120)
+    titles = read_all(settings, CATALOG_TITLES)
     assert len({m.key() for m in titles}) == 62_670

@@ -41,7 +41,7 @@ def test_catalog_and_released_edges_become_blended_vectors(
                              Rdict(str(s.data_dir / "cache")), "test-model")
 
     first = embedder()
-    run(s, first, codec, follow=False, idle_s=2)
+    run(s, first, codec, follow=False)
     assert first.embedded == 300 and first.index.count() == 300
     stored = first.index.vectors([a, b])
     text_a, text_b = encoder.encode([title_text(catalog[0]), title_text(catalog[1])])
@@ -55,6 +55,6 @@ def test_catalog_and_released_edges_become_blended_vectors(
     first.cache.close()  # type: ignore[union-attr]
 
     again = embedder()  # a restart: everything comes from the cache, upserts are idempotent
-    run(s, again, codec, follow=False, idle_s=2)
+    run(s, again, codec, follow=False)
     assert again.embedded == 0 and again.index.count() == 300
     assert np.allclose(again.index.vectors([a])[a], stored[a], atol=1e-6)

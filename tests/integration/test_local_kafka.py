@@ -15,6 +15,7 @@ import pytest
 from omega.kafka import KafkaUnavailable, check_reachable
 from omega.local_kafka import LocalKafka, pid_alive
 from omega.settings import REPO_ROOT, Settings
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 KAFKA_HOME = REPO_ROOT / "infra" / "kafka"
@@ -56,7 +57,4 @@ def test_broker_dies_when_the_test_process_is_killed(tmp_path: Path) -> None:
     assert pid_alive(broker_pid)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait(10)
-    deadline = time.monotonic() + 15
-    while pid_alive(broker_pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not pid_alive(broker_pid), "broker outlived the process that started it"
+    wait_for(lambda: not pid_alive(broker_pid), 15, "the broker died with its parent")

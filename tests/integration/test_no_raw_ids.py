@@ -25,8 +25,8 @@ from omega.topics import (
     topic_catalog,
 )
 from streams.windows import window_start
-from tests.conftest import valid_delta
-from tests.integration.conftest import WorkerProcess, drain
+from tests.conftest import valid_delta, wait_for
+from tests.integration.conftest import WorkerProcess, read_all
 from tests.integration.workload import SETTINGS, collect_release
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,18 @@ def test_no_raw_id_leaves_in_any_output_topic_or_api_response(
 
         released = collect_release(settings, codec, window, timeout_s=120)
         assert released["edges"] and released["searches"], "the scan covers non-empty topics"
-        time.sleep(3)  # the API's views follow the releases
+        views = client.app.state.omega.views
+        universe = settings.title_universe_size
+
+        def views_have_the_release() -> bool:
+            with views.lock:
+                ours = [r for source in ("tv", "web") for r in views.releases[source]
+                        if r["window_start_ms"] == window]
+                edges = all(views.edges[e["title_a"]].get(e["title_b"]) == e["noisy_count"]
+                            for e in released["edges"])
+            return len(ours) == 2 * universe and edges
+
+        wait_for(views_have_the_release, 60, "the API's views hold the window's release")
         for method, path, body in [
             ("GET", "/api/discover", None), ("GET", "/api/discover?window=week", None),
             ("GET", "/api/titles/1", None), ("GET", "/api/health", None),
@@ -86,7 +97,7 @@ def test_no_raw_id_leaves_in_any_output_topic_or_api_response(
     for spec in topic_catalog(settings).values():
         if spec.short_name in INSIDE_STREAMS:
             continue
-        for message in drain(settings, spec.short_name, lambda ms: False, timeout_s=3):
+        for message in read_all(settings, spec.short_name):
             data = (message.key() or b"") + (message.value() or b"")
             if marker.encode() in data:
                 leaked_from.append(spec.short_name)

@@ -20,10 +20,11 @@ import pytest
 from confluent_kafka import TopicPartition
 
 from omega.avro import AvroCodec
-from omega.kafka import assign_to_read_all, make_admin, make_consumer
+from omega.kafka import make_admin, make_consumer, read_to_end
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
 from streams.direct import delta_group, device_state_changelog
+from tests.conftest import wait_for
 from tests.integration.conftest import WorkerProcess, read_dead_letters
 from tests.integration.workload import (
     SETTINGS,
@@ -52,25 +53,15 @@ def changelog_writes(s: Settings) -> int:
         consumer.close()
 
 
-def changelog_keys(s: Settings, topic: str, timeout_s: float = 30) -> set[str]:
+def changelog_keys(s: Settings, topic: str) -> set[str]:
     """The keys of a state changelog, committed writes only: the state a worker that takes
     the partitions over would restore. Faust's keys are JSON strings, ours plain."""
-    consumer = make_consumer(s, f"probe-{uuid.uuid4().hex[:6]}")
-    try:
-        ends = assign_to_read_all(consumer, [topic])
-        tps = [TopicPartition(topic, p) for topic, p in ends]
-        keys: set[str] = set()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            msg = consumer.poll(0.2)
-            if msg is not None and msg.error() is None and msg.value() is not None:
-                key = msg.key()
-                keys.add(json.loads(key) if key.startswith(b'"') else key.decode())
-            if all(tp.offset >= ends[(tp.topic, tp.partition)] for tp in consumer.position(tps)):
-                return keys
-        raise AssertionError(f"{topic} not read to its end in {timeout_s} s")
-    finally:
-        consumer.close()
+    keys: set[str] = set()
+    for msg in read_to_end(s, [topic]):
+        key = msg.key()
+        if key is not None and msg.value() is not None:
+            keys.add(json.loads(key) if key.startswith(b'"') else key.decode())
+    return keys
 
 
 def faust_child(worker: WorkerProcess) -> int:
@@ -84,7 +75,7 @@ def faust_child(worker: WorkerProcess) -> int:
 def what_went_wrong(s: Settings, codec: AvroCodec, *workers: WorkerProcess) -> str:
     """For a failed comparison: the dead letters (a workload of valid events has none) and
     the workers' warnings and errors, so a rare failure in CI can be read from its log."""
-    letters = read_dead_letters(s, codec, 1, timeout_s=3)
+    letters = read_dead_letters(s, codec)
     reasons = Counter(f"{r['reason_code']}: {r['reason']}" for r in letters)
     lines = [f"dead letters: {len(letters)} {dict(reasons.most_common(3))}"]
     lines += [f"  {r['payload_key']!r} from {r['source_topic']}[{r['source_partition']}]@"
@@ -116,9 +107,7 @@ def test_sigkill_mid_window_and_restart_release_exactly_the_true_counts(
     work = build_workload(codec, s, int(time.time() * 1000), devices=3000, seed=5)
     half = len(work.messages) // 2
     send(s, work.messages[:half])
-    deadline = time.monotonic() + 30
-    while changelog_writes(s) < 300 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: changelog_writes(s) >= 300, 30, "300 device-state writes")
     if killed == "worker":
         worker.stop(signal.SIGKILL)
     else:

@@ -8,12 +8,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import pytest
+from confluent_kafka import Message
 
 from omega.avro import AvroCodec
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, SEARCH_TRENDS, TRENDS
 from streams.release import release_trends
-from tests.integration.conftest import WorkerProcess, drain
+from tests.integration.conftest import WorkerProcess, read_all, wait_for_records
 from tests.integration.workload import (
     SETTINGS,
     build_workload,
@@ -46,9 +47,14 @@ def test_every_released_record_is_the_release_step_of_the_true_counts(
     assert "heat" in queries and set(queries) <= {"heat", "obscure film"}
 
     # Every other window on every output topic: released from zero counts (all-or-nothing
-    # per window, so each group is a whole window).
+    # per window, so each group is a whole window). Wait for one after ours first.
+    def later(messages: list[Message]) -> bool:
+        return any(codec.decode(m.value(), "omega.TrendRelease")["window_start_ms"]
+                   > work.window for m in messages)
+
+    wait_for_records(s, TRENDS, later, timeout_s=60)
     others: dict[tuple[int, str], list[dict[str, object]]] = defaultdict(list)
-    for m in drain(s, TRENDS, lambda ms: False, timeout_s=3):
+    for m in read_all(s, TRENDS):
         record = codec.decode(m.value(), "omega.TrendRelease")
         if record["window_start_ms"] != work.window:
             others[(record["window_start_ms"], record["source"])].append(record)
@@ -62,6 +68,6 @@ def test_every_released_record_is_the_release_step_of_the_true_counts(
     for topic, schema in ((COVIEW_EDGES, "omega.CoviewEdge"),
                           (SEARCH_TRENDS, "omega.SearchTrendRelease")):
         released = [codec.decode(m.value(), schema)
-                    for m in drain(s, topic, lambda ms: False, timeout_s=2)]
+                    for m in read_all(s, topic)]
         assert all(r["window_start_ms"] == work.window for r in released), \
             f"{topic}: a window with no devices released a private partition"

@@ -15,11 +15,15 @@ from omega.kafka import make_producer
 from omega.settings import Settings
 from omega.topics import TRENDS, TV_DELTAS
 from omega.validation import WatchedTitle
-from streams.direct import delta_group
 from streams.release import release_trends
 from streams.windows import bound_titles, window_start
 from tests.conftest import valid_delta
-from tests.integration.conftest import WorkerProcess, committed_lag, drain, read_dead_letters
+from tests.integration.conftest import (
+    WorkerProcess,
+    read_dead_letters,
+    wait_for_records,
+    wait_until_consumed,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -90,13 +94,14 @@ def test_valid_deltas_counted_exactly_and_bad_ones_dead_lettered(
                    for r in decoded) >= UNIVERSE
 
     released = [codec.decode(m.value(), "omega.TrendRelease")
-                for m in drain(settings, TRENDS, window_complete, timeout_s=60)]
+                for m in wait_for_records(settings, TRENDS, window_complete, timeout_s=60)]
     ours = sorted((r for r in released if r["window_start_ms"] == window and r["source"] == "tv"),
                   key=lambda r: r["title_id"])
     assert ours == expected, "released values differ from release_trends(true counts, seed)"
     assert any(r["noisy_count"] != expected_counts[r["title_id"]] for r in ours), "no noise?"
 
-    letters = read_dead_letters(settings, codec, 50, timeout_s=30)
+    wait_until_consumed(settings)
+    letters = read_dead_letters(settings, codec)
     assert len(letters) == 50
     assert {letter["payload"] for letter in letters} == set(expected_code)
     for letter in letters:
@@ -114,9 +119,5 @@ def test_valid_deltas_counted_exactly_and_bad_ones_dead_lettered(
         producer.produce(settings.topic(TV_DELTAS), key=d["device_id"].encode(),
                          value=codec.encode("omega.TvDelta", d))
     assert producer.flush(30) == 0
-    deadline = time.monotonic() + 30
-    while committed_lag(settings, delta_group(settings), TV_DELTAS) and \
-            time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert committed_lag(settings, delta_group(settings), TV_DELTAS) == 0
+    wait_until_consumed(settings, timeout_s=30)
     assert worker.alive()

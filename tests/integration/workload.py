@@ -20,7 +20,7 @@ from streams.release import release_coview_edges, release_search_trends, release
 from streams.web import WebEvent, apply_interaction, normalize_query
 from streams.windows import Bounds, apply_delta, window_start
 from tests.conftest import valid_delta
-from tests.integration.conftest import drain
+from tests.integration.conftest import read_all, wait_for_records
 
 Message = tuple[str, bytes, bytes]  # topic short name, key, value
 
@@ -99,7 +99,8 @@ def expected_release(s: Settings, work: Workload) -> dict[str, Any]:
 
 def collect_release(s: Settings, codec: AvroCodec, window: int,
                     timeout_s: float = 90) -> dict[str, Any]:
-    """The window's records from every output topic, once its trends are all there."""
+    """The window's records from every output topic, once its trends are all there (a
+    window is released in one transaction: its edges and searches are committed too)."""
     universe = s.title_universe_size
 
     def complete(msgs: list[Any]) -> bool:
@@ -107,14 +108,14 @@ def collect_release(s: Settings, codec: AvroCodec, window: int,
         return sum(r["window_start_ms"] == window for r in decoded) >= 2 * universe
 
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for m in drain(s, TRENDS, complete, timeout_s=timeout_s):
+    for m in wait_for_records(s, TRENDS, complete, timeout_s=timeout_s):
         record = codec.decode(m.value(), "omega.TrendRelease")
         if record["window_start_ms"] == window:
             by_source[record["source"]].append(record)
     edges = [codec.decode(m.value(), "omega.CoviewEdge")
-             for m in drain(s, COVIEW_EDGES, lambda ms: False, timeout_s=3)]
+             for m in read_all(s, COVIEW_EDGES)]
     searches = [codec.decode(m.value(), "omega.SearchTrendRelease")
-                for m in drain(s, SEARCH_TRENDS, lambda ms: False, timeout_s=3)]
+                for m in read_all(s, SEARCH_TRENDS)]
     return {
         "tv": sorted(by_source["tv"], key=lambda r: r["title_id"]),
         "web": sorted(by_source["web"], key=lambda r: r["title_id"]),

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
 from omega.avro import HEADER_BYTES, MAGIC, AvroCodec, AvroDecodeError, SchemaStore
 from omega.settings import REPO_ROOT
-from tests.conftest import valid_delta
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+from tests.conftest import FIXTURES, valid_delta
 
 
 def test_crc64_avro_fingerprint_matches_the_avro_spec_test_vector() -> None:

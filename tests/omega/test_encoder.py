@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from omega.encoder import MAX_TOKENS, TextEncoder, load_encoder
-from tests.conftest import SHARED_REFERENCE
+from tests.conftest import FIXTURES
 
-REFERENCE = SHARED_REFERENCE / "minilm_reference.json"
+REFERENCE = FIXTURES / "minilm_reference.json"  # see tests/fixtures/README.md
 
 
 @pytest.fixture(scope="module")

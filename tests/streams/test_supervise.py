@@ -6,10 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from streams.supervise import RestartPolicy, supervise
+from tests.conftest import wait_for
 
 NO_PAUSE = RestartPolicy(max_crashes=3, window_s=60, first_pause_s=0.0)
 
@@ -48,9 +48,6 @@ def test_sigterm_is_passed_to_the_child_and_ends_the_loop(tmp_path: Path) -> Non
               f"sys.exit(supervise([sys.executable, '-c', {worker!r}]))")
     proc = subprocess.Popen([sys.executable, "-c", runner], cwd=Path(__file__).parents[2],
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
-    deadline = time.monotonic() + 20
-    while not ready.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert ready.exists(), "child never started"
+    wait_for(ready.exists, 20, "the child started")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0  # the child's clean exit, and no restart

@@ -40,11 +40,15 @@ setup: system-deps $(STAMP)
 run: setup
 	$(RUN_ENV) $(BIN)/omega run
 
+# pytest-xdist: most integration tests wait on windows to close, so three at a time
+# overlap those waits on two cores; the API tests share one worker (tests/conftest.py).
+PYTEST_WORKERS ?= 3
+
 test: setup lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-unit: setup
-	$(BIN)/python -m pytest -m "not integration"
+	$(BIN)/python -m pytest -n 2 -m "not integration"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

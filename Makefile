@@ -41,11 +41,11 @@ run: setup
 	$(RUN_ENV) $(BIN)/omega run
 
 # pytest-xdist: most integration tests wait on windows to close, so three at a time
-# overlap those waits on two cores; the API tests share one worker (tests/conftest.py).
+# overlap those waits on two cores; tests/api/ runs in one worker (tests/conftest.py).
 PYTEST_WORKERS ?= 3
 
 test: setup lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test-unit: setup
 	$(BIN)/python -m pytest -n 2 -m "not integration"

@@ -5,10 +5,12 @@ watchdog restarts the worker, which must be back before the window's lateness ru
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +39,7 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
     make_settings: Callable[..., Settings],
     worker_factory: Callable[..., WorkerProcess],
     codec: AvroCodec,
+    tmp_path: Path,
 ) -> None:
     state = own_broker.status()
     assert state is not None
@@ -52,8 +55,16 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
     acked: list[str] = []
     failed: list[str] = []
 
+    # The producer's own account of the outage (librdkafka debug log), for a failure: once
+    # in a dozen runs its queue never drained after the restart, cause not yet known.
+    client_log = logging.getLogger(f"producer-{engine}")
+    client_log.propagate = False
+    client_log.addHandler(logging.FileHandler(tmp_path / "producer.log"))
+    client_log.setLevel(logging.DEBUG)
+
     def send() -> None:
-        producer = make_producer(settings)  # idempotent, acks=all, retries until timeout
+        producer = make_producer(settings, logger=client_log,  # idempotent, acks=all
+                                 **{"debug": "eos,broker,topic,metadata", "log_level": 7})
         for record in records:
             producer.produce(settings.topic(TV_DELTAS), key=record["device_id"].encode(),
                              value=codec.encode("omega.TvDelta", record),
@@ -74,7 +85,9 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
     sender.join(240)
     assert not sender.is_alive() and failed == []
     assert 0 < before <= during < DEVICES, "the outage really was in the middle of ingest"
-    assert sorted(acked) == sorted(r["device_id"] for r in records), "every delta acked once"
+    log_tail = "\n".join((tmp_path / "producer.log").read_text().splitlines()[-60:])
+    assert sorted(acked) == sorted(r["device_id"] for r in records), \
+        f"every delta acked once; {len(acked)} acked; the producer's log ends:\n{log_tail}"
 
     counts: Counter[int] = Counter()
     for record in records:

@@ -173,7 +173,7 @@ def read_to_end(settings: Settings, topics: Iterable[str], *,
         settings, group_id or f"omega-read-to-end-{uuid.uuid4().hex[:8]}",
         **{"enable.partition.eof": True, "fetch.wait.max.ms": 10, **overrides})
     try:
-        ends = _end_offsets(consumer, list(topics), partitions)
+        ends = _end_offsets(consumer, list(topics), partitions, timeout_s)
         consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in ends])
         deadline = time.monotonic() + timeout_s
         while ends:
@@ -201,18 +201,32 @@ def read_to_end(settings: Settings, topics: Iterable[str], *,
         consumer.close()
 
 
-def _end_offsets(consumer: Consumer, topics: list[str],
-                 partitions: Collection[int] | None) -> dict[tuple[str, int], int]:
+# What a partition answers while its leader is not in place yet (a topic created a moment
+# ago, a broker starting): worth asking again.
+_NO_LEADER_YET = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
+
+
+def _end_offsets(consumer: Consumer, topics: list[str], partitions: Collection[int] | None,
+                 timeout_s: float) -> dict[tuple[str, int], int]:
     """The end offset of each named partition that holds data."""
     metadata = consumer.list_topics(timeout=10).topics
     missing = [t for t in topics if t not in metadata]
     if missing:
         raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART,
                                         f"no topic {', '.join(missing)} on the cluster"))
+    deadline = time.monotonic() + timeout_s
     ends = {}
     for topic in topics:
         for p in metadata[topic].partitions if partitions is None else partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            while True:
+                try:
+                    low, high = consumer.get_watermark_offsets(TopicPartition(topic, p),
+                                                               timeout=10)
+                    break
+                except KafkaException as exc:
+                    if exc.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)  # back-off before asking the partition again
             if high > low:
                 ends[(topic, p)] = high
     return ends

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Message
+from confluent_kafka import KafkaError, Message
 
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
 from omega.kafka import make_consumer, read_to_end, settings_or_exit
@@ -75,8 +75,11 @@ def _follow(settings: Settings, topic: str, group: str) -> Iterator[Message]:
             msg = consumer.poll(0.5)
             if msg is None:
                 continue
-            if msg.error():
-                raise RuntimeError(str(msg.error()))
+            error = msg.error()
+            if error is not None and error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                continue  # not created yet: a reader may start before the deployment's topics
+            if error is not None:
+                raise RuntimeError(str(error))
             yield msg
     finally:
         consumer.close()

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from omega.kafka import ensure_topics
 from omega.local_kafka import LocalKafka, _die_with_parent
 from omega.settings import Settings
 
@@ -35,6 +36,9 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
     env = dict(os.environ)
     if broker is not None:
         env["OMEGA_KAFKA_BOOTSTRAP"] = broker.start(settings.kafka_start_timeout_s).bootstrap
+    # Every topic before any component: the trend reader subscribes at once, the worker
+    # (which creates them too) takes seconds to start.
+    ensure_topics(settings)
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     py = sys.executable

@@ -144,9 +144,10 @@ def assign_to_read_all(consumer: Consumer, topics: Iterable[str]) -> dict[tuple[
     """`assign_from_start`, and the end offset of each partition that holds data: a reader
     has read everything there was once it reaches all of them (empty partitions, and those
     retention emptied, are not waited for)."""
+    deadline = time.monotonic() + 30
     ends = {}
     for tp in assign_from_start(consumer, topics):
-        low, high = consumer.get_watermark_offsets(tp, timeout=10)
+        low, high = _watermarks(consumer, tp, deadline)
         if high > low:
             ends[(tp.topic, tp.partition)] = high
     return ends
@@ -218,18 +219,23 @@ def _end_offsets(consumer: Consumer, topics: list[str], partitions: Collection[i
     ends = {}
     for topic in topics:
         for p in metadata[topic].partitions if partitions is None else partitions:
-            while True:
-                try:
-                    low, high = consumer.get_watermark_offsets(TopicPartition(topic, p),
-                                                               timeout=10)
-                    break
-                except KafkaException as exc:
-                    if exc.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)  # back-off before asking the partition again
+            low, high = _watermarks(consumer, TopicPartition(topic, p), deadline)
             if high > low:
                 ends[(topic, p)] = high
     return ends
+
+
+def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: float) -> tuple[int, int]:
+    """A partition's (low, high) offsets, asked again until `deadline` while it has no
+    leader in place yet."""
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            return int(low), int(high)
+        except KafkaException as exc:
+            if exc.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # back-off before asking the partition again
 
 
 def produce_waiting(producer: Producer, topic: str, key: bytes, value: bytes,

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     delta_partitions: int = Field(default=4, ge=1)
     schemas_dir: Path = Field(default=REPO_ROOT / "schemas")
     data_dir: Path = Field(default=REPO_ROOT / ".omega-data")
+    sources_dir: Path = Field(
+        default=REPO_ROOT / ".omega-data" / "sources",
+        description="Pinned catalog sources fetched by `make setup` (vega-datasets movies).")
+
+    # TMDB (optional metadata source; nothing calls out without a key)
+    tmdb_api_key: str | None = Field(default=None, repr=False,
+                                     description="TMDB v3 API key; unset = no TMDB calls.")
+    tmdb_base_url: str = "https://api.themoviedb.org/3"
+    tmdb_rate_per_s: float = Field(default=40, gt=0, description="TMDB requests per second.")
+    tmdb_titles: int = Field(default=2000, ge=0,
+                             description="omega-catalog enriches this many titles, most "
+                                         "voted first (two TMDB calls each, cached).")
 
     # Streams
     streams_app_id: str = "omega-streams"
@@ -55,8 +67,9 @@ class Settings(BaseSettings):
     max_future_skew_s: float = Field(default=300, ge=0)
     min_valid_time_ms: int = Field(default=788_918_400_000, description="1995-01-01 UTC.")
     title_universe_size: int = Field(
-        default=10_000, gt=0, description="Public title ids are 1..N until the catalog feeds it."
-    )
+        default=10_000, gt=0,
+        description="Public title ids 1..N when the catalog topic is empty; once a catalog is "
+                    "published the worker takes N from it (ids are dense).")
     max_catchup_windows: int = Field(default=100, gt=0)
 
     # Vectors
@@ -91,9 +104,40 @@ class Settings(BaseSettings):
                     "two processes' loop and encoder threads wander between both cores: "
                     "search p99 at 16 connections 65-70 ms, pinned 51-53 ms (bench.api).")
     rank_weight_similarity: float = Field(default=0.6, ge=0)
-    rank_weight_popularity: float = Field(default=0.3, ge=0)
+    rank_weight_popularity: float = Field(default=0.4, ge=0)
     rank_weight_trending: float = Field(default=0.1, ge=0)
     rank_genre_bonus: float = Field(default=0.05, ge=0)
+    rank_weight_coview: float = Field(
+        default=0.3, ge=0, description="'Like X' and recommendations: weight of released "
+                                       "DP co-view edges from X.")
+    rank_weight_popularity_like: float = Field(
+        default=0.4, ge=0, description="'Like X' and recommendations: weight of popularity "
+                                       "(who asks for films like X wants X's kin, not the "
+                                       "most popular films).")
+    rank_weight_genre_overlap: float = Field(
+        default=0.2, ge=0, description="'Like X': weight of the Jaccard overlap with all of "
+                                       "X's genres.")
+    rank_known_votes: int = Field(
+        default=5000, ge=0, description="Search also retrieves the nearest titles with at "
+                                        "least this many IMDb votes (MovieLens ratings × "
+                                        "350), so the prior has well-known films to rank; "
+                                        "0 = off.")
+    rank_confidence_z: float = Field(
+        default=2.0, gt=0, description="DP totals count only above their lower confidence "
+                                       "bound, total − z·σ.")
+    prior_votes_ref: float = Field(
+        default=500_000, gt=1, description="IMDb votes that make the popularity prior 1.")
+    prior_min_votes: float = Field(
+        default=1_000, ge=0, description="m of the prior's Bayesian-average rating.")
+    prior_mean_rating: float = Field(
+        default=6.0, ge=0, le=10, description="C of the prior's Bayesian-average rating.")
+    prior_rating_share: float = Field(
+        default=0.25, ge=0, le=1, description="Share of the rating in the prior (the rest "
+                                              "is log-scaled votes).")
+    prior_volume_power: float = Field(
+        default=2.0, gt=0, description="The prior's votes part is (log votes / log "
+                                       "prior_votes_ref) to this power: higher favours the "
+                                       "well-known more.")
     sync_keys: str = Field(
         default="dev:omega-dev-sync-secret-change-me", repr=False,  # never in a log line
         description="Device token keys, 'id:secret,id:secret'; the first signs, all verify "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omega.avro import AvroCodec
 from omega.titles import normalize_title
-from producers.catalog import build_catalog, load_catalog
+from producers.catalog import build_catalog, coverage, load_catalog
 
 
 def film(title: str, year: int, votes: int = 10, **flags: int) -> dict[str, object]:
@@ -59,3 +59,69 @@ def test_the_real_catalog_merges_and_encodes(codec: AvroCodec) -> None:
     for record in catalog[:: len(catalog) // 50]:
         assert codec.decode(codec.encode("omega.CatalogTitle", record),
                             "omega.CatalogTitle") == record
+
+
+def vega_row(title: object, date: str, **fields: object) -> dict[str, object]:
+    row: dict[str, object] = {"Title": title, "Release Date": date, "Director": None,
+                              "Major Genre": None, "Creative Type": None,
+                              "Rotten Tomatoes Rating": None, "IMDB Rating": None,
+                              "IMDB Votes": None, "Running Time min": None,
+                              "MPAA Rating": None}
+    row.update(fields)
+    return row
+
+
+def test_vega_fields_merge_by_title_and_year_or_one_off() -> None:
+    movies = [film("Jaws", 1975, Drama=1), film("Heat", 1995)]
+    vega = [vega_row("Jaws", "Jun 20 1975", Director="Steven Spielberg",
+                     **{"Major Genre": "Thriller/Suspense", "Rotten Tomatoes Rating": 100}),
+            # released the year after IMDb's year: still the same film
+            vega_row("Heat", "Jan 05 1996", Director="Michael Mann",
+                     **{"Creative Type": "Contemporary Fiction"}),
+            # in no other source: a new film with vega's IMDb figures
+            vega_row(1941, "Dec 14 1979", Director="Steven Spielberg",
+                     **{"IMDB Votes": 20_000, "IMDB Rating": 5.8, "Major Genre": "Comedy"})]
+    catalog = {r["title"]: r for r in build_catalog(movies, [], vega)}
+    assert catalog["Jaws"]["director"] == "Steven Spielberg"
+    assert catalog["Jaws"]["genres"] == ["Drama", "Thriller"]
+    assert catalog["Jaws"]["rt_rating"] == 100 and catalog["Jaws"]["votes"] == 10
+    assert catalog["Jaws"]["sources"] == ["ggplot2movies", "vega-datasets"]
+    assert catalog["Heat"]["director"] == "Michael Mann" and catalog["Heat"]["year"] == 1995
+    assert catalog["1941"]["votes"] == 20_000 and catalog["1941"]["sources"] == ["vega-datasets"]
+    assert len(catalog) == 3
+
+
+def test_oscars_land_on_the_film_even_when_the_title_is_misspelt() -> None:
+    movies = [film("Forrest Gump", 1994), film("Philadelphia", 1993),
+              film("Manchester by the Sea", 2016)]
+    oscars = [{"oscar_yr": 1995, "award": "Best actor", "name": "Tom Hanks",
+               "movie": "Forest Gump"},
+              {"oscar_yr": 1994, "award": "Best actor", "name": "Tom Hanks",
+               "movie": "Philadelphia"},
+              {"oscar_yr": 2017, "award": "Best actor", "name": "Casey Affleck",
+               "movie": "Manchester by the Sa"},
+              {"oscar_yr": 1950, "award": "Best actress", "name": "Nobody",
+               "movie": "A Film Nobody Has"}]
+    catalog = {r["title"]: r for r in build_catalog(movies, [], [], oscars)}
+    assert catalog["Forrest Gump"]["awards"] == ["Oscar, Best actor: Tom Hanks (1995)"]
+    assert catalog["Forrest Gump"]["cast"] == ["Tom Hanks"]
+    assert catalog["Philadelphia"]["cast"] == ["Tom Hanks"]
+    assert catalog["Manchester by the Sea"]["cast"] == ["Casey Affleck"]
+    assert len(catalog) == 3, "an unmatched win adds no film"
+
+
+def test_movielens_rating_counts_and_coverage() -> None:
+    movielens = [{"movieId": 6, "title": "Heat", "year": 1995, "genres": "Action"}]
+    catalog = build_catalog([film("Heat", 1995)], movielens, rating_counts={6: 104})
+    assert catalog[0]["movielens_ratings"] == 104
+    assert coverage(catalog)["movielens_ratings"] == 1 and coverage(catalog)["director"] == 0
+
+
+def test_the_real_catalog_is_enriched() -> None:
+    catalog = load_catalog()
+    cover = coverage(catalog)
+    assert cover["director"] >= 1_800 and cover["rt_rating"] >= 2_000
+    assert 150 <= cover["awards"] <= 184
+    gump = [r for r in catalog if r["title"] == "Forrest Gump"]
+    assert gump[0]["director"] == "Robert Zemeckis" and "Tom Hanks" in gump[0]["cast"]
+    assert gump[0]["movielens_ratings"] > 300

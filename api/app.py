@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.limits import RateLimiter, retry_after
-from api.ranking import Ranker, TitleSearch, Weights
+from api.ranking import Prior, Ranker, TitleSearch, Weights
 from api.security import SECURITY_HEADERS, KeyRing
 from api.vectors import VectorReplica
 from api.views import ViewFollower, Views
@@ -41,6 +41,7 @@ from omega.avro import AvroCodec, codec_for
 from omega.encoder import TextEncoder, load_encoder
 from omega.index import SEARCH_EF, Hit, TitleFilter, VectorIndex, open_index
 from omega.settings import Settings
+from omega.tmdb import TmdbClient, TmdbStatus
 from omega.validation import DeltaLimits
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class ApiState:
     limits: DeltaLimits
     device_rate: RateLimiter | None = None
     follower: ViewFollower | None = None
+    tmdb: TmdbStatus = field(default_factory=lambda: TmdbStatus(None))
     started: float = field(default_factory=time.time)
 
 
@@ -173,17 +175,33 @@ def build_state(settings: Settings) -> ApiState:
         index = replica
     views = Views(replica)
     encoder = CachedEncoder(load_encoder(settings.data_dir / "models", "fp32"))
-    weights = Weights(settings.rank_weight_similarity, settings.rank_weight_popularity,
-                      settings.rank_weight_trending, settings.rank_genre_bonus)
     search: TitleSearch = index
     state = ApiState(settings=settings, codec=codec, views=views, index=index, encoder=encoder,
-                     ranker=Ranker(views, search, encoder, weights),
+                     ranker=Ranker(views, search, encoder, weights_of(settings),
+                                   prior_of(settings), settings.max_pairs_per_device,
+                                   settings.rank_known_votes),
                      writer=KafkaWriter(settings), keys=KeyRing(settings.sync_keys),
                      limits=DeltaLimits.from_settings(settings),
                      device_rate=device_limiter(settings))
     state.follower = ViewFollower(settings, codec, views)
     state.follower.start()
+    if settings.tmdb_api_key:
+        state.tmdb = TmdbStatus(TmdbClient(settings.tmdb_api_key, settings.tmdb_base_url, None))
+        state.tmdb.start()
     return state
+
+
+def weights_of(settings: Settings) -> Weights:
+    return Weights(settings.rank_weight_similarity, settings.rank_weight_popularity,
+                   settings.rank_weight_trending, settings.rank_genre_bonus,
+                   settings.rank_weight_coview, settings.rank_weight_genre_overlap,
+                   settings.rank_weight_popularity_like)
+
+
+def prior_of(settings: Settings) -> Prior:
+    return Prior(settings.prior_votes_ref, settings.prior_min_votes,
+                 settings.prior_mean_rating, settings.prior_rating_share,
+                 settings.rank_confidence_z, settings.prior_volume_power)
 
 
 def replica_root(settings: Settings) -> Path:
@@ -200,6 +218,7 @@ def device_limiter(settings: Settings) -> RateLimiter | None:
 def close_state(state: ApiState) -> None:
     if state.follower is not None:
         state.follower.stop()
+    state.tmdb.stop()
     state.writer.close()
     if isinstance(state.index, VectorReplica):
         state.index.close()

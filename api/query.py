@@ -2,9 +2,13 @@
 
 Pure and deterministic: "sci-fi from the 90s" → genres {Sci-Fi}, years 1990–1999;
 "feel-good movies like Amelie after 2000" → mood feel-good (soft: Comedy), like-title
-Amelie (resolved by the caller's catalog), years 2001–. What is recognised is removed
-from the text; what is left is embedded (or, if nothing is left, the genre words are).
-Genre names are the catalog's (MovieLens and ggplot2movies vocabularies).
+Amelie (resolved by the caller's catalog), years 2001–; "Hitchcock thriller from the
+50s" → person Alfred Hitchcock (the caller's people index: directors and cast the
+sources know), Thriller, 1950s; "Oscar winners" → award; "recent" → the last few years
+of the catalog. What is recognised is removed from the text; what is left is embedded
+(or, if nothing is left, the genre words are). A person the query names after "directed
+by", "starring" or "with" whom no source knows is reported in `unresolved`, never
+dropped in silence. Genre names are the catalog's (MovieLens and ggplot2movies).
 """
 
 from __future__ import annotations
@@ -95,7 +99,27 @@ _DECADE = re.compile(r"(?<![\w'])'?(?P<century>19|20)?(?P<d>\d)0'?s\b")
 _YEAR = re.compile(r"\b(?P<y>(?:19|20)\d\d)\b")
 _WORD = re.compile(r"[\w'-]+")
 
+AWARD_PHRASES = ("academy award winning", "academy award winners", "academy award winner",
+                 "academy award-winning", "oscar-winning performances",
+                 "oscar winning performances", "oscar-winning performance", "oscar-winning",
+                 "oscar winning", "oscar winners", "oscar winner", "won an oscar", "won oscars",
+                 "oscars", "oscar")
+RECENT_YEARS = 5  # "recent": the catalog's last RECENT_YEARS years, its latest included
+_RECENT = re.compile(r"\b(?:recent|newest|latest|new releases?"
+                     r"|new(?= (?:[\w-]+ )?(?:movies|films|releases)\b))\b")
+# A person named after a cue: up to three words (a name is not a filler or genre word).
+_PERSON_CUE = re.compile(r"\b(?P<cue>directed by|director|starring|featuring|with|by)\s+"
+                         r"(?P<name>[a-z][\w.'-]*(?:\s+[a-z][\w.'-]*){0,2})")
+_STRONG_CUES = {"directed by", "director", "starring", "featuring"}
+_NAME_THEN_FILMS = re.compile(r"^(?P<name>[a-z][\w.'-]*(?:\s+[a-z][\w.'-]*){1,2})'?s?\s+"
+                              r"(?:films|movies)$")
+
 Resolver = Callable[[str], tuple[int, str] | None]
+# (person phrase, role the query's cue asks for or None) → (key, display name, role:
+# "director" | "cast"), or None
+PersonFinder = Callable[[str, str | None], tuple[str, str, str] | None]
+_CUE_ROLE = {"directed by": "director", "director": "director", "by": "director",
+             "starring": "cast", "featuring": "cast", "with": "cast"}
 
 
 @dataclass
@@ -116,6 +140,10 @@ class QueryIntent:
     length: str | None = None
     like_title_id: int | None = None
     like_title: str | None = None
+    people: list[tuple[str, str, str]] = field(default_factory=list)  # (key, name, role)
+    awards: list[str] = field(default_factory=list)
+    recent: bool = False
+    unresolved: list[str] = field(default_factory=list)
 
     def metadata(self) -> dict[str, Any]:
         """What we understood, as the API reports it."""
@@ -123,7 +151,10 @@ class QueryIntent:
                 "yearFrom": self.year_from, "yearTo": self.year_to,
                 "minRating": self.min_rating, "length": self.length,
                 "likeTitle": self.like_title, "likeTitleId": self.like_title_id,
-                "semanticText": self.text}
+                "directors": [n for _, n, role in self.people if role == "director"],
+                "cast": [n for _, n, role in self.people if role == "cast"],
+                "awards": self.awards, "recent": self.recent,
+                "unresolved": self.unresolved, "semanticText": self.text}
 
 
 @functools.cache
@@ -190,8 +221,72 @@ def _years(text: str, intent: QueryIntent) -> str:
     return text
 
 
-def parse_query(query: str, resolve: Resolver | None = None) -> QueryIntent:
-    """Understand `query`; `resolve` maps a title phrase to (title id, display title)."""
+_VOCABULARY = (set(FILLER) | {w for p in [*GENRE_SYNONYMS, *MOODS] for w in p.split()}
+               | set(DECADE_WORDS) | {"short", "long", "quick", "recent", "new", "oscar",
+                                      "oscars", "winners", "winning", "classic", "classics",
+                                      "old", "best", "top", "rated", "directed", "starring"})
+
+
+def _name_words(name: str) -> list[str]:
+    """The leading words of `name` that could be part of a person's name."""
+    words = []
+    for word in name.split():
+        if word.strip("'s") in _VOCABULARY or word in _VOCABULARY or _YEAR.fullmatch(word):
+            break
+        words.append(word)
+    return words
+
+
+def _add_person(intent: QueryIntent, found: tuple[str, str, str]) -> None:
+    if found[0] not in {key for key, _, _ in intent.people}:
+        intent.people.append(found)
+
+
+def _people(text: str, intent: QueryIntent, find: PersonFinder) -> str:
+    """Take the people `text` names: after a cue ("directed by Hitchcock", "starring Tom
+    Hanks", "films with Tom Hanks"), then anywhere ("Spielberg films")."""
+    for m in list(_PERSON_CUE.finditer(text)):
+        words = _name_words(m["name"])
+        found = None
+        for end in range(len(words), 0, -1):
+            if (found := find(" ".join(words[:end]), _CUE_ROLE[m["cue"]])) is not None:
+                words = words[:end]
+                break
+        if found is not None:
+            _add_person(intent, found)
+        elif words and (m["cue"] in _STRONG_CUES or len(words) >= 2):
+            role = "director" if m["cue"] in {"directed by", "director"} else "person"
+            intent.unresolved.append(f"{role} \"{' '.join(words)}\": no source knows them")
+        else:
+            continue
+        text = text.replace(f"{m['cue']} {' '.join(words)}", " ", 1)
+    words = text.split()
+    i = 0
+    while i < len(words):
+        for size in (3, 2, 1):
+            phrase = " ".join(words[i:i + size])
+            if len(words[i:i + size]) == size and (
+                    found := find(phrase.removesuffix("'s"), None)):
+                _add_person(intent, found)
+                del words[i:i + size]
+                break
+        else:
+            i += 1
+    text = " ".join(words)
+    named = _NAME_THEN_FILMS.match(text)
+    if not intent.people and named is not None:
+        name = _name_words(named["name"])
+        if len(name) >= 2 and len(name) == len(named["name"].split()):
+            intent.unresolved.append(f"person \"{' '.join(name)}\": no source knows them")
+            text = ""
+    return text
+
+
+def parse_query(query: str, resolve: Resolver | None = None,
+                find_person: PersonFinder | None = None,
+                latest_year: int | None = None) -> QueryIntent:
+    """Understand `query`; `resolve` maps a title phrase to (title id, display title),
+    `find_person` a name to a person the catalog knows, `latest_year` is the catalog's."""
     intent = QueryIntent(raw=query)
     text = " ".join(query.casefold().split())
     if resolve is not None and resolve(text) is not None:
@@ -202,7 +297,19 @@ def parse_query(query: str, resolve: Resolver | None = None) -> QueryIntent:
         if like is not None:
             intent.like_title_id, intent.like_title = like
             text = text[:m.start()] + " " + after
+    for phrase in AWARD_PHRASES:
+        text, found = _take(text, phrase)
+        if found and "oscar" not in intent.awards:
+            intent.awards.append("oscar")
     text = _years(text, intent)
+    if (m := _RECENT.search(text)) is not None:
+        intent.recent = True
+        text = text[:m.start()] + " " + text[m.end():]
+        if latest_year is not None and intent.year_from is None:
+            intent.year_from, intent.year_to = latest_year - RECENT_YEARS + 1, latest_year
+            intent.period = f"recent: {intent.year_from}–{latest_year}"
+    if find_person is not None:
+        text = _people(text, intent, find_person)
     for phrase in HIGHLY_RATED:
         text, found = _take(text, phrase)
         if found:

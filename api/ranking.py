@@ -1,16 +1,30 @@
 """Search, similar titles and recommendations: retrieval, blended scores, match reasons.
 
-score = w_sim · similarity + w_pop · popularity + w_trend · trending (+ a small bonus per
-soft genre match), with similarity the cosine of query and title vectors, popularity
-the DP week total and trending the DP day total, each log-scaled to 0..1 against the
-largest released total. Titles with no release count 0: below the DP threshold nothing
-is known, and nothing is made up. Weights default to the seed product's 0.6/0.3/0.1.
+score = w_sim · similarity + w_pop · popularity + w_trend · trending
+        (+ w_coview · co-view + w_overlap · genre overlap, for "like X" and liked titles)
+        (+ a small bonus per soft mood-genre match)
+
+- similarity: cosine of the query and title vectors (MiniLM, blended with co-view).
+- popularity: the public prior (IMDb votes and a Bayesian-average rating; MovieLens rating
+  counts where IMDb has none), shrunk toward the DP TV total of the week only as far as
+  that total stands above its noise: the weight of the DP evidence is lcb / (lcb + zσ),
+  with lcb = total − zσ its lower confidence bound and σ the known noise of the sum.
+  A title whose DP total is within the noise keeps its prior; noise never ranks.
+- trending: the lower confidence bound of the DP TV total of the day, log-scaled against
+  the largest one; 0 within the noise.
+- co-view: the lower confidence bound of each released "watched together" edge from an
+  anchor (X, or a liked title), log-scaled against the anchor's strongest edge.
+- genre overlap: Jaccard similarity of the title's genres with all of X's genres.
+
+Every card says which signal drove its score (`drivenBy`) and where its popularity came
+from (`signals`). Weights live in settings (OMEGA_RANK_*); docs/search.md has the
+measurements behind the defaults.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,9 +33,11 @@ import numpy as np
 from api.query import QueryIntent, embedding_text
 from api.views import Views
 from omega.index import Hit, TitleFilter
-from omega.titles import normalize_title
+from omega.ranges import discrete_laplace_variance, range_noise_std
+from omega.titles import known_votes, normalize_title, person_key, title_payload
 
 TRENDING_TOP = 20
+COVIEW_POOL = 50  # released neighbours of an anchor taken into the candidate pool
 
 
 class TitleSearch(Protocol):
@@ -37,51 +53,84 @@ class Encoder(Protocol):
 @dataclass(frozen=True)
 class Weights:
     similarity: float = 0.6
-    popularity: float = 0.3
+    popularity: float = 0.4
     trending: float = 0.1
     genre_bonus: float = 0.05
+    coview: float = 0.3
+    genre_overlap: float = 0.2
+    anchored_popularity: float = 0.4  # popularity's weight for "like X" and liked titles
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The public popularity prior's knobs (OMEGA_PRIOR_*)."""
+
+    votes_ref: float = 500_000  # IMDb votes that count as fully popular (the catalog's top)
+    min_votes: float = 1_000  # m of the Bayesian average: votes a rating needs to count
+    mean_rating: float = 6.0  # C of the Bayesian average: the catalog's mean IMDb rating
+    rating_share: float = 0.25  # the prior is (1 − share) · votes part + share · rating part
+    confidence_z: float = 2.0  # lcb = total − z·σ (z = 2: one-sided 97.7 %)
+    volume_power: float = 2.0  # the votes part is (log votes / log votes_ref) ** power
+
+    def __call__(self, record: dict[str, Any]) -> float:
+        """0..1: log-scaled votes (MovieLens ratings in IMDb votes where IMDb has none,
+        omega.titles.known_votes), and the Bayesian-average rating."""
+        votes = known_votes(record)
+        volume = min(1.0, math.log1p(votes) / math.log1p(self.votes_ref)) ** self.volume_power
+        volume = float(volume)
+        rating = float(record["rating"]) if record.get("rating") is not None else 0.0
+        n = float(record.get("votes") or 0) if record.get("rating") is not None else 0.0
+        bayes = (n * rating + self.min_votes * self.mean_rating) / (n + self.min_votes)
+        quality = max(0.0, min(1.0, (bayes - 1) / 9))
+        return (1 - self.rating_share) * volume + self.rating_share * quality
+
+
+@dataclass
+class Evidence:
+    """A DP total per title, read through its lower confidence bound."""
+
+    lcb: dict[int, float]  # titles whose total stands above z·σ only
+    sigma: float
+    z: float
+    scale: float  # log1p of the largest lcb
+
+    @classmethod
+    def of(cls, totals: Mapping[int, int], sigma: float, z: float) -> Evidence:
+        lcb = {t: c - z * sigma for t, c in totals.items() if c - z * sigma > 0}
+        return cls(lcb, sigma, z, math.log1p(max(lcb.values(), default=0.0)))
+
+    def strength(self, title_id: int) -> float:
+        value = self.lcb.get(title_id, 0.0)
+        return math.log1p(value) / self.scale if value > 0 and self.scale > 0 else 0.0
+
+    def confidence(self, title_id: int) -> float:
+        """How far to trust the total over a prior: lcb / (lcb + zσ), 0 within the noise."""
+        value = self.lcb.get(title_id, 0.0)
+        return value / (value + self.z * self.sigma) if value > 0 else 0.0
+
+    def top(self, n: int) -> list[int]:
+        return sorted(self.lcb, key=lambda t: (-self.lcb[t], t))[:n]
 
 
 @dataclass
 class Signals:
-    """DP popularity (week) and trending (day) totals, scaled 0..1."""
+    """DP week and day evidence from the release topics, and the public prior."""
 
-    week: dict[int, int]
-    day: dict[int, int]
-    top_week: list[int]  # the TRENDING_TOP titles with the largest totals, largest first
+    week: Evidence
+    day: Evidence
+    top_week: list[int]
     top_day: list[int]
-    # log1p of the largest total, the scale's top; worked out once per release, not once
-    # per hit (a search scores 40+ hits against totals of up to the whole catalog).
-    week_scale: float = 0.0
-    day_scale: float = 0.0
 
     @classmethod
-    def from_views(cls, views: Views) -> Signals:
-        week, _ = views.totals("week")
-        day, _ = views.totals("day")
+    def from_views(cls, views: Views, z: float) -> Signals:
+        def evidence(span: str) -> Evidence:
+            totals, meta = views.totals(span)
+            sigma = (range_noise_std(meta["windows"], meta["epsilonPerWindow"],
+                                     meta["sensitivity"]) if meta["windows"] else 0.0)
+            return Evidence.of(totals, sigma, z)
 
-        def top(totals: dict[int, int]) -> list[int]:
-            ranked = sorted((t for t, c in totals.items() if c > 0),
-                            key=lambda t: (-totals[t], t))
-            return ranked[:TRENDING_TOP]
-
-        def scale(totals: dict[int, int]) -> float:
-            return math.log1p(max(max(totals.values(), default=0), 0))
-
-        return cls(week, day, top(week), top(day), scale(week), scale(day))
-
-    @staticmethod
-    def _scaled(totals: dict[int, int], scale: float, title_id: int) -> float:
-        count = totals.get(title_id, 0)
-        if scale <= 0 or count <= 0:
-            return 0.0
-        return math.log1p(count) / scale
-
-    def popularity(self, title_id: int) -> float:
-        return self._scaled(self.week, self.week_scale, title_id)
-
-    def trending(self, title_id: int) -> float:
-        return self._scaled(self.day, self.day_scale, title_id)
+        week, day = evidence("week"), evidence("day")
+        return cls(week, day, week.top(TRENDING_TOP), day.top(TRENDING_TOP))
 
 
 def title_card(views: Views, title_id: int) -> dict[str, Any]:
@@ -89,28 +138,62 @@ def title_card(views: Views, title_id: int) -> dict[str, Any]:
     return {"titleId": title_id, "title": record.get("title", f"title {title_id}"),
             "year": record.get("year"), "genres": record.get("genres", []),
             "rating": record.get("rating"), "votes": record.get("votes"),
-            "runtimeMin": record.get("runtime_min"), "mpaa": record.get("mpaa")}
+            "movielensRatings": record.get("movielens_ratings"),
+            "runtimeMin": record.get("runtime_min"), "mpaa": record.get("mpaa"),
+            "director": record.get("director"), "cast": record.get("cast") or [],
+            "awards": record.get("awards") or []}
 
 
 def intent_filter(intent: QueryIntent) -> TitleFilter | None:
     where = TitleFilter(genres=tuple(intent.genres), year_from=intent.year_from,
                         year_to=intent.year_to, min_rating=intent.min_rating,
-                        runtime_max=intent.runtime_max, runtime_min=intent.runtime_min)
+                        runtime_max=intent.runtime_max, runtime_min=intent.runtime_min,
+                        directors=tuple(k for k, _, role in intent.people if role == "director"),
+                        cast=tuple(k for k, _, role in intent.people if role == "cast"),
+                        awards=tuple(intent.awards))
     return None if where == TitleFilter() else where
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def _thousands(n: float) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}K" if n >= 1e4 else f"{n:,.0f}"
+
+
+@dataclass
+class Scored:
+    title_id: int
+    score: float
+    parts: dict[str, float]
+    signals: dict[str, str]
+    shared: list[str]
 
 
 class Ranker:
     def __init__(self, views: Views, index: TitleSearch, encoder: Encoder,
-                 weights: Weights) -> None:
+                 weights: Weights, prior: Prior | None = None,
+                 edge_sensitivity: int = 10, known_votes: int = 5000) -> None:
         self.views, self.index, self.encoder, self.weights = views, index, encoder, weights
+        self.known_votes = known_votes  # 0: no second retrieval among well-known titles
+        self.prior = prior or Prior()
+        self.edge_sensitivity = edge_sensitivity  # P: the noise of every released edge
         self._signals: tuple[int, Signals] | None = None
+        self._priors: dict[int, float] = {}
 
     def signals(self) -> Signals:
         """Popularity and trending, recomputed only when a new release arrived."""
         version = self.views.release_version
         if self._signals is None or self._signals[0] != version:
-            self._signals = (version, Signals.from_views(self.views))
+            self._signals = (version, Signals.from_views(self.views, self.prior.confidence_z))
         return self._signals[1]
+
+    def public_prior(self, title_id: int) -> float:
+        value = self._priors.get(title_id)
+        if value is None:
+            value = self._priors[title_id] = self.prior(self.views.titles.get(title_id, {}))
+        return value
 
     def query_text(self, intent: QueryIntent) -> str | None:
         """The text to embed for `intent`; None when the like-title's vector is the query."""
@@ -140,13 +223,40 @@ class Ranker:
         exclude = self.same_title(intent.like_title_id)
         pool = max(limit * 4, 40)
         hits = self.index.search(vector, pool, where, exclude)
+        if self.known_votes:
+            # The nearest well-known titles too: the nearest 40 of 63,000 are mostly films
+            # few have heard of, and the prior can only rank what retrieval brought.
+            known = TitleFilter(**{**(where or TitleFilter()).__dict__,
+                                   "min_known_votes": self.known_votes})
+            seen = {h.title_id for h in hits}
+            hits += [h for h in self.index.search(vector, pool // 2, known, exclude)
+                     if h.title_id not in seen]
         relaxed = False
         if not hits and where is not None and extra is None:
             hits, relaxed = self.index.search(vector, pool, None, exclude), True
-        soft = set(intent.mood_genres)
-        if intent.like_title_id is not None:
-            soft |= set(self.views.titles.get(intent.like_title_id, {}).get("genres", []))
-        return self.rank(hits, soft, intent, limit=limit), relaxed
+        soft = set(intent.mood_genres) | set(intent.genres)
+        anchors = [] if intent.like_title_id is None else [intent.like_title_id]
+        hits = self.with_coview(hits, anchors, vector, None if relaxed else where, exclude)
+        return self.rank(hits, soft, intent, anchors=anchors, limit=limit), relaxed
+
+    def with_coview(self, hits: list[Hit], anchors: Sequence[int], vector: np.ndarray,
+                    where: TitleFilter | None, exclude: set[int]) -> list[Hit]:
+        """`hits` plus the anchors' released co-view neighbours that pass `where`, scored
+        by their cosine to `vector`: a pair TVs watched together need not be near in text."""
+        seen = {h.title_id for h in hits} | exclude
+        extra = []
+        for anchor in anchors:
+            for title_id, _ in self.views.watched_with(anchor, COVIEW_POOL):
+                record = self.views.titles.get(title_id)
+                if title_id in seen or record is None:
+                    continue
+                if where is not None and not where.matches(title_payload(record)):
+                    continue
+                seen.add(title_id)
+                other = self.index.vector(title_id)
+                score = float(other @ vector) if other is not None else 0.0
+                extra.append(Hit(title_id, score, {}))
+        return hits + extra
 
     def same_title(self, title_id: int | None) -> set[int]:
         """The like-title and its remakes and duplicates: never recommend X for 'like X'."""
@@ -158,40 +268,108 @@ class Ranker:
             same |= set(self.views.by_name.get(normalize_title(name), []))
         return same
 
-    def rank(self, hits: Sequence[Hit], soft_genres: set[str],
-             intent: QueryIntent | None = None,
-             liked: Sequence[int] = (), limit: int | None = None) -> list[dict[str, Any]]:
-        """Score every hit, then build cards and reasons for the best `limit` only."""
-        signals = self.signals()
-        w = self.weights
+    def coview_strengths(self, anchors: Sequence[int]) -> dict[int, tuple[float, int]]:
+        """Title → (strength 0..1, anchor) over the anchors' released edges.
+
+        An edge's strength is its lower confidence bound over the geometric mean of the two
+        titles' DP week totals: the cosine of their audiences, as item-to-item
+        recommenders use it, so that a blockbuster everyone watches is not every film's
+        nearest neighbour. Scaled against the anchor's strongest edge."""
+        sigma = math.sqrt(discrete_laplace_variance(
+            self._edge_epsilon(), self.edge_sensitivity))
+        z = self.prior.confidence_z
+        week = self.signals().week
+        out: dict[int, tuple[float, int]] = {}
+        for anchor in anchors:
+            own = max(week.lcb.get(anchor, 0.0), 1.0)
+            edges = []
+            for title_id, count in self.views.watched_with(anchor, 200):
+                lcb = count - z * sigma
+                if lcb > 0:
+                    other = max(week.lcb.get(title_id, 0.0), lcb)
+                    edges.append((title_id, lcb / math.sqrt(max(own, lcb) * other)))
+            if not edges:
+                continue
+            top = max(cosine for _, cosine in edges)
+            for title_id, cosine in edges:
+                strength = cosine / top
+                if strength > out.get(title_id, (0.0, 0))[0]:
+                    out[title_id] = (strength, anchor)
+        return out
+
+    def _edge_epsilon(self) -> float:
+        return self.views.edge_epsilon or 0.1
+
+    def score(self, hits: Sequence[Hit], soft_genres: set[str], anchors: Sequence[int]
+              ) -> list[Scored]:
+        signals, w = self.signals(), self.weights
+        coview = self.coview_strengths(anchors) if anchors else {}
+        anchor_genres = set()
+        for anchor in anchors:
+            anchor_genres |= set(self.views.titles.get(anchor, {}).get("genres", []))
         scored = []
         for hit in hits:
-            genres = set(self.views.titles.get(hit.title_id, {}).get("genres", []))
-            similarity = max(0.0, min(1.0, hit.score))
-            popularity = signals.popularity(hit.title_id)
-            trending = signals.trending(hit.title_id)
+            title_id = hit.title_id
+            genres = set(self.views.titles.get(title_id, {}).get("genres", []))
+            prior = self.public_prior(title_id)
+            confidence = signals.week.confidence(title_id)
+            popularity = prior + confidence * (signals.week.strength(title_id) - prior)
+            parts = {"similarity": max(0.0, min(1.0, hit.score)), "popularity": popularity,
+                     "trending": signals.day.strength(title_id)}
+            weighted = {"similarity": w.similarity, "popularity": w.popularity,
+                        "trending": w.trending}
+            if anchors:
+                weighted["popularity"] = w.anchored_popularity
+                parts["coview"] = coview.get(title_id, (0.0, 0))[0]
+                parts["genreOverlap"] = jaccard(genres, anchor_genres)
+                weighted |= {"coview": w.coview, "genreOverlap": w.genre_overlap}
             shared = sorted(genres & soft_genres)
-            score = round(w.similarity * similarity + w.popularity * popularity
-                          + w.trending * trending + w.genre_bonus * min(len(shared), 2), 4)
-            scored.append((-score, hit.title_id, similarity, popularity, trending, shared))
-        scored.sort(key=lambda s: (s[0], s[1]))
+            contributions = {k: weighted[k] * parts[k] for k in weighted}
+            total = sum(contributions.values()) + w.genre_bonus * min(len(shared), 2)
+            signal_of = {"popularity": "public prior" if confidence == 0 else
+                         f"DP TV viewing this week ({confidence:.0%}) and public prior",
+                         "trending": "DP TV viewing today" if parts["trending"] > 0 else
+                         "none: today's DP count is within its noise",
+                         "drivenBy": max(contributions, key=lambda k: contributions[k])}
+            parts["prior"] = prior
+            scored.append(Scored(title_id, round(total, 4), parts, signal_of, shared))
+        scored.sort(key=lambda s: (-s.score, s.title_id))
+        return scored
+
+    def rank(self, hits: Sequence[Hit], soft_genres: set[str],
+             intent: QueryIntent | None = None, liked: Sequence[int] = (),
+             limit: int | None = None, anchors: Sequence[int] = ()) -> list[dict[str, Any]]:
+        """Score every hit, then build cards and reasons for the best `limit` only."""
+        anchors = list(anchors) + [t for t in liked if t not in anchors]
+        scored = self.score(hits, soft_genres, anchors)
+        signals = self.signals()
+        coview = self.coview_strengths(anchors) if anchors else {}
         out = []
-        for neg_score, title_id, similarity, popularity, trending, shared in scored[:limit]:
-            card = title_card(self.views, title_id)
-            card["score"] = -neg_score
-            card["scores"] = {"similarity": round(similarity, 4),
-                              "popularity": round(popularity, 4),
-                              "trending": round(trending, 4)}
-            card["matchReasons"] = self.reasons(title_id, similarity, shared, signals,
-                                                intent, liked)
+        for item in scored[:limit]:
+            card = title_card(self.views, item.title_id)
+            card["score"] = item.score
+            card["scores"] = {k: round(v, 4) for k, v in item.parts.items()}
+            card["signals"] = {k: v for k, v in item.signals.items() if k != "drivenBy"}
+            card["drivenBy"] = item.signals["drivenBy"]
+            card["matchReasons"] = self.reasons(item, signals, intent, anchors, coview)
             out.append(card)
         return out
 
-    def reasons(self, title_id: int, similarity: float, shared: list[str], signals: Signals,
-                intent: QueryIntent | None, liked: Sequence[int]) -> list[str]:
+    def reasons(self, item: Scored, signals: Signals, intent: QueryIntent | None,
+                anchors: Sequence[int], coview: Mapping[int, tuple[float, int]]) -> list[str]:
+        title_id, parts = item.title_id, item.parts
         record = self.views.titles.get(title_id, {})
+        similarity = parts["similarity"]
         reasons = [f"{round(similarity * 100)}% semantic match"] if similarity > 0 else []
         if intent is not None:
+            for key, name, role in intent.people:
+                if role == "director" and record.get("director") and key == person_key(
+                        record["director"]):
+                    reasons.append(f"Directed by {name}")
+                elif role == "cast" and key in {person_key(c) for c in record.get("cast") or ()}:
+                    reasons.append(f"Starring {name}")
+            if intent.awards and record.get("awards"):
+                reasons.append(record["awards"][0])
             reasons += [f"Genre: {g}" for g in intent.genres if g in record.get("genres", [])]
             if intent.period and record.get("year"):
                 reasons.append(f"From {intent.period}: {record['year']}")
@@ -199,21 +377,24 @@ class Ranker:
                 reasons.append(f"Highly rated: {record['rating']:.1f}/10")
             if intent.length and record.get("runtime_min"):
                 reasons.append(f"Length: {record['runtime_min']} min")
-            if intent.moods and shared:
-                reasons.append(f"Mood {intent.moods[0]}: {', '.join(shared)}")
-        anchors = list(liked)
-        if intent is not None and intent.like_title_id is not None:
-            anchors.append(intent.like_title_id)
+            if intent.moods and item.shared:
+                reasons.append(f"Mood {intent.moods[0]}: {', '.join(item.shared)}")
+        if title_id in coview:
+            reasons.append(f"Often watched with {self.views.display(coview[title_id][1])}")
         for anchor in anchors:
-            together = dict(self.views.watched_with(anchor, limit=50))
-            if title_id in together:
-                reasons.append(f"Often watched with {self.views.display(anchor)}")
-            elif shared and intent is not None and intent.like_title_id == anchor:
+            shared = sorted(set(record.get("genres", []))
+                            & set(self.views.titles.get(anchor, {}).get("genres", [])))
+            if shared and intent is not None and intent.like_title_id == anchor:
                 reasons.append(f"Shares {', '.join(shared)} with {self.views.display(anchor)}")
         if title_id in signals.top_day:
-            reasons.append("Trending today")
+            reasons.append("Trending on TVs today")
         elif title_id in signals.top_week:
-            reasons.append("Trending this week")
+            reasons.append("Trending on TVs this week")
+        votes = record.get("votes") or 0
+        if votes >= 10_000:
+            reasons.append(f"Popular: {_thousands(votes)} IMDb votes")
+        elif (record.get("movielens_ratings") or 0) >= 50:
+            reasons.append(f"Popular on MovieLens: {record['movielens_ratings']} ratings")
         return reasons
 
 
@@ -226,4 +407,8 @@ def merge_filters(a: TitleFilter | None, b: TitleFilter | None) -> TitleFilter |
         year_to=min((y for y in (a.year_to, b.year_to) if y is not None), default=None),
         min_rating=max((r for r in (a.min_rating, b.min_rating) if r is not None),
                        default=None),
-        runtime_max=a.runtime_max or b.runtime_max, runtime_min=a.runtime_min or b.runtime_min)
+        runtime_max=a.runtime_max or b.runtime_max, runtime_min=a.runtime_min or b.runtime_min,
+        min_known_votes=a.min_known_votes or b.min_known_votes,
+        directors=tuple(dict.fromkeys(a.directors + b.directors)),
+        cast=tuple(dict.fromkeys(a.cast + b.cast)),
+        awards=tuple(dict.fromkeys(a.awards + b.awards)))

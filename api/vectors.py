@@ -38,23 +38,7 @@ DIM = 384
 
 
 def _matches(payload: dict[str, Any], where: TitleFilter | None) -> bool:
-    if where is None:
-        return True
-    if where.genres and not set(where.genres) & set(payload.get("genres", ())):
-        return False
-    year = payload.get("year")
-    if where.year_from is not None and (year is None or year < where.year_from):
-        return False
-    if where.year_to is not None and (year is None or year > where.year_to):
-        return False
-    rating = payload.get("rating")
-    if where.min_rating is not None and (rating is None or rating < where.min_rating):
-        return False
-    runtime = payload.get("runtime_min")
-    if where.runtime_max is not None and (runtime is None or runtime > where.runtime_max):
-        return False
-    return not (where.runtime_min is not None
-                and (runtime is None or runtime < where.runtime_min))
+    return where is None or where.matches(payload)
 
 
 class VectorReplica:

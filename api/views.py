@@ -23,7 +23,7 @@ from omega.avro import AvroCodec
 from omega.kafka import assign_to_read_all, make_consumer
 from omega.ranges import RANGES_MS, range_totals
 from omega.settings import Settings
-from omega.titles import normalize_title, title_payload
+from omega.titles import normalize_title, person_key, title_payload
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS, TRENDS
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ Record = dict[str, Any]
 SCHEMAS = {CATALOG_TITLES: "omega.CatalogTitle", TRENDS: "omega.TrendRelease",
            COVIEW_EDGES: "omega.CoviewEdge", TITLE_VECTORS: "omega.TitleVector"}
 MODEL_PREFIX = "all-MiniLM-L6-v2"
+RARE_TITLE_WORD = 25  # a bare surname in fewer titles than this names its person
 
 
 @dataclass
@@ -44,6 +45,12 @@ class Views:
     by_name: dict[str, list[int]] = field(default_factory=dict)
     releases: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
     edges: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+    # people the sources know: person key → (display name, roles), and surname → keys
+    people: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    surnames: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    title_words: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    latest_year: int | None = None
+    edge_epsilon: float | None = None  # ε of the released edges (their noise's scale)
     skipped: int = 0
     caught_up: bool = False
     release_version: int = 0
@@ -62,6 +69,13 @@ class Views:
             ids.append(title_id)
             ids.sort(key=lambda i: (-(self.titles[i].get("votes") or 0),
                                     self.titles[i].get("movielens_id") is None, i))
+            if old is None:
+                for word in set(normalize_title(record["title"]).split()):
+                    self.title_words[word] += 1
+            self._add_people(record)
+            year = record.get("year")
+            if year is not None and (self.latest_year is None or year > self.latest_year):
+                self.latest_year = year
         if self.replica is not None:
             self.replica.set_payload(title_id, title_payload(record))
 
@@ -75,6 +89,35 @@ class Views:
         if not ids:
             return None
         return ids[0], self.display(ids[0])
+
+    def _add_people(self, record: Record) -> None:
+        named = [(record["director"], "director")] if record.get("director") else []
+        named += [(name, "cast") for name in record.get("cast") or ()]
+        for name, role in named:
+            key = person_key(name)
+            if not key:
+                continue
+            self.people.setdefault(key, (name, set()))[1].add(role)
+            self.surnames[key.split()[-1]].add(key)
+
+    def person(self, phrase: str, role: str | None = None) -> tuple[str, str, str] | None:
+        """The person a phrase names, as (key, name, role): a full name, or a surname only
+        one known person has. Without a cue (`role` None) a bare surname must also be rare
+        in titles ("Spielberg" yes, "Stone" no). The role is `role` when the sources know
+        them in it, else the one they know (director first)."""
+        key = person_key(phrase)
+        found = self.people.get(key)
+        if found is None and " " not in key and len(key) >= 4:
+            keys = self.surnames.get(key, set())
+            if len(keys) == 1 and (role is not None or
+                                   self.title_words.get(key, 0) < RARE_TITLE_WORD):
+                key = next(iter(keys))
+                found = self.people[key]
+        if found is None:
+            return None
+        name, roles = found
+        chosen = role if role in roles else ("director" if "director" in roles else "cast")
+        return key, name, chosen
 
     def display(self, title_id: int) -> str:
         record = self.titles.get(title_id)
@@ -119,6 +162,7 @@ class Views:
         a, b, count = record["title_a"], record["title_b"], record["noisy_count"]
         with self.lock:
             self.edges[a][b] = self.edges[b][a] = count
+            self.edge_epsilon = record["epsilon"]
 
     def watched_with(self, title_id: int, limit: int = 10) -> list[tuple[int, int]]:
         with self.lock:

@@ -22,12 +22,15 @@ log = logging.getLogger(__name__)
 
 HNSW_M, HNSW_EF_CONSTRUCT = 32, 200
 PAYLOAD_INDEXES = {"genres": "keyword", "year": "integer", "rating": "float",
-                   "runtime_min": "integer"}
+                   "runtime_min": "integer", "directors": "keyword", "cast": "keyword",
+                   "awards": "keyword", "known_votes": "integer"}
 
 
 @dataclass(frozen=True)
 class TitleFilter:
-    """Payload conditions: any of `genres`, year within [year_from, year_to], rating ≥."""
+    """Payload conditions: any of `genres`, year within [year_from, year_to], rating ≥,
+    runtime within bounds, every one of `directors` and of `cast` (person keys,
+    omega.titles.person_key) and every one of `awards` ('oscar')."""
 
     genres: tuple[str, ...] = ()
     year_from: int | None = None
@@ -35,6 +38,29 @@ class TitleFilter:
     min_rating: float | None = None
     runtime_max: int | None = None
     runtime_min: int | None = None
+    directors: tuple[str, ...] = ()
+    cast: tuple[str, ...] = ()
+    awards: tuple[str, ...] = ()
+    min_known_votes: int | None = None  # omega.titles.known_votes
+
+    def matches(self, payload: dict[str, Any]) -> bool:
+        """The same conditions in Python, for rows searched outside Qdrant."""
+        if self.genres and not set(self.genres) & set(payload.get("genres", ())):
+            return False
+        for field in ("directors", "cast", "awards"):
+            if not set(getattr(self, field)) <= set(payload.get(field, ())):
+                return False
+        for value, low, high in ((payload.get("year"), self.year_from, self.year_to),
+                                 (payload.get("rating"), self.min_rating, None),
+                                 (payload.get("known_votes"), self.min_known_votes, None),
+                                 (payload.get("runtime_min"), self.runtime_min,
+                                  self.runtime_max)):
+            if low is None and high is None:
+                continue
+            if value is None or (low is not None and value < low) or (
+                    high is not None and value > high):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -120,9 +146,15 @@ class EdgeIndex:
                 gte=where.year_from, lte=where.year_to)))
         if where.min_rating is not None:
             must.append(qe.FieldCondition("rating", range=qe.RangeFloat(gte=where.min_rating)))
+        if where.min_known_votes is not None:
+            must.append(qe.FieldCondition("known_votes",
+                                          range=qe.RangeFloat(gte=where.min_known_votes)))
         if where.runtime_max is not None or where.runtime_min is not None:
             must.append(qe.FieldCondition("runtime_min", range=qe.RangeFloat(
                 gte=where.runtime_min, lte=where.runtime_max)))
+        for field in ("directors", "cast", "awards"):
+            must += [qe.FieldCondition(field, match=qe.MatchValue(v))
+                     for v in getattr(where, field)]
         return qe.Filter(must=must) if must else None
 
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
@@ -204,9 +236,15 @@ class ServerIndex:
                                                                    lte=where.year_to)))
         if where.min_rating is not None:
             must.append(m.FieldCondition(key="rating", range=m.Range(gte=where.min_rating)))
+        if where.min_known_votes is not None:
+            must.append(m.FieldCondition(key="known_votes",
+                                         range=m.Range(gte=where.min_known_votes)))
         if where.runtime_max is not None or where.runtime_min is not None:
             must.append(m.FieldCondition(key="runtime_min", range=m.Range(
                 gte=where.runtime_min, lte=where.runtime_max)))
+        for field in ("directors", "cast", "awards"):
+            must += [m.FieldCondition(key=field, match=m.MatchValue(value=v))
+                     for v in getattr(where, field)]
         return m.Filter(must=must) if must else None
 
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,

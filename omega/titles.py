@@ -21,12 +21,57 @@ def normalize_title(title: str) -> str:
 
 
 def title_text(record: dict[str, Any]) -> str:
-    """What gets embedded: 'Heat (1995) Action|Crime|Drama', the reference's format."""
+    """What gets embedded: 'Heat (1995) Action|Crime|Drama', the reference's format, then
+    what the enrichment sources know: director, cast, awards, creative type, overview
+    and keywords ('… Directed by Michael Mann.'). A title without them embeds as before."""
     year = f" ({record['year']})" if record.get("year") else ""
     genres = f" {'|'.join(record['genres'])}" if record.get("genres") else ""
-    return f"{record['title']}{year}{genres}"
+    text = f"{record['title']}{year}{genres}"
+    extra = []
+    if record.get("director"):
+        extra.append(f"Directed by {record['director']}.")
+    if record.get("cast"):
+        extra.append(f"Starring {', '.join(record['cast'][:5])}.")
+    if record.get("awards"):
+        extra.append("Oscar-winning performance.")
+    if record.get("creative_type"):
+        extra.append(f"{record['creative_type']}.")
+    if record.get("keywords"):
+        extra.append(f"{', '.join(record['keywords'][:8])}.")
+    if record.get("overview"):
+        extra.append(str(record["overview"]))
+    return " ".join([text, *extra])
+
+
+def person_key(name: str) -> str:
+    """Match key of a person's name: 'Steven  Spielberg' and 'steven spielberg' agree."""
+    return normalize_title(name)
+
+
+def title_people(record: dict[str, Any]) -> dict[str, list[str]]:
+    """Person keys of a title's director and cast, for the index's filters."""
+    people = {"directors": [person_key(record["director"])] if record.get("director") else [],
+              "cast": sorted({person_key(n) for n in record.get("cast") or () if n})}
+    return {field: keys for field, keys in people.items() if keys}
+
+
+# IMDb votes one MovieLens rating stands for, where a film has no IMDb votes: the median
+# ratio over the 1,138 films with both and ≥ 20 ratings
+VOTES_PER_MOVIELENS_RATING = 350
+
+
+def known_votes(record: dict[str, Any]) -> int:
+    """How well known a film is, in IMDb votes (MovieLens ratings converted)."""
+    return int(record.get("votes") or (record.get("movielens_ratings") or 0)
+               * VOTES_PER_MOVIELENS_RATING)
 
 
 def title_payload(record: dict[str, Any]) -> dict[str, Any]:
+    """What the index stores with a vector: the fields search filters on."""
     keep = ("title", "year", "genres", "rating", "votes", "runtime_min", "mpaa")
-    return {k: record[k] for k in keep if record.get(k) is not None}
+    payload = {k: record[k] for k in keep if record.get(k) is not None}
+    payload["known_votes"] = known_votes(record)
+    payload.update(title_people(record))
+    if record.get("awards"):
+        payload["awards"] = ["oscar"]
+    return payload

@@ -38,4 +38,6 @@ def health(state: State, response: Response) -> dict[str, Any]:
             "kafka": {"reachable": kafka_ok, "error": kafka_error},
             "views": {"caughtUp": state.views.caught_up, "titles": len(state.views.titles),
                       "undecodableSkipped": state.views.skipped},
-            "index": index}
+            "index": index,
+            # optional: search never depends on it; down means catalog-only metadata
+            "tmdb": state.tmdb.report()}

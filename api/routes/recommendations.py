@@ -30,8 +30,10 @@ class RecommendationRequest(BaseModel):
 
 @router.post("/api/recommendations")
 def recommend(body: RecommendationRequest, state: State) -> dict[str, Any]:
-    """Near the mean vector of the liked titles (or, with preferences only, the DP
-    trending titles of those genres), ranked like search, liked titles excluded."""
+    """Near the mean vector of the liked titles and among their released co-view
+    neighbours (or, with preferences only, the DP trending titles of those genres),
+    ranked like "like X" search (co-viewing, genre overlap with the liked titles,
+    popularity), liked titles excluded."""
     prefs = body.preferences or Preferences()
     if not body.likedTitleIds and not prefs.genres and prefs.minRating is None:
         raise HTTPException(422, "give likedTitleIds, preferences, or both")
@@ -50,8 +52,7 @@ def recommend(body: RecommendationRequest, state: State) -> dict[str, Any]:
         mean = np.mean(vectors, axis=0)
         mean = (mean / np.linalg.norm(mean)).astype(np.float32)
         hits = state.index.search(mean, body.limit * 4, where_or_none, exclude)
-        for liked in body.likedTitleIds:
-            soft |= set(state.views.titles[liked].get("genres", []))
+        hits = state.ranker.with_coview(hits, body.likedTitleIds, mean, where_or_none, exclude)
     else:
         totals, _ = state.views.totals("week")
         hits = []

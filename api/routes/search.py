@@ -37,10 +37,19 @@ class Result(BaseModel):
     genres: list[str]
     rating: float | None
     votes: int | None
+    movielensRatings: int | None
     runtimeMin: int | None
     mpaa: str | None
+    director: str | None
+    cast: list[str]
+    awards: list[str]
     score: float
-    scores: dict[str, float]
+    scores: dict[str, float] = Field(
+        description="Each signal's value, 0..1: similarity, popularity (public prior shrunk "
+                    "toward DP evidence), trending (DP), prior (public); with a like-title "
+                    "also coview (DP) and genreOverlap.")
+    signals: dict[str, str] = Field(description="Where popularity and trending came from.")
+    drivenBy: str = Field(description="The signal that added most to the score.")
     matchReasons: list[str]
 
 
@@ -60,8 +69,11 @@ def to_filter(filters: Filters | None) -> TitleFilter | None:
 
 @router.post("/api/search", response_model=SearchResponse)
 async def search(body: SearchRequest, state: State) -> dict[str, Any]:
-    """Understand the query (genres, moods, years, rating, length, "like X"), retrieve
-    near its vector, rank by similarity, DP popularity and DP trending, explain each.
+    """Understand the query (genres, moods, years, rating, length, director, cast,
+    awards, recency, "like X"), retrieve near its vector, rank by similarity, public
+    popularity shrunk toward DP evidence, DP trending and (for "like X") DP co-viewing,
+    and explain each. What the query names that no source knows is listed in
+    `metadata.unresolved`.
 
     On the event loop: only the embedding leaves it (batched with concurrent queries in
     the encoder's thread); parsing, the HNSW search and ranking take well under a ms."""
@@ -69,7 +81,8 @@ async def search(body: SearchRequest, state: State) -> dict[str, Any]:
     if not body.query.strip():
         raise HTTPException(422, "query: must contain something other than spaces")
     require_index(state)
-    intent = parse_query(body.query, state.views.resolve)
+    views = state.views
+    intent = parse_query(body.query, views.resolve, views.person, views.latest_year)
     text = state.ranker.query_text(intent)
     encoded = None if text is None else await state.encoder.encode_async(text)
     results, relaxed = state.ranker.search(intent, body.limit, to_filter(body.filters), encoded)
@@ -77,6 +90,7 @@ async def search(body: SearchRequest, state: State) -> dict[str, Any]:
     metadata = intent.metadata() | {
         "relaxedFilters": relaxed,
         "weights": {"similarity": w.similarity, "popularity": w.popularity,
-                    "trending": w.trending},
+                    "trending": w.trending, "coview": w.coview,
+                    "genreOverlap": w.genre_overlap},
         "processingTimeMs": round((time.perf_counter() - started) * 1000, 2)}
     return {"query": body.query, "results": results, "metadata": metadata}

@@ -54,3 +54,54 @@ def test_a_title_by_name_is_searched_as_is() -> None:
 
 def test_the_vocabulary_is_broad() -> None:
     assert len(GENRE_SYNONYMS) + len(MOODS) >= 50
+
+
+PEOPLE = {"steven spielberg": ("steven spielberg", "Steven Spielberg", "director"),
+          "spielberg": ("steven spielberg", "Steven Spielberg", "director"),
+          "alfred hitchcock": ("alfred hitchcock", "Alfred Hitchcock", "director"),
+          "hitchcock": ("alfred hitchcock", "Alfred Hitchcock", "director"),
+          "tom hanks": ("tom hanks", "Tom Hanks", "cast")}
+
+
+def person(phrase: str, role: str | None) -> tuple[str, str, str] | None:
+    return PEOPLE.get(phrase)
+
+
+def test_directors_and_cast_become_filters() -> None:
+    for query in ("Spielberg films", "directed by Spielberg", "films by Steven Spielberg",
+                  "spielberg's movies"):
+        intent = parse_query(query, resolve, person)
+        assert [key for key, _, _ in intent.people] == ["steven spielberg"], query
+        assert intent.unresolved == [] and intent.text == "", query
+    hanks = parse_query("films with Tom Hanks", resolve, person)
+    assert hanks.metadata()["cast"] == ["Tom Hanks"] and hanks.metadata()["directors"] == []
+
+
+def test_a_hybrid_query_keeps_every_part() -> None:
+    intent = parse_query("Hitchcock thriller from the 50s", resolve, person)
+    assert intent.metadata()["directors"] == ["Alfred Hitchcock"]
+    assert intent.genres == ["Thriller"] and (intent.year_from, intent.year_to) == (1950, 1959)
+
+
+def test_a_person_no_source_knows_is_reported_not_dropped() -> None:
+    intent = parse_query("comedies starring Zork Blorbson", resolve, person)
+    assert intent.genres == ["Comedy"] and intent.people == []
+    assert intent.unresolved == ['person "zork blorbson": no source knows them']
+    directed = parse_query("directed by Quentin Nobody", resolve, person)
+    assert directed.unresolved == ['director "quentin nobody": no source knows them']
+    named = parse_query("zork blorbson movies", resolve, person)
+    assert named.unresolved and named.text == ""
+    # ordinary words after "with" are not a person
+    twist = parse_query("movies with a twist", resolve, person)
+    assert twist.unresolved == [] and twist.text == "twist"
+
+
+def test_awards_and_recency() -> None:
+    for query in ("Oscar winners", "oscar-winning performances", "academy award winning"):
+        intent = parse_query(query, resolve, person, latest_year=2016)
+        assert intent.awards == ["oscar"] and intent.min_rating is None, query
+    recent = parse_query("recent comedies", resolve, person, latest_year=2016)
+    assert recent.recent and (recent.year_from, recent.year_to) == (2012, 2016)
+    assert parse_query("new sci-fi movies", latest_year=2016).year_from == 2012
+    # "new" inside a name is not recency
+    assert parse_query("new york stories", latest_year=2016).recent is False

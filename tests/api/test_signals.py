@@ -1,37 +1,67 @@
-"""Popularity and trending scores: log-scaled DP totals, 0 where nothing was released."""
+"""Ranking signals: the public prior, DP totals read through their lower confidence
+bound, and shrinkage of the one toward the other. Known answers, computed by hand."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
-from api.ranking import Signals
+from api.ranking import Evidence, Prior, Signals, jaccard
+from omega.ranges import range_noise_std
 
 
 class Released:
-    """Stands in for Views: only the released totals per window that Signals reads."""
+    """Stands in for Views: only the released totals Signals reads, with their noise."""
 
-    def __init__(self, week: dict[int, int], day: dict[int, int]) -> None:
+    def __init__(self, week: dict[int, int], day: dict[int, int], windows: int = 4) -> None:
         self.by_window = {"week": week, "day": day}
+        self.meta = {"windows": windows, "epsilonPerWindow": 0.1, "sensitivity": 10}
 
-    def totals(self, window: str) -> tuple[dict[int, int], None]:
-        return self.by_window[window], None
-
-
-def signals(week: dict[int, int], day: dict[int, int]) -> Signals:
-    return Signals.from_views(Released(week, day))  # type: ignore[arg-type]
+    def totals(self, window: str) -> tuple[dict[int, int], dict[str, Any]]:
+        return self.by_window[window], self.meta
 
 
-def test_scores_are_log_scaled_against_the_largest_total() -> None:
-    s = signals({1: 100, 2: 10, 3: 0, 4: -5}, {2: 7})
-    assert s.popularity(1) == 1.0
-    assert s.popularity(2) == pytest.approx(math.log1p(10) / math.log1p(100))
-    assert (s.popularity(3), s.popularity(4), s.popularity(99)) == (0.0, 0.0, 0.0)
-    assert (s.trending(2), s.trending(1)) == (1.0, 0.0)
-    assert (s.top_week, s.top_day) == ([1, 2], [2])
+def test_a_total_counts_only_above_its_lower_confidence_bound() -> None:
+    sigma = range_noise_std(4, 0.1, 10)  # four windows of discrete Laplace, scale 100
+    assert sigma == pytest.approx(2 * 141.42, rel=0.01)
+    s = Signals.from_views(Released({1: 5000, 2: 600, 3: 500}, {}), z=2.0)  # type: ignore[arg-type]
+    # 2 · σ ≈ 565: title 3's 500 is noise, title 2's 600 barely evidence
+    assert 3 not in s.week.lcb and s.week.strength(3) == 0.0 and s.week.confidence(3) == 0.0
+    assert s.week.lcb[2] == pytest.approx(600 - 2 * sigma)
+    assert s.week.strength(1) == 1.0
+    assert s.week.strength(2) == pytest.approx(math.log1p(600 - 2 * sigma)
+                                               / math.log1p(5000 - 2 * sigma))
+    assert s.week.confidence(1) == pytest.approx((5000 - 2 * sigma) / 5000)
+    assert s.top_week == [1, 2] and s.top_day == []
 
 
-def test_nothing_released_scores_zero() -> None:
-    s = signals({}, {5: -3})  # noise can push a released total below zero
-    assert (s.popularity(5), s.trending(5)) == (0.0, 0.0)
+def test_nothing_released_is_no_evidence() -> None:
+    e = Evidence.of({5: -3, 6: 0}, sigma=100.0, z=2.0)
+    assert (e.strength(5), e.confidence(6), e.top(3)) == (0.0, 0.0, [])
+
+
+def test_the_prior_is_log_votes_and_a_bayesian_rating() -> None:
+    prior = Prior(votes_ref=100_000, min_votes=1000, mean_rating=6.0, rating_share=0.25,
+                  volume_power=1.0)
+    famous = {"votes": 100_000, "rating": 8.5}
+    bayes = (100_000 * 8.5 + 1000 * 6.0) / 101_000
+    assert prior(famous) == pytest.approx(0.75 * 1.0 + 0.25 * (bayes - 1) / 9)
+    # 20 votes of 10/10 barely move the rating off the catalog's mean
+    obscure = prior({"votes": 20, "rating": 10.0})
+    assert obscure == pytest.approx(0.75 * math.log1p(20) / math.log1p(100_000)
+                                    + 0.25 * ((20 * 10 + 6000) / 1020 - 1) / 9)
+    assert obscure < prior(famous) / 2
+    # no IMDb votes: MovieLens ratings stand in (100 ratings ≈ 35,000 votes)
+    lens_only = prior({"movielens_ratings": 100})
+    assert lens_only == pytest.approx(0.75 * math.log1p(35_000) / math.log1p(100_000)
+                                      + 0.25 * 5 / 9)
+    assert prior({}) == pytest.approx(0.25 * 5 / 9)
+
+
+def test_genre_overlap_is_jaccard_over_all_genres() -> None:
+    toy_story = {"Adventure", "Animation", "Children", "Comedy", "Fantasy"}
+    assert jaccard(toy_story, {"Animation", "Children", "Comedy"}) == 3 / 5
+    assert jaccard(toy_story, {"Comedy", "Romance"}) == 1 / 6
+    assert jaccard(set(), set()) == 0.0

@@ -82,18 +82,20 @@ def status() -> None:
 
 
 @main.command()
-@click.option("--rate", default=200.0, show_default=True, help="Synthetic deltas per second.")
-def run(rate: float) -> None:
-    """Run broker, worker, synthetic producer and trend reader; Ctrl-C stops them all.
+@click.option("--devices", default=300_000, show_default=True,
+              help="Simulated TVs (MovieLens-grounded), each syncing once per window.")
+def run(devices: int) -> None:
+    """Run broker, catalog loader, worker, embedder, API, TV fleet and trend reader;
+    Ctrl-C stops them all.
 
     \b
     Example (what `make run` does):
-      OMEGA_WINDOW_SECONDS=15 OMEGA_ALLOWED_LATENESS_SECONDS=5 omega run --rate 200
+      OMEGA_WINDOW_SECONDS=60 OMEGA_ALLOWED_LATENESS_SECONDS=5 omega run --devices 300000
     """
     settings = get_settings()
     broker = None if settings.kafka_bootstrap else local_kafka(settings)
     try:
-        code = run_stack(settings, broker, rate)
+        code = run_stack(settings, broker, devices)
     except LocalKafkaError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)

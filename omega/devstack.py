@@ -29,8 +29,12 @@ class Component:
     oneshot: bool = False  # runs to completion before the next component starts
 
 
-def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int:
-    """Run broker, worker, embedder, API, producer and trend reader until Ctrl-C."""
+def run_stack(settings: Settings, broker: LocalKafka | None, devices: int) -> int:
+    """Run broker, worker, embedder, API, fleet and trend reader until Ctrl-C.
+
+    The fleet is `devices` simulated TVs drawn from MovieLens histories, each syncing
+    once per window: enough devices in every window that real pairs pass the DP
+    threshold (docs/search.md, "The fleet")."""
     for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
         signal.signal(sig, _interrupt)
     env = dict(os.environ)
@@ -47,8 +51,8 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
         Component("worker", [py, "-m", "streams", "--loglevel", "info"]),
         Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"]),
         Component("api", [py, "-m", "api"]),
-        Component("producer", [py, "-m", "producers.synthetic", "--count", "0",
-                               "--rate", str(rate)]),
+        Component("fleet", [py, "-m", "producers.fleet", "--devices", str(devices),
+                            "--periods", "0"]),
         Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"]),
     ]
     try:
@@ -68,9 +72,9 @@ def run_stack(settings: Settings, broker: LocalKafka | None, rate: float) -> int
                 continue
             if component.name == "worker":
                 time.sleep(3)  # let the worker join its group before deltas flow
-        log.info("window %.0f s + lateness %.0f s: the first release shows up after that; "
-                 "Ctrl-C stops everything", settings.window_seconds,
-                 settings.allowed_lateness_seconds)
+        log.info("%d simulated TVs, each syncing once a %.0f s window; the first full "
+                 "window is released %.0f s after it closes; Ctrl-C stops everything",
+                 devices, settings.window_seconds, settings.allowed_lateness_seconds)
         log.info("web page and API: http://%s:%d/ (docs at /docs); search answers once the "
                  "embedder has published title vectors (first run: ~3 min for 62,670 titles, "
                  "cached after)", settings.api_host, settings.api_port)

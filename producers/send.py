@@ -56,8 +56,9 @@ def send_all(producer: Producer, topic: str, messages: Iterable[Outgoing], *,
     started = clock()
     sent = 0
     try:
+        # a bar on a terminal only: in a log file it is thousands of \r-joined updates
         for key, value, at in tqdm(messages, total=total, unit=unit, desc=unit + "s",
-                                   file=sys.stderr):
+                                   file=sys.stderr, disable=not sys.stderr.isatty()):
             due = at if at is not None else (sent / rate if rate > 0 else None)
             if due is not None:
                 ahead = due - (clock() - started)

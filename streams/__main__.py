@@ -5,8 +5,32 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from streams.supervise import RestartPolicy, supervise
+
+if TYPE_CHECKING:
+    from omega.settings import Settings
+
+log = logging.getLogger("omega.worker")
+
+
+def with_catalog_universe(settings: Settings) -> Settings:
+    """The settings with the title universe the catalog topic holds (ids are dense, 1..N):
+    trends are released for every catalog title and views of others are dead-lettered.
+    Before any catalog is published, OMEGA_TITLE_UNIVERSE_SIZE stands in."""
+    from omega.kafka import ensure_topics, read_to_end
+    from omega.topics import CATALOG_TITLES, topic_catalog
+
+    ensure_topics(settings, [topic_catalog(settings)[CATALOG_TITLES]])
+    highest = max((int(msg.key() or b"0") for msg in
+                   read_to_end(settings, [settings.topic(CATALOG_TITLES)])), default=0)
+    if not highest:
+        log.warning("catalog topic empty: title ids 1..%d (OMEGA_TITLE_UNIVERSE_SIZE)",
+                    settings.title_universe_size)
+        return settings
+    log.info("title universe: 1..%d, from the catalog topic", highest)
+    return settings.model_copy(update={"title_universe_size": highest})
 
 
 def run_worker(loglevel: str) -> None:
@@ -21,7 +45,7 @@ def run_worker(loglevel: str) -> None:
     # aiokafka and Faust build a DEBUG record per message unless told not to (~5% of CPU).
     for noisy in ("aiokafka", "faust.topics", "faust.transport", "faust.tables"):
         logging.getLogger(noisy).setLevel(logging.INFO)
-    settings = get_settings()
+    settings = with_catalog_universe(get_settings())
     app = build_app(settings)
     marker_dir = settings.data_dir / "streams"
     prepare_table_dir(app.conf.tabledir, marker_dir)

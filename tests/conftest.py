@@ -16,6 +16,9 @@ from omega.settings import REPO_ROOT, Settings
 from tests.backends import BackendError, chosen_backend, kafka_container, qdrant_container
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# `make run` in a browser (tests/stack/) takes both cores for minutes: `make check-run`
+# runs it on its own (OMEGA_STACK_CHECK=1), never inside the suite.
+collect_ignore = [] if os.environ.get("OMEGA_STACK_CHECK") == "1" else ["stack"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -388,24 +388,36 @@ def search_driver_rows(base: str, searches: int) -> None:
               f"(target p99 ≤ 50 ms at 16)")
 
 
-def measure_workers(settings: Settings, titles: int, searches: int, workers: int) -> None:
+def measure_workers(settings: Settings, titles: int, searches: int, workers: int,
+                    known_pool_ab: bool = False) -> None:
     """Search against `omega-api --workers N` free to use every core (the load generators
     share them): the Python driver at 1 and 16 clients, then wrk; then wrk again with the
-    other way of spreading connections (api_dispatch), as the baseline of the default."""
+    other way of spreading connections (api_dispatch), as the baseline of the default.
+
+    `known_pool_ab`: instead, wrk against the default, then against the same API without
+    the second retrieval among well-known titles (OMEGA_RANK_KNOWN_VOTES=0, search's
+    only added index query since issue 21), then the default again: its cost in p99."""
     cores = set(range(os.cpu_count() or 1))
-    for dispatch in ("round-robin", "reuseport"):
+    variants = [("round-robin", settings, ""), ("reuseport", settings, "")]
+    if known_pool_ab:
+        without = settings.model_copy(update={"rank_known_votes": 0})
+        variants = [("round-robin", settings, ", known-title pool on (default)"),
+                    ("round-robin", without, ", known-title pool off (baseline)"),
+                    ("round-robin", settings, ", known-title pool on (default), again")]
+    for dispatch, chosen, label in variants:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        api = start_api(settings.model_copy(update={"api_dispatch": dispatch}), port, cores,
+        api = start_api(chosen.model_copy(update={"api_dispatch": dispatch}), port, cores,
                         workers=workers)
         try:
             wait_ready(base, titles, TREND_WINDOWS, processes=workers)
             print(f"\nAPI ready: omega-api --workers {workers} ({dispatch}) on {len(cores)} "
                   f"cores, {titles:,} titles, {TREND_WINDOWS} windows of DP trends (load "
                   "generators and broker on the same cores)")
-            if dispatch == "round-robin":
+            if dispatch == "round-robin" and not known_pool_ab:
                 search_driver_rows(base, searches)
-            wrk_row(f"search (wrk), omega-api --workers {workers} ({dispatch}), both cores",
+            wrk_row(f"search (wrk), omega-api --workers {workers} ({dispatch}{label}), "
+                    "both cores",
                     base, "/api/search", wrk_search_lines(20_000), api.pid, cores,
                     float("nan"), settings)
         finally:
@@ -422,6 +434,9 @@ def main() -> None:
                         help="measure one route (both by default)")
     parser.add_argument("--workers-only", type=int, metavar="N", default=0,
                         help="only search against `omega-api --workers N` on every core")
+    parser.add_argument("--known-pool-ab", action="store_true",
+                        help="with --workers-only: p99 with and without the known-title "
+                             "retrieval, in one run")
     args = parser.parse_args()
     # Rate limits off: one load generator on one address is not an abuser.
     with bench_settings(title_universe_size=70_000, rate_limit_ip_per_s=0,
@@ -429,7 +444,8 @@ def main() -> None:
         titles = publish_catalog_and_vectors(settings, args.titles)
         publish_trends(settings, TREND_WINDOWS)
         if args.workers_only:
-            measure_workers(settings, titles, args.searches, args.workers_only)
+            measure_workers(settings, titles, args.searches, args.workers_only,
+                            args.known_pool_ab)
             return
         port = free_port()
         # One core for the API, the other for everything else (load generator, broker), so

@@ -164,12 +164,6 @@ def main(argv: list[str] | None = None) -> None:
     deltas = list(itertools.islice(
         movielens_replay(args.seed, int(args.sync_hours * 3600), start_ms, args.speedup),
         args.limit or None))
-    highest = max(t["title_id"] for _, r in deltas for t in r["titles"])
-    if highest > settings.title_universe_size:
-        print(f"omega-replay: warning: views reach title id {highest:,} but "
-              f"OMEGA_TITLE_UNIVERSE_SIZE is {settings.title_universe_size:,}; the worker "
-              f"dead-letters views above it (reason unknown_title). Run the worker with "
-              f"OMEGA_TITLE_UNIVERSE_SIZE={highest} or more to count them all.", file=sys.stderr)
     messages = ((r["device_id"].encode(), codec.encode("omega.TvDelta", r),
                  None if args.no_pace else at) for at, r in deltas)
     report = send_all(make_producer(settings), settings.topic(TV_DELTAS), messages,

@@ -23,7 +23,7 @@ from omega.avro import AvroCodec
 from omega.kafka import assign_to_read_all, make_consumer
 from omega.ranges import RANGES_MS, range_totals
 from omega.settings import Settings
-from omega.titles import normalize_title, person_key, title_payload
+from omega.titles import display_title, normalize_title, person_key, title_payload
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS, TRENDS
 
 log = logging.getLogger(__name__)
@@ -121,9 +121,7 @@ class Views:
 
     def display(self, title_id: int) -> str:
         record = self.titles.get(title_id)
-        if record is None:
-            return f"title {title_id}"
-        return f"{record['title']} ({record['year']})" if record.get("year") else record["title"]
+        return f"title {title_id}" if record is None else display_title(record)
 
     # -- releases -----------------------------------------------------------------------
     def add_release(self, record: Record) -> None:

@@ -1,4 +1,7 @@
-"""`omega-trends`: print the top titles of each released window."""
+"""`omega-trends`: print the top titles of each released window, by name.
+
+Names come from the catalog topic, read once at start (public data); a title published
+after that shows as its id."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from confluent_kafka import KafkaError, Message
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
 from omega.kafka import make_consumer, read_to_end, settings_or_exit
 from omega.settings import Settings, get_settings
+from omega.titles import display_title, read_catalog
 from omega.topics import TRENDS
 
 Record = dict[str, Any]
@@ -35,7 +39,7 @@ def windows(messages: Iterator[Record]) -> Iterator[list[Record]]:
         yield batch
 
 
-def format_window(batch: list[Record], top: int) -> str:
+def format_window(batch: list[Record], top: int, names: dict[int, str] | None = None) -> str:
     first = batch[0]
     start = datetime.fromtimestamp(first["window_start_ms"] / 1000, UTC)
     end = datetime.fromtimestamp(first["window_end_ms"] / 1000, UTC)
@@ -44,8 +48,10 @@ def format_window(batch: list[Record], top: int) -> str:
     lines = [f"window {start:%Y-%m-%d %H:%M:%S} → {end:%H:%M:%S} UTC  {first['source']}  "
              f"ε={first['epsilon']}  noise scale {first['sensitivity'] / first['epsilon']:.0f}  "
              f"({len(batch)} titles released)",
-             f"{'rank':>5}  {'title':>8}  {'noisy ' + unit:>14}"]
-    lines += [f"{i:>5}  {r['title_id']:>8}  {r['noisy_count']:>14,}"
+             f"{'rank':>5}  {'noisy ' + unit:>14}  {'id':>7}  title"]
+    names = names or {}
+    lines += [f"{i:>5}  {r['noisy_count']:>14,}  {r['title_id']:>7}  "
+              f"{names.get(r['title_id'], '(not in the catalog topic)')}"
               for i, r in enumerate(ranked, 1)]
     return "\n".join(lines)
 
@@ -98,18 +104,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = settings_or_exit("omega-trends")
     codec = codec_for(settings)
+    names = {r["title_id"]: display_title(r) for r in read_catalog(settings, codec)}
     try:
         releases = (r for r in read_trends(codec, args.follow)
                     if args.source in ("all", r["source"]))
         for batch in windows(releases):
             if args.json:
-                top = sorted(batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:args.top]
+                top = [r | {"title": names.get(r["title_id"])} for r in sorted(
+                    batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:args.top]]
                 print(json.dumps({"window_start_ms": batch[0]["window_start_ms"],
                                   "window_end_ms": batch[0]["window_end_ms"],
                                   "source": batch[0]["source"],
                                   "epsilon": batch[0]["epsilon"], "top": top}), flush=True)
             else:
-                print(format_window(batch, args.top) + "\n", flush=True)
+                print(format_window(batch, args.top, names) + "\n", flush=True)
     except KeyboardInterrupt:
         pass
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from omega.avro import AvroCodec
+    from omega.settings import Settings
 
 _ARTICLE = re.compile(r"^(?P<rest>.*), (?P<article>the|a|an)$")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -75,3 +79,24 @@ def title_payload(record: dict[str, Any]) -> dict[str, Any]:
     if record.get("awards"):
         payload["awards"] = ["oscar"]
     return payload
+
+
+def display_title(record: dict[str, Any]) -> str:
+    """'Heat (1995)', or the title alone when the year is unknown."""
+    return f"{record['title']} ({record['year']})" if record.get("year") else record["title"]
+
+
+def read_catalog(settings: Settings, codec: AvroCodec) -> list[dict[str, Any]]:
+    """The catalog as its compacted topic holds it now (the last record per title id),
+    ordered by id; empty before any catalog is published."""
+    from omega.kafka import ensure_topics, read_to_end
+    from omega.topics import CATALOG_TITLES, topic_catalog
+
+    ensure_topics(settings, [topic_catalog(settings)[CATALOG_TITLES]])
+    titles: dict[int, dict[str, Any]] = {}
+    for msg in read_to_end(settings, [settings.topic(CATALOG_TITLES)]):
+        value = msg.value()
+        if value is not None:
+            record = codec.decode(value, "omega.CatalogTitle")
+            titles[record["title_id"]] = record
+    return [titles[t] for t in sorted(titles)]

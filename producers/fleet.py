@@ -17,15 +17,11 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from producers.viewing import ViewingPlan
-
-if TYPE_CHECKING:
-    from omega.avro import AvroCodec
-    from omega.settings import Settings
 
 Record = dict[str, Any]
 
@@ -154,27 +150,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def read_catalog(settings: Settings, codec: AvroCodec) -> list[Record]:
-    """The catalog as the catalog topic holds it (last record per title id)."""
-    from omega.kafka import read_to_end
-    from omega.topics import CATALOG_TITLES
-
-    titles: dict[int, Record] = {}
-    for msg in read_to_end(settings, [settings.topic(CATALOG_TITLES)]):
-        value = msg.value()
-        if value is not None:
-            record = codec.decode(value, "omega.CatalogTitle")
-            titles[record["title_id"]] = record
-    return [titles[t] for t in sorted(titles)]
-
-
 def main(argv: list[str] | None = None) -> None:
     import itertools
     import time
 
     from omega.avro import codec_for
-    from omega.kafka import ensure_topics, make_producer, settings_or_exit
-    from omega.topics import CATALOG_TITLES, TV_DELTAS, topic_catalog
+    from omega.kafka import make_producer, settings_or_exit
+    from omega.titles import read_catalog
+    from omega.topics import CATALOG_TITLES, TV_DELTAS
     from producers.send import send_all
     from producers.viewing import load_histories, simulate_viewing, viewing_deltas, viewing_truth
 
@@ -186,7 +169,6 @@ def main(argv: list[str] | None = None) -> None:
     periods = itertools.count() if args.periods == 0 else range(args.periods)
 
     if args.model == "movielens":
-        ensure_topics(settings, [topic_catalog(settings)[CATALOG_TITLES]])
         catalog = read_catalog(settings, codec)
         if not catalog:
             sys.exit(f"omega-fleet: the catalog topic {settings.topic(CATALOG_TITLES)} is "

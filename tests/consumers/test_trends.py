@@ -18,14 +18,16 @@ def test_windows_group_consecutive_releases_by_window_and_source() -> None:
 
 
 def test_table_ranks_by_noisy_count_and_shows_the_noise_scale() -> None:
-    text = format_window([release(0, 1, 5), release(0, 2, 1_500), release(0, 3, -4)], top=2)
+    text = format_window([release(0, 1, 5), release(0, 2, 1_500), release(0, 3, -4)], top=2,
+                         names={2: "Heat (1995)"})
     lines = text.splitlines()
     assert "noise scale 100" in lines[0] and "(3 titles released)" in lines[0]
-    assert " tv " in lines[0] and lines[1].split()[-1] == "devices"
-    assert lines[2].split() == ["1", "2", "1,500"]
+    assert " tv " in lines[0] and lines[1].split()[1:3] == ["noisy", "devices"]
+    assert lines[2].split() == ["1", "1,500", "2", "Heat", "(1995)"]
+    assert lines[3].split() == ["2", "5", "1", "(not", "in", "the", "catalog", "topic)"]
     assert len(lines) == 4
 
 
 def test_web_tables_count_sessions() -> None:
-    assert format_window([release(0, 1, 5, "web")], top=1).splitlines()[1].split()[-1] == \
+    assert format_window([release(0, 1, 5, "web")], top=1).splitlines()[1].split()[2] == \
         "sessions"

@@ -1,0 +1,44 @@
+"""omega-trends on the real broker: a released window printed with the catalog's names."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from omega.avro import AvroCodec
+from omega.kafka import ensure_topics
+from omega.settings import REPO_ROOT, Settings
+from omega.topics import CATALOG_TITLES, TRENDS
+from tests.integration.workload import send
+
+pytestmark = pytest.mark.integration
+
+
+def test_trends_are_printed_with_titles(kafka_bootstrap: str, codec: AvroCodec,
+                                        make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap,
+                             topic_namespace=f"trendcli{uuid.uuid4().hex[:8]}")
+    ensure_topics(settings)
+    heat = {"title_id": 7, "title": "Heat", "year": 1995, "genres": ["Crime"]}
+    send(settings, [(CATALOG_TITLES, b"7", codec.encode("omega.CatalogTitle", heat))])
+    releases = [{"window_start_ms": 0, "window_end_ms": 60_000, "title_id": t,
+                 "noisy_count": c, "epsilon": 0.1, "sensitivity": 10, "source": "tv"}
+                for t, c in ((7, 4_000), (8, 12))]
+    send(settings, [(TRENDS, str(r["title_id"]).encode(),
+                     codec.encode("omega.TrendRelease", r)) for r in releases])
+    env = settings.subprocess_env()
+    text = subprocess.run([sys.executable, "-m", "consumers.trends", "--top", "2"], env=env,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[2].split() == ["1", "4,000", "7", "Heat", "(1995)"], text.stdout
+    assert lines[3].split()[:3] == ["2", "12", "8"] and "not in the catalog" in lines[3]
+    as_json = subprocess.run([sys.executable, "-m", "consumers.trends", "--json"], env=env,
+                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    top = json.loads(as_json.stdout.splitlines()[0])["top"]
+    assert [(r["title_id"], r["title"]) for r in top] == [(7, "Heat (1995)"), (8, None)]

@@ -55,7 +55,13 @@ function showResults(data) {
   if (m.period) understood.push(`period: ${m.period}`);
   if (m.likeTitle) understood.push(`like: ${m.likeTitle}`);
   if (m.length) understood.push(`length: ${m.length}`);
-  $("understood").textContent = understood.length ? `Understood ${understood.join(" · ")}` : "";
+  if (m.directors && m.directors.length) understood.push(`directed by: ${m.directors.join(", ")}`);
+  if (m.cast && m.cast.length) understood.push(`starring: ${m.cast.join(", ")}`);
+  if (m.awards && m.awards.length) understood.push("Oscar winners");
+  const unresolved = m.unresolved && m.unresolved.length
+    ? ` Not found in any source: ${m.unresolved.join("; ")}.` : "";
+  $("understood").textContent =
+    (understood.length ? `Understood ${understood.join(" · ")}.` : "") + unresolved;
   for (const item of data.results) {
     const li = el("li");
     li.className = "result";

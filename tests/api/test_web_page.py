@@ -56,6 +56,20 @@ def test_typing_a_query_shows_results_with_reasons(base_url: str, page: Page) ->
     assert errors == []
 
 
+def test_what_the_query_names_and_no_source_knows_is_shown(base_url: str, page: Page) -> None:
+    page.goto(base_url)
+    page.fill("#query", "comedies starring Zork Blorbson")
+    page.press("#query", "Enter")
+    expect(page.locator("#results li.result").first).to_be_visible(timeout=15_000)
+    understood = page.locator("#understood")
+    expect(understood).to_contain_text("Understood genres: Comedy.")
+    expect(understood).to_contain_text(
+        'Not found in any source: person "zork blorbson": no source knows them.')
+    page.fill("#query", "Spielberg films")
+    page.press("#query", "Enter")
+    expect(understood).to_contain_text("directed by: Steven Spielberg", timeout=15_000)
+
+
 def test_the_microphone_says_clearly_when_speech_is_unavailable(base_url: str,
                                                                 page: Page) -> None:
     page.add_init_script(NO_SPEECH)

@@ -12,8 +12,9 @@ score = w_sim · similarity + w_pop · popularity + w_trend · trending
   A title whose DP total is within the noise keeps its prior; noise never ranks.
 - trending: the lower confidence bound of the DP TV total of the day, log-scaled against
   the largest one; 0 within the noise.
-- co-view: the lower confidence bound of each released "watched together" edge from an
-  anchor (X, or a liked title), log-scaled against the anchor's strongest edge.
+- co-view: each released "watched together" edge from an anchor (X, or a liked title),
+  its lower confidence bound over the geometric mean of the two titles' DP week totals
+  (the cosine of their audiences), against the anchor's strongest edge.
 - genre overlap: Jaccard similarity of the title's genres with all of X's genres.
 
 Every card says which signal drove its score (`drivenBy`) and where its popularity came
@@ -167,7 +168,8 @@ class Scored:
     title_id: int
     score: float
     parts: dict[str, float]
-    signals: dict[str, str]
+    signals: dict[str, str]  # where popularity and trending came from
+    driven_by: str  # the part that added most to the score
     shared: list[str]
 
 
@@ -223,9 +225,8 @@ class Ranker:
         exclude = self.same_title(intent.like_title_id)
         pool = max(limit * 4, 40)
         hits = self.index.search(vector, pool, where, exclude)
-        well_known = sum(1 for h in hits if known_votes(self.views.titles.get(
-            h.title_id, {})) >= self.known_votes)
-        if self.known_votes and well_known < limit:
+        if self.known_votes and sum(1 for h in hits if known_votes(self.views.titles.get(
+                h.title_id, {})) >= self.known_votes) < limit:
             # The nearest well-known titles too: the nearest 40 of 63,000 are mostly films
             # few have heard of, and the prior can only rank what retrieval brought. (Not
             # when the first retrieval already brought enough: a second index query is
@@ -304,10 +305,10 @@ class Ranker:
     def _edge_epsilon(self) -> float:
         return self.views.edge_epsilon or 0.1
 
-    def score(self, hits: Sequence[Hit], soft_genres: set[str], anchors: Sequence[int]
-              ) -> list[Scored]:
+    def score(self, hits: Sequence[Hit], soft_genres: set[str], anchors: Sequence[int],
+              coview: Mapping[int, tuple[float, int]]) -> list[Scored]:
+        """Every hit's parts and score, best first; `coview` is `coview_strengths(anchors)`."""
         signals, w = self.signals(), self.weights
-        coview = self.coview_strengths(anchors) if anchors else {}
         anchor_genres = set()
         for anchor in anchors:
             anchor_genres |= set(self.views.titles.get(anchor, {}).get("genres", []))
@@ -333,10 +334,11 @@ class Ranker:
             signal_of = {"popularity": "public prior" if confidence == 0 else
                          f"DP TV viewing this week ({confidence:.0%}) and public prior",
                          "trending": "DP TV viewing today" if parts["trending"] > 0 else
-                         "none: today's DP count is within its noise",
-                         "drivenBy": max(contributions, key=lambda k: contributions[k])}
+                         "none: today's DP count is within its noise"}
+            driven_by = max(contributions, key=lambda k: contributions[k])
             parts["prior"] = prior
-            scored.append(Scored(title_id, round(total, 4), parts, signal_of, shared))
+            scored.append(Scored(title_id, round(total, 4), parts, signal_of, driven_by,
+                                 shared))
         scored.sort(key=lambda s: (-s.score, s.title_id))
         return scored
 
@@ -345,16 +347,16 @@ class Ranker:
              limit: int | None = None, anchors: Sequence[int] = ()) -> list[dict[str, Any]]:
         """Score every hit, then build cards and reasons for the best `limit` only."""
         anchors = list(anchors) + [t for t in liked if t not in anchors]
-        scored = self.score(hits, soft_genres, anchors)
-        signals = self.signals()
         coview = self.coview_strengths(anchors) if anchors else {}
+        scored = self.score(hits, soft_genres, anchors, coview)
+        signals = self.signals()
         out = []
         for item in scored[:limit]:
             card = title_card(self.views, item.title_id)
             card["score"] = item.score
             card["scores"] = {k: round(v, 4) for k, v in item.parts.items()}
-            card["signals"] = {k: v for k, v in item.signals.items() if k != "drivenBy"}
-            card["drivenBy"] = item.signals["drivenBy"]
+            card["signals"] = item.signals
+            card["drivenBy"] = item.driven_by
             card["matchReasons"] = self.reasons(item, signals, intent, anchors, coview)
             out.append(card)
         return out

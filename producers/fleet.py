@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -48,6 +48,10 @@ class Fleet:
     community_of: np.ndarray  # community of each device
     community_titles: np.ndarray  # (communities, titles_per_community)
     title_rank: np.ndarray  # title id at each popularity rank
+
+    @property
+    def devices(self) -> int:
+        return len(self.offsets) - 1
 
     def device(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.offsets[i], self.offsets[i + 1]
@@ -89,10 +93,19 @@ def simulate_fleet(plan: FleetPlan, seed: int, period: int = 0) -> Fleet:
                  title_rank)
 
 
-def fleet_deltas(fleet: Fleet, seed: int, period: int, sent_at_ms: int) -> Iterator[Record]:
+class DeviceViews(Protocol):
+    """One period's views per device: a planted `Fleet` or a MovieLens `Viewing`."""
+
+    @property
+    def devices(self) -> int: ...
+    def device(self, i: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def fleet_deltas(fleet: DeviceViews, seed: int, period: int, sent_at_ms: int,
+                 app_version: str = "omega-fleet/1") -> Iterator[Record]:
     """One TvDelta per device for the period (seq = period + 1); a title watched twice in
     the period is one view with the seconds summed."""
-    for i in range(fleet.plan.devices):
+    for i in range(fleet.devices):
         ids, secs = fleet.device(i)
         watched: dict[int, int] = {}
         for title, seconds in zip(ids.tolist(), secs.tolist(), strict=True):
@@ -100,7 +113,7 @@ def fleet_deltas(fleet: Fleet, seed: int, period: int, sent_at_ms: int) -> Itera
         yield {"device_id": f"fleet-{seed}-{i}", "seq": period + 1, "sent_at_ms": sent_at_ms,
                "titles": [{"title_id": t, "seconds_watched": s, "completion": 1.0,
                            "rating": None} for t, s in watched.items()],
-               "app_version": "omega-fleet/1"}
+               "app_version": app_version}
 
 
 def planted_truth(fleet: Fleet, seed: int) -> dict[str, Any]:
@@ -159,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     from omega.titles import read_catalog
     from omega.topics import CATALOG_TITLES, TV_DELTAS
     from producers.send import send_all
-    from producers.viewing import load_histories, simulate_viewing, viewing_deltas, viewing_truth
+    from producers.viewing import load_histories, simulate_viewing, viewing_truth
 
     args = parse_args(argv)
     settings = settings_or_exit("omega-fleet")
@@ -184,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
             if period == 0 and args.truth:
                 args.truth.write_text(json.dumps(viewing_truth(hist, viewing, args.seed)))
                 print(f"truth written to {args.truth}", file=sys.stderr)
-            return iter(viewing_deltas(viewing, args.seed, period, 0))
+            return fleet_deltas(viewing, args.seed, period, 0, "omega-fleet/movielens")
     else:
         planted = FleetPlan(devices=args.devices,
                             titles=args.titles or settings.title_universe_size,

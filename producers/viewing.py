@@ -146,18 +146,6 @@ def simulate_viewing(hist: Histories, plan: ViewingPlan, seed: int, period: int 
                    viewer, second)
 
 
-def viewing_deltas(viewing: Viewing, seed: int, period: int, sent_at_ms: int,
-                   first: int = 0, last: int | None = None) -> Iterable[Record]:
-    """One TvDelta per device (seq = period + 1), devices `first`..`last`."""
-    for i in range(first, viewing.devices if last is None else last):
-        ids, secs = viewing.device(i)
-        yield {"device_id": f"fleet-{seed}-{i}", "seq": period + 1, "sent_at_ms": sent_at_ms,
-               "titles": [{"title_id": t, "seconds_watched": s,
-                           "completion": 1.0, "rating": None}
-                          for t, s in zip(ids.tolist(), secs.tolist(), strict=True)],
-               "app_version": "omega-fleet/movielens"}
-
-
 def viewing_truth(hist: Histories, viewing: Viewing, seed: int, top: int = 200) -> dict[str, Any]:
     """What this period holds before any bounding or noise: the most-watched titles and
     the most co-watched pairs, and how many devices bootstrap each viewer."""

@@ -7,11 +7,11 @@ import numpy as np
 from omega.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, parse_delta
+from producers.fleet import fleet_deltas
 from producers.viewing import (
     ViewingPlan,
     histories,
     simulate_viewing,
-    viewing_deltas,
     viewing_truth,
 )
 
@@ -61,7 +61,7 @@ def test_deltas_are_valid_and_the_truth_counts_every_device(codec: AvroCodec) ->
     hist = histories(RATINGS, CATALOG)
     viewing = simulate_viewing(hist, PLAN, 2)
     limits = DeltaLimits.from_settings(Settings(title_universe_size=20))
-    records = list(viewing_deltas(viewing, 2, period=1, sent_at_ms=1_800_000_000_000))
+    records = list(fleet_deltas(viewing, 2, 1, 1_800_000_000_000, "omega-fleet/movielens"))
     assert len(records) == PLAN.devices and {r["seq"] for r in records} == {2}
     for record in records[:200]:
         parse_delta(codec.encode("omega.TvDelta", record), codec, limits, 1_800_000_000_000)

@@ -30,6 +30,11 @@ pytestmark = pytest.mark.integration
 
 DEVICES = 3000
 OUTAGE_S = 20
+# The window's deltas must be counted before its lateness runs out. The direct engine's
+# stuck transaction costs a watchdog restart (15 s stall, a new process, a group rejoin):
+# about 35 s alone, and twice that when CI runs three brokers and workers on two cores (at
+# 70 s lateness CI once lost the window that way: read again after it had closed, late).
+LATENESS_S = {"direct": 120, "faust": 70}
 
 
 @pytest.mark.parametrize("engine", ["direct", "faust"])
@@ -44,7 +49,7 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
     state = own_broker.status()
     assert state is not None
     settings = make_settings(kafka_bootstrap=state.bootstrap, window_seconds=20,
-                             allowed_lateness_seconds=70, release_seed=17,
+                             allowed_lateness_seconds=LATENESS_S[engine], release_seed=17,
                              title_universe_size=60, delta_engine=engine)
     ensure_topics(settings)
     worker = worker_factory(settings)
@@ -96,6 +101,12 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
                                    settings.max_titles_per_device))
     expected = release_trends(window, window + 20_000, counts, range(1, 61), settings.epsilon,
                               settings.max_titles_per_device, settings.release_seed)
-    released = collect_release(settings, codec, window, timeout_s=180)
+    try:
+        released = collect_release(settings, codec, window, timeout_s=LATENESS_S[engine] + 110)
+    except AssertionError as missing:
+        own = [line for line in worker.log().splitlines() if " [INFO] " in line
+               or " [ERROR] " in line or "supervisor" in line]  # not librdkafka's own lines
+        raise AssertionError(f"{missing}; the worker's log ends:\n" + "\n".join(own[-60:])) \
+            from None
     assert released["tv"] == sorted(expected, key=lambda r: r["title_id"])
     assert worker.alive()

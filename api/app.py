@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.limits import RateLimiter, retry_after
 from api.ranking import Prior, Ranker, TitleSearch, Weights
 from api.security import SECURITY_HEADERS, KeyRing
+from api.sessions import SessionSigner, host_secret
 from api.vectors import VectorReplica
 from api.views import ViewFollower, Views
 from api.writer import KafkaUnavailable, KafkaWriter
@@ -157,6 +158,7 @@ class ApiState:
     writer: KafkaWriter
     keys: KeyRing
     limits: DeltaLimits
+    sessions: SessionSigner
     device_rate: RateLimiter | None = None
     follower: ViewFollower | None = None
     tmdb: TmdbStatus = field(default_factory=lambda: TmdbStatus(None))
@@ -182,7 +184,10 @@ def build_state(settings: Settings) -> ApiState:
                                    settings.rank_known_votes),
                      writer=KafkaWriter(settings), keys=KeyRing(settings.sync_keys),
                      limits=DeltaLimits.from_settings(settings),
-                     device_rate=device_limiter(settings))
+                     device_rate=device_limiter(settings),
+                     sessions=SessionSigner(settings.session_secret
+                                            or host_secret(settings.data_dir / "api"),
+                                            settings.session_ttl_s))
     state.follower = ViewFollower(settings, codec, views)
     state.follower.start()
     if settings.tmdb_api_key:
@@ -350,7 +355,11 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
+    @app.get("/discover", include_in_schema=False)
+    @app.get("/for-you", include_in_schema=False)
+    @app.get("/titles/{_title:path}", include_in_schema=False)
     async def page() -> FileResponse:
+        """The page's views are deep links: each serves the page, which routes itself."""
         return FileResponse(STATIC / "index.html")
 
     return app

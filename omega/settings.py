@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     tmdb_api_key: str | None = Field(default=None, repr=False,
                                      description="TMDB v3 API key; unset = no TMDB calls.")
     tmdb_base_url: str = "https://api.themoviedb.org/3"
+    tmdb_image_base_url: str = Field(
+        default="https://image.tmdb.org/t/p/w342",
+        description="Where TMDB's posters are; the API fetches and caches them, so the page "
+                    "loads only from its own origin (and viewers' addresses stay here).")
     tmdb_rate_per_s: float = Field(default=40, gt=0, description="TMDB requests per second.")
     tmdb_titles: int = Field(default=2000, ge=0,
                              description="omega-catalog enriches this many titles, most "
@@ -142,6 +146,12 @@ class Settings(BaseSettings):
         default="dev:omega-dev-sync-secret-change-me", repr=False,  # never in a log line
         description="Device token keys, 'id:secret,id:secret'; the first signs, all verify "
                     "(rotation: add the new key first, drop the old when devices have moved).")
+    session_secret: str | None = Field(
+        default=None, repr=False,
+        description="Signs the web page's analytics sessions (POST /api/session). Unset: a "
+                    "random secret kept in the data folder (mode 0600), shared by the API "
+                    "processes of one host; set it when replicas run on several hosts.")
+    session_ttl_s: int = Field(default=1800, ge=60, description="A web session's lifetime.")
     max_pattern_bytes: int = Field(default=5120, gt=0)
     max_request_bytes: int = Field(default=16_384, gt=0)
     api_write_timeout_s: float = Field(

@@ -1,4 +1,6 @@
-"""POST /api/analytics: web interactions, validated, to Kafka (202 once Kafka has them)."""
+"""Web analytics: POST /api/session issues a signed, expiring session; POST /api/analytics
+takes a batch of the page's interactions under it, validated, to Kafka (202 once Kafka has
+them). The session id on Kafka is the token's, never one a client chose."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.routes.deps import State
+from api.sessions import SessionRefused
 from omega.topics import WEB_INTERACTIONS
 
 router = APIRouter(tags=["analytics"])
@@ -16,7 +19,6 @@ router = APIRouter(tags=["analytics"])
 
 class Interaction(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sessionId: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     kind: Literal["SEARCH", "CLICK", "PLAY", "LIKE", "DISMISS"]
     query: str | None = Field(default=None, min_length=1, max_length=200)
     titleId: int | None = Field(default=None, ge=1, le=2**53)
@@ -33,13 +35,28 @@ class Interaction(BaseModel):
 
 class AnalyticsBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    session: str = Field(min_length=1, max_length=512,
+                         description="The token POST /api/session returned.")
     events: list[Interaction] = Field(min_length=1, max_length=100)
+
+
+@router.post("/api/session", status_code=201)
+async def new_session(state: State) -> dict[str, Any]:
+    """A new analytics session: an opaque signed token, valid `ttlSeconds`. No account and
+    no cookie; the page keeps it in memory and asks again when it expires."""
+    session = state.sessions.issue()
+    return {"session": session.token, "expiresAtMs": session.expires_ms,
+            "ttlSeconds": state.sessions.ttl_s}
 
 
 @router.post("/api/analytics", status_code=202)
 async def analytics(batch: AnalyticsBatch, state: State) -> dict[str, Any]:
-    """Each event is written to the web-interactions topic, keyed by session; the
+    """Each event is written to the web-interactions topic, keyed by its session; the
     worker bounds each session's contribution and releases only DP counts."""
+    try:
+        session_id = state.sessions.verify(batch.session)
+    except SessionRefused as refused:
+        raise HTTPException(401, f"session: {refused}") from None
     now = int(time.time() * 1000)
     skew = int(state.settings.max_future_skew_s * 1000)
     for event in batch.events:
@@ -48,8 +65,8 @@ async def analytics(batch: AnalyticsBatch, state: State) -> dict[str, Any]:
             raise HTTPException(422, f"atMs {event.atMs} is not a plausible time (now {now})")
     topic = state.settings.topic(WEB_INTERACTIONS)
     for event in batch.events:
-        record = {"session_id": event.sessionId, "kind": event.kind, "query": event.query,
+        record = {"session_id": session_id, "kind": event.kind, "query": event.query,
                   "title_id": event.titleId, "at_ms": event.atMs or now}
-        await state.writer.write(topic, event.sessionId.encode(),
+        await state.writer.write(topic, session_id.encode(),
                                  state.codec.encode("omega.WebInteraction", record))
     return {"accepted": len(batch.events)}

@@ -8,8 +8,10 @@ import uuid
 from typing import Any
 
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from api.security import KeyRing
+from api.sessions import SALT, SessionSigner, host_secret
 from omega.topics import TV_DELTAS, WEB_INTERACTIONS
 from tests.api.conftest import World
 from tests.conftest import valid_delta
@@ -89,16 +91,51 @@ def on_topic_count(world: World, device: str) -> int:
     return len(on_topic(world, TV_DELTAS, device.encode()))
 
 
-def test_analytics_events_land_on_the_web_topic(api_world: World) -> None:
-    session = f"s-{uuid.uuid4().hex[:10]}"
-    events = [{"sessionId": session, "kind": "SEARCH", "query": "heist movies"},
-              {"sessionId": session, "kind": "PLAY", "titleId": api_world.heat}]
-    response = api_world.client.post("/api/analytics", json={"events": events})
+def test_analytics_events_land_on_the_web_topic_under_the_issued_session(
+        api_world: World) -> None:
+    issued = api_world.client.post("/api/session")
+    assert issued.status_code == 201
+    token = issued.json()["session"]
+    assert issued.json()["expiresAtMs"] > time.time() * 1000
+    session = api_world.state.sessions.verify(token)
+    events = [{"kind": "SEARCH", "query": "heist movies"},
+              {"kind": "PLAY", "titleId": api_world.heat}]
+    response = api_world.client.post("/api/analytics", json={"session": token, "events": events})
     assert response.status_code == 202 and response.json() == {"accepted": 2}
     landed = on_topic(api_world, WEB_INTERACTIONS, session.encode())
     decoded = [api_world.state.codec.decode(m.value(), "omega.WebInteraction") for m in landed]
-    assert [(d["kind"], d["query"], d["title_id"]) for d in decoded] == [
-        ("SEARCH", "heist movies", None), ("PLAY", None, api_world.heat)]
-    bad = api_world.client.post("/api/analytics", json={"events": [
-        {"sessionId": session, "kind": "PLAY"}]})
+    assert [(d["session_id"], d["kind"], d["query"], d["title_id"]) for d in decoded] == [
+        (session, "SEARCH", "heist movies", None), (session, "PLAY", None, api_world.heat)]
+    bad = api_world.client.post("/api/analytics", json={"session": token, "events": [
+        {"kind": "PLAY"}]})
     assert bad.status_code == 422 and "titleId" in bad.json()["error"]
+
+
+class HourAgo(TimestampSigner):
+    """Signs as if an hour ago: a token past the API's 30-minute session lifetime."""
+
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 3600
+
+
+def test_analytics_under_a_forged_expired_or_missing_session_is_refused(
+        api_world: World) -> None:
+    token = api_world.client.post("/api/session").json()["session"]
+    payload, _, signature = token.rpartition(".")
+    forged = f"{payload}.{'A' * len(signature)}"
+    other_key = SessionSigner("not-this-services-secret", 60).issue().token
+    old = URLSafeTimedSerializer(host_secret(api_world.settings.data_dir / "api"), salt=SALT,
+                                 signer=HourAgo).dumps("an-old-session")
+    event = [{"kind": "SEARCH", "query": "forged sessions"}]
+    for bad, words in [(forged, "not issued by this service"),
+                       (other_key, "not issued by this service"),
+                       ("made-up-session", "not issued by this service")]:
+        response = api_world.client.post("/api/analytics", json={"session": bad, "events": event})
+        assert response.status_code == 401 and words in response.json()["error"], response.text
+    response = api_world.client.post("/api/analytics", json={"session": old, "events": event})
+    assert response.status_code == 401 and "expired" in response.json()["error"]
+    missing = api_world.client.post("/api/analytics", json={"events": event})
+    assert missing.status_code == 422 and "session" in missing.json()["error"]
+    forged_id = api_world.client.post("/api/analytics", json={
+        "session": token, "events": [{"sessionId": "chosen-by-me", **event[0]}]})
+    assert forged_id.status_code == 422 and "sessionId" in forged_id.json()["error"]

@@ -24,13 +24,14 @@ from omega.kafka import assign_to_read_all, make_consumer
 from omega.ranges import RANGES_MS, range_totals
 from omega.settings import Settings
 from omega.titles import display_title, normalize_title, person_key, title_payload
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS, TRENDS
+from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TITLE_VECTORS, TRENDS
 
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 SCHEMAS = {CATALOG_TITLES: "omega.CatalogTitle", TRENDS: "omega.TrendRelease",
-           COVIEW_EDGES: "omega.CoviewEdge", TITLE_VECTORS: "omega.TitleVector"}
+           COVIEW_EDGES: "omega.CoviewEdge", TITLE_VECTORS: "omega.TitleVector",
+           SEARCH_TRENDS: "omega.SearchTrendRelease"}
 MODEL_PREFIX = "all-MiniLM-L6-v2"
 RARE_TITLE_WORD = 25  # a bare surname in fewer titles than this names its person
 
@@ -45,6 +46,7 @@ class Views:
     by_name: dict[str, list[int]] = field(default_factory=dict)
     releases: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
     edges: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+    searches: list[Record] = field(default_factory=list)  # released trending searches
     # people the sources know: person key → (display name, roles), and surname → keys
     people: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
     surnames: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -55,6 +57,7 @@ class Views:
     caught_up: bool = False
     release_version: int = 0
     _totals: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
+    _genres: tuple[int, list[str]] = (0, [])
 
     # -- catalog ------------------------------------------------------------------------
     def add_title(self, record: Record) -> None:
@@ -155,6 +158,34 @@ class Views:
                               "epsilonPerWindow": first["epsilon"],
                               "sensitivity": first["sensitivity"]}
 
+    # -- trending searches --------------------------------------------------------------
+    def add_search_release(self, record: Record) -> None:
+        with self.lock:
+            self.searches.append(record)
+
+    def search_totals(self, span: str, limit: int = 10) -> tuple[list[tuple[str, int]], int,
+                                                                   float | None]:
+        """The released searches of the span's windows, by summed noisy session count;
+        with the number of windows that released any, and their ε."""
+        with self.lock:
+            releases = list(self.searches)
+        if not releases:
+            return [], 0, None
+        end = max(r["window_end_ms"] for r in releases)
+        totals = range_totals(releases, end - RANGES_MS[span], end, key="query")
+        windows = {r["window_start_ms"] for r in releases
+                   if r["window_start_ms"] >= end - RANGES_MS[span]}
+        ranked = sorted(totals.items(), key=lambda qc: (-qc[1], qc[0]))[:limit]
+        return ranked, len(windows), releases[-1]["epsilon"]
+
+    def genres(self) -> list[str]:
+        """The catalog's genres (recomputed only when the catalog has grown)."""
+        with self.lock:
+            if self._genres[0] != len(self.titles):
+                self._genres = (len(self.titles), sorted(
+                    {g for r in self.titles.values() for g in r.get("genres") or ()}))
+            return self._genres[1]
+
     # -- co-view edges ------------------------------------------------------------------
     def add_edge(self, record: Record) -> None:
         a, b, count = record["title_a"], record["title_b"], record["noisy_count"]
@@ -249,6 +280,8 @@ class ViewFollower:
             self.views.add_release(record)
         elif short == COVIEW_EDGES:
             self.views.add_edge(record)
+        elif short == SEARCH_TRENDS:
+            self.views.add_search_release(record)
 
     def _add_vectors(self, records: Iterable[Record]) -> None:
         records = [r for r in records if r["model"].startswith(MODEL_PREFIX)

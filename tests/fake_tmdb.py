@@ -5,6 +5,7 @@ project allows). It answers in TMDB's documented formats: /configuration,
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +13,18 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 KEY = "test-tmdb-key"
+
+
+def _poster() -> bytes:
+    """A small real JPEG, as TMDB's image server would send (Pillow comes with matplotlib)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (92, 138), (40, 60, 90)).save(out, "JPEG")
+    return out.getvalue()
+
+
+POSTER = _poster()
 
 MOVIES = {
     862: {"id": 862, "title": "Toy Story", "release_date": "1995-10-30",
@@ -44,6 +57,8 @@ class FakeTmdb:
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 fake.requests.append(url.path)
+                if url.path.startswith("/t/p/") and not fake.down:  # images need no key
+                    return self._send_bytes(200, POSTER, "image/jpeg")
                 if fake.down:
                     return self._send(503, {"status_code": 43, "success": False,
                                             "status_message": "Service unavailable."})
@@ -80,9 +95,13 @@ class FakeTmdb:
 
             def _send(self, status: int, body: dict[str, Any],
                       headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
+                self._send_bytes(status, json.dumps(body).encode(),
+                                 "application/json;charset=utf-8", headers)
+
+            def _send_bytes(self, status: int, data: bytes, content_type: str,
+                            headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -91,6 +110,7 @@ class FakeTmdb:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/3"
+        self.image_url = f"http://127.0.0.1:{self.server.server_address[1]}/t/p/w342"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -1,4 +1,5 @@
-"""GET /api/discover: what TVs watched most over the last day or week (DP releases)."""
+"""GET /api/discover: what TVs watched most over the last day or week, and what people
+searched for on the web page (both DP releases)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,16 @@ def discover(state: State, window: Literal["day", "week"] = "week",
             break
     noise = (range_noise_std(span["windows"], span["epsilonPerWindow"], span["sensitivity"])
              if span["windows"] else None)
-    return {"window": window, "genre": genre, "items": items,
+    searches, search_windows, search_epsilon = state.views.search_totals(window)
+    search_noise = (range_noise_std(search_windows, search_epsilon,
+                                    state.settings.max_queries_per_session)
+                    if search_epsilon else None)
+    return {"window": window, "genre": genre, "genres": state.views.genres(), "items": items,
+            "searches": [{"query": q, "noisySessions": c} for q, c in searches],
+            "searchPrivacy": {"windows": search_windows, "epsilonPerWindow": search_epsilon,
+                              "noiseStd": round(search_noise, 1) if search_noise else None,
+                              "note": "searches enough page sessions made to pass DP "
+                                      "partition selection; counts are noisy"},
             "privacy": {"windows": span["windows"], "fromMs": span["from"], "toMs": span["to"],
                         "epsilonPerWindow": span.get("epsilonPerWindow"),
                         "noiseStd": round(noise, 1) if noise is not None else None,

@@ -71,4 +71,5 @@ def recommend(body: RecommendationRequest, state: State) -> dict[str, Any]:
         if vectors:
             card["matchReasons"].insert(0, "Similar to what you liked")
     return {"results": ranked[:body.limit],
-            "basedOn": [state.views.display(t) for t in body.likedTitleIds]}
+            "basedOn": [state.views.display(t) for t in body.likedTitleIds],
+            "liked": [title_card(state.views, t) for t in body.likedTitleIds]}

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
-from fastapi import APIRouter, Path
+import httpx
+from fastapi import APIRouter, HTTPException, Path
+from fastapi.responses import Response
 
 from api.ranking import title_card
 from api.routes.deps import State, require_index, require_title
+from omega.ranges import discrete_laplace_variance
 
 router = APIRouter(tags=["titles"])
 
@@ -25,4 +30,59 @@ def title(state: State, title_id: int = Path(ge=1, le=2**53)) -> dict[str, Any]:
                    for h in hits]
     together = [title_card(state.views, t) | {"noisyDevices": c}
                 for t, c in state.views.watched_with(title_id, 10)]
-    return title_card(state.views, title_id) | {"similar": similar, "watchedTogether": together}
+    record = state.views.titles[title_id]
+    return title_card(state.views, title_id) | {
+        "overview": record.get("overview"),
+        "posterUrl": f"/api/titles/{title_id}/poster" if poster_of(state, title_id) else None,
+        "rtRating": record.get("rt_rating"), "similar": similar,
+        "watchedTogether": together, "watchedTogetherPrivacy": pair_privacy(state)}
+
+
+def pair_privacy(state: State) -> dict[str, Any]:
+    """What the noise on a "watched together" count means, in numbers a viewer can read."""
+    epsilon, pairs = state.views.edge_epsilon, state.settings.max_pairs_per_device
+    if epsilon is None:
+        return {"epsilonPerWindow": None, "noiseStd": None, "minDevices": None,
+                "note": "no pairs released yet: they appear once enough TVs have reported"}
+    std = math.sqrt(discrete_laplace_variance(epsilon, pairs))
+    floor = state.settings.min_devices
+    return {"epsilonPerWindow": epsilon, "noiseStd": round(std, 1), "minDevices": floor,
+            "note": f"Each count is the devices that watched both in a window, plus random "
+                    f"noise of about ±{std:.0f}, so no one's viewing can be read from it; "
+                    f"a pair is shown only when its noisy count passes a threshold of at "
+                    f"least {floor:,} devices."}
+
+
+def poster_of(state: State, title_id: int) -> str | None:
+    """TMDB's poster path for the title, when TMDB is configured and has one."""
+    path = state.views.titles.get(title_id, {}).get("poster_path")
+    return path if path and state.settings.tmdb_api_key else None
+
+
+@router.get("/api/titles/{title_id}/poster", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}}})
+async def poster(state: State, title_id: int = Path(ge=1, le=2**53)) -> Response:
+    """The title's TMDB poster, fetched once and kept in the data folder: the page never
+    loads from a third-party origin (its CSP stays 'self')."""
+    require_title(state, title_id)
+    path = poster_of(state, title_id)
+    if path is None:
+        raise HTTPException(404, f"no poster for title {title_id}: TMDB is not configured "
+                                 "or has none")
+    folder = state.settings.data_dir / "posters"
+    cached = folder / f"{title_id}.jpg"
+    if not cached.exists():
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                response = await client.get(f"{state.settings.tmdb_image_base_url}{path}")
+        except httpx.HTTPError as exc:
+            raise HTTPException(502, f"TMDB's image server cannot be reached: {exc}") from None
+        if response.status_code != 200 or not response.headers.get(
+                "content-type", "").startswith("image/"):
+            raise HTTPException(502, f"TMDB's image server answered {response.status_code}")
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(response.content)
+        os.replace(tmp, cached)
+    return Response(cached.read_bytes(), media_type="image/jpeg",
+                    headers={"Cache-Control": "public, max-age=86400"})

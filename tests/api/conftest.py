@@ -26,13 +26,14 @@ from omega.index import EdgeIndex
 from omega.kafka import ensure_topics
 from omega.local_kafka import free_port
 from omega.settings import Settings
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TRENDS
+from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TRENDS
 from producers.catalog import load_catalog
 from streams.embedder import TitleEmbedder, VectorPublisher, run
 from tests.conftest import wait_for
 from tests.integration.workload import send
 
 HOUR_MS = 3_600_000
+SEARCHES = {"heist movies": 1400, "feel-good comedies": 1100}  # released trending searches
 
 
 @dataclass
@@ -86,6 +87,11 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
             "epsilon": 0.1}
     send(settings, [(COVIEW_EDGES, f"{heat}:{ronin}".encode(),
                      codec.encode("omega.CoviewEdge", edge))])
+    searches = [{"window_start_ms": end - 4 * HOUR_MS, "window_end_ms": end, "query": query,
+                 "noisy_count": count, "epsilon": 0.1}
+                for query, count in SEARCHES.items()]
+    send(settings, [(SEARCH_TRENDS, r["query"].encode(),
+                     codec.encode("omega.SearchTrendRelease", r)) for r in searches])
 
     # The real embedder: MiniLM over the catalog, vectors to the topic.
     encoder = load_encoder(data / "models", "fp32")

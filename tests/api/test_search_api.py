@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.api.conftest import World
+from api.app import create_app
+from tests.api.conftest import SEARCHES, World
+from tests.fake_tmdb import KEY, POSTER, FakeTmdb
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +99,13 @@ def test_title_details_have_similar_titles_and_released_co_views(api_world: Worl
     assert body["watchedTogether"][0]["noisyDevices"] == 2500
     assert len(body["similar"]) == 10
     assert api_world.heat not in {t["titleId"] for t in body["similar"]}
-    assert api_world.client.get("/api/titles/99999999").status_code == 404
+    privacy = body["watchedTogetherPrivacy"]
+    assert privacy["epsilonPerWindow"] == 0.1 and privacy["minDevices"] == 1000
+    assert privacy["noiseStd"] == 141.4  # discrete Laplace, scale P/ε = 100: √(2p)/(1−p)
+    assert f"about ±{privacy['noiseStd']:.0f}" in privacy["note"]
+    assert body["posterUrl"] is None  # no TMDB here
+    missing = api_world.client.get("/api/titles/99999999")
+    assert missing.status_code == 404 and "no title with id 99999999" in missing.json()["error"]
 
 
 def test_discover_ranks_noisy_totals_for_day_and_week(api_world: World) -> None:
@@ -103,6 +113,9 @@ def test_discover_ranks_noisy_totals_for_day_and_week(api_world: World) -> None:
     assert [i["titleId"] for i in week["items"]] == [api_world.trending, api_world.heat,
                                                      api_world.ronin]
     assert week["privacy"]["windows"] == 2 and week["privacy"]["noiseStd"] > 0
+    assert week["searches"] == [{"query": q, "noisySessions": c} for q, c in SEARCHES.items()]
+    assert week["searchPrivacy"]["windows"] == 1 and week["searchPrivacy"]["noiseStd"] > 0
+    assert {"Crime", "Sci-Fi", "Comedy"} <= set(week["genres"])
     day = api_world.client.get("/api/discover", params={"window": "day", "genre": "crime"}).json()
     assert [i["titleId"] for i in day["items"]] == [api_world.heat, api_world.ronin]
     assert api_world.client.get("/api/discover", params={"window": "month"}).status_code == 422
@@ -114,6 +127,7 @@ def test_recommendations_from_liked_titles_and_from_preferences(api_world: World
     assert len(liked["results"]) == 5
     assert api_world.heat not in {r["titleId"] for r in liked["results"]}
     assert all("Similar to what you liked" in r["matchReasons"] for r in liked["results"])
+    assert [(t["titleId"], t["title"]) for t in liked["liked"]] == [(api_world.heat, "Heat")]
     prefs = api_world.client.post("/api/recommendations", json={
         "preferences": {"genres": ["Crime"]}}).json()
     assert [r["titleId"] for r in prefs["results"]] == [api_world.heat, api_world.ronin]
@@ -148,3 +162,33 @@ def test_bad_input_gets_a_4xx_that_says_what_is_wrong(api_world: World) -> None:
         assert words in response.json()["error"], response.json()
     assert client.get("/api/search").status_code == 405
     assert "nosniff" in client.get("/api/health").headers["x-content-type-options"]
+
+
+def test_a_tmdb_poster_is_served_from_our_own_origin(api_world: World) -> None:
+    """With TMDB configured, the title page's poster comes through the API (fetched once,
+    then from the data folder): the page's CSP never has to allow a third-party origin."""
+    fake = FakeTmdb()
+    state = replace(api_world.state, settings=api_world.settings.model_copy(update={
+        "tmdb_api_key": KEY, "tmdb_image_base_url": fake.image_url}))
+    record = api_world.state.views.titles[api_world.ronin]
+    try:
+        record["poster_path"] = "/ronin.jpg"
+        with TestClient(create_app(state.settings, state=state)) as client:
+            body = client.get(f"/api/titles/{api_world.ronin}").json()
+            assert body["posterUrl"] == f"/api/titles/{api_world.ronin}/poster"
+            for _ in range(2):
+                poster = client.get(body["posterUrl"])
+                assert poster.status_code == 200, poster.text
+                assert poster.headers["content-type"] == "image/jpeg"
+                assert poster.content == POSTER
+            assert fake.requests.count("/t/p/w342/ronin.jpg") == 1  # the second from disk
+            none = client.get(f"/api/titles/{api_world.heat}/poster")
+            assert none.status_code == 404 and "no poster" in none.json()["error"]
+            fake.down = True
+            record["poster_path"] = "/other.jpg"
+            (state.settings.data_dir / "posters" / f"{api_world.ronin}.jpg").unlink()
+            down = client.get(body["posterUrl"])
+            assert down.status_code == 502 and "TMDB" in down.json()["error"]
+    finally:
+        record.pop("poster_path", None)
+        fake.close()

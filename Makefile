@@ -30,6 +30,10 @@ system-deps:
 	  echo "installing Debian's chromium (the web page's browser test drives it)"; \
 	  apt-get update -qq && apt-get install -y -qq chromium; \
 	fi
+	@if ! command -v node >/dev/null; then \
+	  echo "installing Node.js (runs the page's ES modules in their unit test)"; \
+	  apt-get update -qq && apt-get install -y -qq nodejs; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

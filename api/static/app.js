@@ -1,76 +1,39 @@
-// Omega web page: search, voice search (Web Speech API), trending row. No build step.
-"use strict";
+// Omega's page: search (typed or spoken), Discover, For you and title pages, routed on the
+// client from deep links (/, /discover, /for-you, /titles/{id}). Plain ES modules, no build.
+import { api } from "./api.js";
+import { $, placeIcons, setStatus } from "./dom.js";
+import { card } from "./cards.js";
+import { setUpAnalytics, track } from "./analytics.js";
+import { setUpVoice } from "./voice.js";
+import { showDiscover, setUpDiscover } from "./discover.js";
+import { showForYou } from "./foryou.js";
+import { showTitle } from "./title.js";
+import { onLikesChange } from "./likes.js";
 
-const $ = (id) => document.getElementById(id);
+const VIEWS = { search: "search-view", discover: "discover-view", "for-you": "for-you-view", title: "title-view" };
 
-function setStatus(text, isError = false) {
-  const status = $("status");
-  status.textContent = text;
-  status.classList.toggle("error", isError);
-}
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;  // never innerHTML: titles are data
-  if (className) node.className = className;
-  return node;
-}
-
-async function api(path, body) {
-  const init = body === undefined ? {} : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  };
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch (err) {
-    throw new Error("The service cannot be reached. Check your connection and try again.");
-  }
-  let data = null;
-  try { data = await response.json(); } catch (err) { /* not JSON */ }
-  if (!response.ok) {
-    const why = data && data.error ? data.error : `error ${response.status}`;
-    const retry = response.headers.get("Retry-After");
-    throw new Error(retry ? `${why} (try again in ${retry} s)` : why);
-  }
-  return data;
-}
-
-function describe(item) {
+// -- search ------------------------------------------------------------------------------
+function understood(m) {
   const parts = [];
-  if (item.year) parts.push(item.year);
-  if (item.genres && item.genres.length) parts.push(item.genres.join(", "));
-  if (item.runtimeMin) parts.push(`${item.runtimeMin} min`);
-  if (item.rating) parts.push(`★ ${item.rating.toFixed(1)}/10`);
-  return parts.join(" · ");
+  if (m.detectedGenres && m.detectedGenres.length) parts.push(`genres: ${m.detectedGenres.join(", ")}`);
+  if (m.moods && m.moods.length) parts.push(`mood: ${m.moods.join(", ")}`);
+  if (m.period) parts.push(`period: ${m.period}`);
+  if (m.likeTitle) parts.push(`like: ${m.likeTitle}`);
+  if (m.length) parts.push(`length: ${m.length}`);
+  if (m.directors && m.directors.length) parts.push(`directed by: ${m.directors.join(", ")}`);
+  if (m.cast && m.cast.length) parts.push(`starring: ${m.cast.join(", ")}`);
+  if (m.awards && m.awards.length) parts.push("Oscar winners");
+  const unresolved = m.unresolved && m.unresolved.length
+    ? ` Not found in any source: ${m.unresolved.join("; ")}.` : "";
+  return (parts.length ? `Understood ${parts.join(" · ")}.` : "") + unresolved;
 }
 
 function showResults(data) {
-  const list = $("results");
-  list.replaceChildren();
   const m = data.metadata || {};
-  const understood = [];
-  if (m.detectedGenres && m.detectedGenres.length) understood.push(`genres: ${m.detectedGenres.join(", ")}`);
-  if (m.moods && m.moods.length) understood.push(`mood: ${m.moods.join(", ")}`);
-  if (m.period) understood.push(`period: ${m.period}`);
-  if (m.likeTitle) understood.push(`like: ${m.likeTitle}`);
-  if (m.length) understood.push(`length: ${m.length}`);
-  if (m.directors && m.directors.length) understood.push(`directed by: ${m.directors.join(", ")}`);
-  if (m.cast && m.cast.length) understood.push(`starring: ${m.cast.join(", ")}`);
-  if (m.awards && m.awards.length) understood.push("Oscar winners");
-  const unresolved = m.unresolved && m.unresolved.length
-    ? ` Not found in any source: ${m.unresolved.join("; ")}.` : "";
-  $("understood").textContent =
-    (understood.length ? `Understood ${understood.join(" · ")}.` : "") + unresolved;
-  for (const item of data.results) {
-    const li = el("li");
-    li.className = "result";
-    li.append(el("div", item.title, "title"), el("div", describe(item), "meta"));
-    const reasons = el("ul", undefined, "reasons");
-    for (const reason of item.matchReasons) reasons.append(el("li", reason, "reason"));
-    li.append(reasons);
-    list.append(li);
-  }
+  $("understood").textContent = understood(m);
+  $("results").replaceChildren(...data.results.map(
+    (item) => card(item, { reasons: item.matchReasons })));
+  for (const li of $("results").children) li.classList.add("result");
   const ms = m.processingTimeMs !== undefined ? ` in ${m.processingTimeMs} ms` : "";
   setStatus(data.results.length ? `${data.results.length} results${ms}` : "No titles match that. Try fewer conditions.");
 }
@@ -82,6 +45,7 @@ async function search(query) {
     showResults(await api("/api/search", { query, limit: 10 }));
   } catch (err) {
     $("results").replaceChildren();
+    $("understood").textContent = "";
     setStatus(err.message, true);
   }
 }
@@ -89,13 +53,7 @@ async function search(query) {
 async function loadTrending() {
   try {
     const data = await api("/api/discover?window=week&limit=12");
-    const row = $("trending");
-    row.replaceChildren();
-    for (const item of data.items) {
-      const li = el("li");
-      li.append(el("div", item.title, "title"), el("div", describe(item), "meta"));
-      row.append(li);
-    }
+    $("trending").replaceChildren(...data.items.map((item) => card(item)));
     const p = data.privacy;
     $("trending-note").textContent = data.items.length
       ? `Noisy device totals over ${p.windows} released windows (noise std ≈ ${p.noiseStd}).`
@@ -105,68 +63,65 @@ async function loadTrending() {
   }
 }
 
-// Voice search. Chrome throws InvalidStateError when start() is called while a session is
-// still ending (the race the seed product hit): we abort, wait for "end", then retry once.
-function setUpVoice() {
-  const mic = $("mic");
-  const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
-  if (!Recognition) {
-    // Left clickable (a disabled button gets no clicks, so it could not explain itself).
-    mic.classList.add("unavailable");
-    mic.title = "Voice search is not available in this browser";
-    mic.addEventListener("click", () => setStatus("Voice search is not available in this browser; type your search instead.", true));
-    return;
+// -- routing -----------------------------------------------------------------------------
+function route(path) {
+  const titleMatch = path.match(/^\/titles\/(.*)$/);
+  if (titleMatch) return { view: "title", arg: decodeURIComponent(titleMatch[1]) };
+  if (path === "/discover") return { view: "discover" };
+  if (path === "/for-you") return { view: "for-you" };
+  return { view: "search" };
+}
+
+async function render() {
+  const { view, arg } = route(location.pathname);
+  for (const [name, id] of Object.entries(VIEWS)) $(id).hidden = name !== view;
+  for (const link of document.querySelectorAll("nav a")) {
+    if (link.dataset.view === view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
-  const recognition = new Recognition();
-  recognition.lang = navigator.language || "en-US";
-  recognition.interimResults = false;
-  recognition.maxAlternatives = 1;
-  let listening = false;
-  let ended = Promise.resolve();
-  let endNow = () => {};
-
-  recognition.onstart = () => { listening = true; mic.classList.add("listening"); setStatus("Listening… say what you want to watch."); };
-  recognition.onend = () => { listening = false; mic.classList.remove("listening"); endNow(); };
-  recognition.onerror = (event) => {
-    const messages = {
-      "not-allowed": "Microphone permission was denied.",
-      "no-speech": "No speech heard. Try again.",
-      "audio-capture": "No microphone was found.",
-      "network": "Voice recognition needs a network connection.",
-    };
-    if (event.error !== "aborted") setStatus(messages[event.error] || `Voice search failed: ${event.error}`, true);
-  };
-  recognition.onresult = (event) => {
-    const text = event.results[0][0].transcript;
-    $("query").value = text;
-    search(text);
-  };
-
-  async function startListening(retry = true) {
-    try {
-      recognition.start();
-    } catch (err) {
-      if (err.name === "InvalidStateError" && retry) {
-        ended = new Promise((resolve) => { endNow = resolve; });
-        recognition.abort();
-        await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
-        return startListening(false);
-      }
-      setStatus(`Voice search could not start: ${err.message}`, true);
-    }
+  setStatus("");
+  if (view === "search") {
+    document.title = "Omega — find something to watch";
+    loadTrending();
+    const query = new URLSearchParams(location.search).get("q");
+    if (query) { $("query").value = query; await search(query); }
   }
+  if (view === "discover") { document.title = "Discover — Omega"; await showDiscover(); }
+  if (view === "for-you") { document.title = "For you — Omega"; await showForYou(); }
+  if (view === "title") await showTitle(arg);
+}
 
-  mic.addEventListener("click", () => {
-    if (listening) { recognition.stop(); return; }
-    startListening();
-  });
+// A search the viewer asked for (typed, spoken, or a trending search picked): reported,
+// then shown at its own address (/?q=…), so Back returns to it without reporting it again.
+export function submitSearch(query) {
+  if (!query.trim()) { setStatus("Type what you would like to watch.", true); return; }
+  track.search(query);
+  navigate(`/?${new URLSearchParams({ q: query })}`);
+}
+
+export function navigate(path) {
+  if (path !== location.pathname + location.search) history.pushState({}, "", path);
+  render();
+  if (!path.startsWith("/?")) $("view").focus();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  placeIcons();
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-link]");
+    if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    navigate(link.getAttribute("href"));
+  });
+  window.addEventListener("popstate", render);
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    search($("query").value);
+    submitSearch($("query").value);
   });
-  setUpVoice();
-  loadTrending();
+  setUpVoice((text) => { $("query").value = text; submitSearch(text); });
+  setUpAnalytics();
+  setUpDiscover(submitSearch);
+  onLikesChange(() => { if (route(location.pathname).view === "for-you") showForYou(); });
+  render();
 });
+

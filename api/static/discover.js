@@ -1,0 +1,83 @@
+// Discover: DP trending titles for today or this week, by genre, and DP trending searches.
+import { api } from "./api.js";
+import { $, el, setStatus } from "./dom.js";
+import { card } from "./cards.js";
+
+let period = "week";
+let onSearch = () => {};
+
+function selectTab(windowName) {
+  period = windowName;
+  for (const tab of document.querySelectorAll("#discover-view [role=tab]")) {
+    const on = tab.dataset.window === windowName;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+  }
+}
+
+export function setUpDiscover(search) {
+  onSearch = search;
+  const tabs = [...document.querySelectorAll("#discover-view [role=tab]")];
+  for (const tab of tabs) {
+    tab.addEventListener("click", () => { selectTab(tab.dataset.window); showDiscover(); });
+    tab.addEventListener("keydown", (event) => {  // arrow keys move between tabs
+      if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+      const next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+      next.focus();
+      next.click();
+    });
+  }
+  selectTab(period);
+  $("genre").addEventListener("change", () => showDiscover());
+}
+
+function fillGenres(genres) {
+  const select = $("genre");
+  if (select.options.length > 1 || !genres.length) return;
+  for (const genre of genres) select.append(new Option(genre, genre));
+}
+
+export async function showDiscover() {
+  const genre = $("genre").value;
+  const when = period === "day" ? "today" : "this week";
+  const query = new URLSearchParams({ window: period, limit: "20" });
+  if (genre) query.set("genre", genre);
+  setStatus("Loading…");
+  let data;
+  try {
+    data = await api(`/api/discover?${query}`);
+  } catch (err) {
+    $("discover-titles").replaceChildren();
+    $("discover-searches").replaceChildren();
+    $("discover-note").textContent = "";
+    $("searches-note").textContent = "";
+    setStatus(`Discover is unavailable: ${err.message}`, true);
+    return;
+  }
+  setStatus("");
+  fillGenres(data.genres || []);
+  $("discover-titles").replaceChildren(...data.items.map((item) => card(item, {
+    notes: [`about ${item.noisyDevices.toLocaleString()} TVs (noisy count)`] })));
+  const p = data.privacy;
+  if (!p.windows) {
+    $("discover-note").textContent = "Nothing released yet: trends appear once enough TVs have reported.";
+  } else if (!data.items.length) {
+    $("discover-note").textContent = genre
+      ? `No ${genre} title is trending ${when}: none passed the noise. Try another genre.`
+      : `No title is trending ${when}.`;
+  } else {
+    $("discover-note").textContent = `Noisy device totals over ${p.windows} released windows; each total has noise of about ±${p.noiseStd}.`;
+  }
+  $("discover-searches").replaceChildren(...data.searches.map((s) => {
+    const li = el("li");
+    const button = el("button", s.query, "link-button");
+    button.type = "button";
+    button.addEventListener("click", () => onSearch(s.query));
+    li.append(button, el("span", ` about ${s.noisySessions.toLocaleString()} sessions`, "meta"));
+    return li;
+  }));
+  const sp = data.searchPrivacy;
+  $("searches-note").textContent = data.searches.length
+    ? `Searches that enough sessions made to pass the privacy threshold; counts have noise of about ±${sp.noiseStd}.`
+    : "No search released yet: a search appears once enough people have made it for the privacy threshold.";
+}

@@ -84,9 +84,11 @@ def status() -> None:
 @main.command()
 @click.option("--devices", default=300_000, show_default=True,
               help="Simulated TVs (MovieLens-grounded), each syncing once per window.")
-def run(devices: int) -> None:
-    """Run broker, catalog loader, worker, embedder, API, TV fleet and trend reader;
-    Ctrl-C stops them all.
+@click.option("--web-sessions", default=50.0, show_default=True,
+              help="Simulated page sessions started per second, through the API (0 = none).")
+def run(devices: int, web_sessions: float) -> None:
+    """Run broker, catalog loader, worker, embedder, API, TV fleet, the fleet's web side
+    and trend reader; Ctrl-C stops them all.
 
     \b
     Example (what `make run` does):
@@ -95,7 +97,7 @@ def run(devices: int) -> None:
     settings = get_settings()
     broker = None if settings.kafka_bootstrap else local_kafka(settings)
     try:
-        code = run_stack(settings, broker, devices)
+        code = run_stack(settings, broker, devices, web_sessions)
     except LocalKafkaError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)

@@ -29,12 +29,14 @@ class Component:
     oneshot: bool = False  # runs to completion before the next component starts
 
 
-def run_stack(settings: Settings, broker: LocalKafka | None, devices: int) -> int:
+def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
+              web_sessions_per_s: float = 0) -> int:
     """Run broker, worker, embedder, API, fleet and trend reader until Ctrl-C.
 
     The fleet is `devices` simulated TVs drawn from MovieLens histories, each syncing
     once per window: enough devices in every window that real pairs pass the DP
-    threshold (docs/search.md, "The fleet")."""
+    threshold (docs/search.md, "The fleet"). Its web side starts `web_sessions_per_s`
+    page sessions a second through the API, so trending searches get released too."""
     for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
         signal.signal(sig, _interrupt)
     env = dict(os.environ)
@@ -53,6 +55,8 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int) -> in
         Component("api", [py, "-m", "api"]),
         Component("fleet", [py, "-m", "producers.fleet", "--devices", str(devices),
                             "--periods", "0"]),
+        *([Component("web", [py, "-m", "producers.web", "--sessions", "0",
+                             "--rate", f"{web_sessions_per_s:g}"])] if web_sessions_per_s else []),
         Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"]),
     ]
     try:

@@ -37,7 +37,10 @@ function fillGenres(genres) {
   for (const genre of genres) select.append(new Option(genre, genre));
 }
 
+let shown = 0;  // the latest request wins when the tab or genre changes quickly
+
 export async function showDiscover() {
+  const request = ++shown;
   const genre = $("genre").value;
   const when = period === "day" ? "today" : "this week";
   const query = new URLSearchParams({ window: period, limit: "20" });
@@ -47,6 +50,7 @@ export async function showDiscover() {
   try {
     data = await api(`/api/discover?${query}`);
   } catch (err) {
+    if (request !== shown) return;
     $("discover-titles").replaceChildren();
     $("discover-searches").replaceChildren();
     $("discover-note").textContent = "";
@@ -54,6 +58,7 @@ export async function showDiscover() {
     setStatus(`Discover is unavailable: ${err.message}`, true);
     return;
   }
+  if (request !== shown) return;
   setStatus("");
   fillGenres(data.genres || []);
   $("discover-titles").replaceChildren(...data.items.map((item) => card(item, {
@@ -66,7 +71,7 @@ export async function showDiscover() {
       ? `No ${genre} title is trending ${when}: none passed the noise. Try another genre.`
       : `No title is trending ${when}.`;
   } else {
-    $("discover-note").textContent = `Noisy device totals over ${p.windows} released windows; each total has noise of about ±${p.noiseStd}.`;
+    $("discover-note").textContent = `${genre ? `${genre} titles only. ` : ""}Noisy device totals over ${p.windows} released windows; each total has noise of about ±${p.noiseStd}.`;
   }
   $("discover-searches").replaceChildren(...data.searches.map((s) => {
     const li = el("li");

@@ -162,6 +162,22 @@ def test_discover_has_day_and_week_a_genre_filter_and_trending_searches(
     expect(page.locator("#results li.result")).to_have_count(10, timeout=15_000)
 
 
+def test_discover_before_any_release_says_why_it_is_empty(base_url: str, page: Page) -> None:
+    """The real answer, as a fresh deployment gives it: no window released yet."""
+    def fresh(route: Route) -> None:
+        body = route.fetch().json()
+        body |= {"items": [], "searches": []}
+        body["privacy"]["windows"] = 0
+        route.fulfill(json=body)
+
+    page.route("**/api/discover?*", fresh)
+    page.goto(f"{base_url}/discover")
+    expect(page.locator("#discover-note")).to_have_text(
+        "Nothing released yet: trends appear once enough TVs have reported.", timeout=15_000)
+    expect(page.locator("#searches-note")).to_contain_text("No search released yet")
+    expect(page.locator("#discover-titles li")).to_have_count(0)
+
+
 def test_likes_stay_in_the_browser_and_for_you_follows_them(
         api_world: World, base_url: str, page: Page) -> None:
     page.goto(f"{base_url}/for-you")

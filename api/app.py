@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.limits import RateLimiter, retry_after
 from api.ranking import Prior, Ranker, TitleSearch, Weights
 from api.security import SECURITY_HEADERS, KeyRing
-from api.sessions import SessionSigner, host_secret
+from api.sessions import SessionSigner
 from api.vectors import VectorReplica
 from api.views import ViewFollower, Views
 from api.writer import KafkaUnavailable, KafkaWriter
@@ -41,6 +41,7 @@ from omega import __version__
 from omega.avro import AvroCodec, codec_for
 from omega.encoder import TextEncoder, load_encoder
 from omega.index import SEARCH_EF, Hit, TitleFilter, VectorIndex, open_index
+from omega.keys import folder_secret
 from omega.settings import Settings
 from omega.tmdb import TmdbClient, TmdbStatus
 from omega.validation import DeltaLimits
@@ -178,6 +179,8 @@ def build_state(settings: Settings) -> ApiState:
     views = Views(replica)
     encoder = CachedEncoder(load_encoder(settings.data_dir / "models", "fp32"))
     search: TitleSearch = index
+    session_secret = (settings.session_secret
+                      or folder_secret(settings.data_dir / "api", "session-secret"))
     state = ApiState(settings=settings, codec=codec, views=views, index=index, encoder=encoder,
                      ranker=Ranker(views, search, encoder, weights_of(settings),
                                    prior_of(settings), settings.max_pairs_per_device,
@@ -185,9 +188,7 @@ def build_state(settings: Settings) -> ApiState:
                      writer=KafkaWriter(settings), keys=KeyRing(settings.sync_keys),
                      limits=DeltaLimits.from_settings(settings),
                      device_rate=device_limiter(settings),
-                     sessions=SessionSigner(settings.session_secret
-                                            or host_secret(settings.data_dir / "api"),
-                                            settings.session_ttl_s))
+                     sessions=SessionSigner(session_secret, settings.session_ttl_s))
     state.follower = ViewFollower(settings, codec, views)
     state.follower.start()
     if settings.tmdb_api_key:

@@ -8,11 +8,9 @@ compared in constant time.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -28,25 +26,6 @@ class Session:
     session_id: str
     token: str
     expires_ms: int
-
-
-def host_secret(folder: Path) -> str:
-    """The data folder's session secret, made once (mode 0600) and shared by this host's
-    API processes, so a token one process issued verifies in every other."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "session-secret"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(32))
-        try:
-            os.link(tmp, path)  # the first process to get here wins; the others read its
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
 
 
 class SessionSigner:

@@ -181,20 +181,60 @@ class Settings(BaseSettings):
     max_titles_per_session: int = Field(default=10, gt=0, description="Web titles per session.")
     max_query_chars: int = Field(default=200, gt=0)
     ledger_budget: float = Field(
-        default=1.2, gt=0, description="ε a device may spend per horizon: 6 windows × 2 × 0.1."
-    )
-    ledger_horizon_seconds: float = Field(default=86_400, gt=0)
+        default=1.0, gt=0, description="ε (summed) a device or session may spend in any day "
+                                       "(ledger_horizon_seconds): 5 of a day's six 4-hour "
+                                       "windows at 2 × 0.1 (docs/privacy.md).")
+    ledger_horizon_seconds: float = Field(default=86_400, gt=0, description="The day cap's "
+                                          "horizon (make run shortens it with its windows).")
+    ledger_week_budget: float = Field(
+        default=4.0, gt=0, description="ε (summed) in any week: 20 of its 42 windows.")
+    ledger_week_seconds: float = Field(default=7 * 86_400, gt=0)
+    ledger_year_budget: float = Field(
+        default=100.0, gt=0, description="ε (summed) in any year: 500 windows; composed "
+                                         "with PLD, ε ≈ 4.9 (omega privacy report).")
+    ledger_year_seconds: float = Field(default=365 * 86_400, gt=0)
     release_seed: int | None = Field(
-        default=None, description="Seed for replays and audits; unset means OS randomness."
-    )
+        default=None, description="Seed for replays and audits: the noise is then known to "
+                                  "whoever knows the seed; never in production.")
+    release_key: str | None = Field(
+        default=None, repr=False,
+        description="Keys the release noise: each (stream, window) draws from ChaCha20 keyed "
+                    "by HMAC(key, stream, window), so a retried release is bit-identical to "
+                    "the first attempt. Unset: a random key kept in the data folder (mode "
+                    "0600); set it when the releaser can move between hosts.")
+    release_keyed: bool = Field(
+        default=True, description="False: OS randomness for each release attempt (a retry "
+                                  "after an aborted transaction then draws fresh noise; "
+                                  "logged as such). For experiments only.")
+    dead_letter_key: str | None = Field(
+        default=None, repr=False,
+        description="AES-256-GCM key (and keyed-hash salt) for dead-letter payloads: 64 hex "
+                    "digits. Unset: a random key kept in the data folder (mode 0600); the "
+                    "inspector (omega-deadletters) needs the same key to decrypt.")
+    dead_letter_retention_hours: float = Field(
+        default=168, gt=0, description="How long dead letters are kept (7 days).")
+    partials_retention_hours: float = Field(
+        default=6, gt=0, description="How long window partials (exact counts, internal) "
+                                     "are kept: long enough for the releaser to restart.")
+    metrics_token: str | None = Field(
+        default=None, repr=False,
+        description="Bearer token for /metrics. Unset: /metrics answers loopback clients "
+                    "only.")
+    session_issue_per_min: float = Field(
+        default=10, ge=0, description="Web sessions issued per minute per client address "
+                                      "(0 = off); a burst beyond session_issue_burst gets 429.")
+    session_issue_burst: float = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _budget_admits_a_window(self) -> Settings:
-        if self.ledger_budget + 1e-9 < self.cost_per_window:
-            raise ValueError(
-                f"OMEGA_LEDGER_BUDGET={self.ledger_budget} is below one window's cost "
-                f"2 × OMEGA_EPSILON = {self.cost_per_window}: no device could ever count; "
-                f"raise the budget to at least {self.cost_per_window}")
+        for name, budget in (("OMEGA_LEDGER_BUDGET", self.ledger_budget),
+                             ("OMEGA_LEDGER_WEEK_BUDGET", self.ledger_week_budget),
+                             ("OMEGA_LEDGER_YEAR_BUDGET", self.ledger_year_budget)):
+            if budget + 1e-9 < self.cost_per_window:
+                raise ValueError(
+                    f"{name}={budget} is below one window's cost 2 × OMEGA_EPSILON = "
+                    f"{self.cost_per_window}: no device could ever count; raise it to at "
+                    f"least {self.cost_per_window}")
         return self
 
     @property

@@ -125,11 +125,15 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
     pipeline.released_through_ms = read_released_through(settings, codec, WINDOW_STREAM)
     sink = ReleaseSink(settings, codec)
     partials_out = make_producer(settings)
-    if settings.release_seed is None:
-        log.info("release noise: OS secure randomness (secrets.SystemRandom)")
-    else:
+    if settings.release_seed is not None:
         log.warning("release noise: SEEDED with OMEGA_RELEASE_SEED=%d; for replays and audits "
                     "only, never production", settings.release_seed)
+    elif not settings.release_keyed:
+        log.warning("release noise: UNKEYED OS randomness (OMEGA_RELEASE_KEYED=false): a "
+                    "release retried after an aborted transaction draws fresh noise")
+    else:
+        log.info("release noise: keyed per (stream, window)%s", "" if settings.release_key
+                 else " (key from the data folder)")
     (settings.data_dir / "streams").mkdir(parents=True, exist_ok=True)
 
     app = faust.App(

@@ -3,8 +3,14 @@
 Sources:
 - Discrete Laplace (two-sided geometric) for integer counts: Ghosh, Roughgarden and
   Sundararajan 2009; why not float Laplace: Mironov 2012. diffprivlib's `Geometric`
-  holds the mechanism (its scale and its random source: `secrets.SystemRandom` when not
-  seeded); `geometric_noise` applies its `randomise` formula to many values at once.
+  holds the mechanism (its scale); `geometric_noise` applies its `randomise` formula
+  (omega/privacy.py) to many values at once. That float sampler is within 1.2e-13 (total
+  variation) of the ideal distribution; the δ this adds is computed exactly there and
+  stated in every guarantee. OpenDP's exact sampler was measured 59× slower on 1M counts
+  (bench/sampler.py) and cannot be keyed, so a retried release could not repeat it.
+- The noise's randomness (`noise_source`): keyed (ChaCha20 under HMAC(key, stream,
+  window), so a rebuilt release is bit-identical to an earlier attempt), seeded (a numpy
+  RandomState, for replays and audits), or the OS's (`os.urandom`).
 - Laplace partition selection (thresholding): Google differential-privacy library,
   cc/algorithms/partition-selection.h, `LaplacePartitionSelection`:
   τ = 1 − (P/ε)·ln(2δ′), δ′ = 1 − (1−δ)^(1/P) for P partitions per privacy unit.
@@ -12,6 +18,8 @@ Sources:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import os
 import zlib
@@ -19,7 +27,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from diffprivlib.mechanisms import Geometric
+
+from omega.privacy import geometric_from_uniforms
 
 K = TypeVar("K", int, str)
 
@@ -28,14 +39,38 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 _TOP_53_BITS = np.uint64(11)
 
 
+class KeyedUniforms:
+    """Uniforms in [0, 1), 53 bits each, from a ChaCha20 keystream keyed by
+    HMAC-SHA256(key, stream, window): the same key, stream and window give the same draws,
+    and without the key they are as unpredictable as the OS's."""
+
+    def __init__(self, key: bytes, stream: str, window_start_ms: int) -> None:
+        subkey = hmac.new(key, f"{stream}\x00{window_start_ms}".encode(), hashlib.sha256)
+        self._stream = Cipher(algorithms.ChaCha20(subkey.digest(), bytes(16)), mode=None
+                              ).encryptor()
+
+    def __repr__(self) -> str:
+        return "KeyedUniforms(...)"  # never the key
+
+    def random_sample(self, size: int) -> FloatArray:
+        bits = np.frombuffer(self._stream.update(bytes(8 * size)), dtype=np.uint64)
+        return (bits >> _TOP_53_BITS).astype(np.float64) * 2.0**-53
+
+
+NoiseSource = np.random.RandomState | KeyedUniforms | None
+
+
 def window_random_state(
-    seed: int | None, stream: str, window_start_ms: int
-) -> np.random.RandomState | None:
-    """A RandomState for one stream's release of one window, or None for OS randomness."""
-    if seed is None:
-        return None
-    sequence = np.random.SeedSequence([seed, zlib.crc32(stream.encode()), window_start_ms])
-    return np.random.RandomState(sequence.generate_state(4))
+    seed: int | None, stream: str, window_start_ms: int, key: bytes | None = None,
+) -> NoiseSource:
+    """The randomness of one stream's release of one window: seeded (replays, audits),
+    keyed (production: a retry draws the same noise), or None for OS randomness."""
+    if seed is not None:
+        sequence = np.random.SeedSequence([seed, zlib.crc32(stream.encode()), window_start_ms])
+        return np.random.RandomState(sequence.generate_state(4))
+    if key is not None:
+        return KeyedUniforms(key, stream, window_start_ms)
+    return None
 
 
 def per_partition_delta(delta: float, max_partitions: int) -> float:
@@ -72,27 +107,23 @@ def secure_uniform(size: int) -> FloatArray:
     return bits.astype(np.float64) * 2.0**-53
 
 
-def geometric_noise(mechanism: Geometric, size: int) -> FloatArray:
+def geometric_noise(mechanism: Geometric, size: int, source: NoiseSource = None) -> FloatArray:
     """`size` draws of diffprivlib's `Geometric.randomise` noise, in one numpy pass.
 
-    The same formula on the same uniforms, taken from the mechanism itself (its scale and
-    its random source): a seeded RandomState yields, value for value, what `randomise`
-    returns one call at a time (tests/streams/test_dp.py checks it bit for bit), and an
-    unseeded one draws from os.urandom as secrets.SystemRandom does. A Python call per
-    value cost 30 s for the 7.3M pairs of a 1M-device window; this costs well under 1 s.
-    A uniform of exactly 0.5 (probability 2⁻⁵³), where the formula takes log(0) and
-    diffprivlib's own call overflows, gives noise 0.
+    The same formula on the same uniforms, with the mechanism's scale: a seeded
+    RandomState yields, value for value, what `randomise` returns one call at a time
+    (tests/streams/test_dp.py checks it bit for bit); keyed uniforms come from `source`;
+    otherwise from os.urandom as secrets.SystemRandom does. A Python call per value cost
+    30 s for the 7.3M pairs of a 1M-device window; this costs well under 1 s.
     """
     scale: float = mechanism._scale  # noqa: SLF001 - -ε/sensitivity, as randomise uses it
-    rng = mechanism._rng  # noqa: SLF001 - the mechanism's own random source
-    uniform = (rng.random_sample(size) if isinstance(rng, np.random.RandomState)
-               else secure_uniform(size))
-    unif_rv = (uniform - 0.5) * (1 + np.exp(scale))
-    sign = np.where(unif_rv < 0, -1.0, 1.0)
-    with np.errstate(divide="ignore"):
-        noise: FloatArray = sign * np.floor(np.log(sign * unif_rv) / scale)
-    noise[~np.isfinite(noise)] = 0.0
-    return noise  # whole numbers in float64, as randomise has them
+    if isinstance(source, KeyedUniforms):
+        uniform = source.random_sample(size)
+    elif isinstance(source, np.random.RandomState):
+        uniform = source.random_sample(size)
+    else:
+        uniform = secure_uniform(size)
+    return geometric_from_uniforms(uniform, scale)  # whole numbers in float64
 
 
 def noisy_counts(
@@ -100,16 +131,16 @@ def noisy_counts(
     partitions: Iterable[K],
     epsilon: float,
     sensitivity: int,
-    random_state: np.random.RandomState | None,
+    random_state: NoiseSource,
 ) -> dict[K, int]:
     """Each public partition's count plus discrete Laplace noise of scale sensitivity/ε.
 
     Every partition gets a value, seen or not, so a release reveals nothing by omission.
     """
     keys = sorted(partitions)
-    mechanism = Geometric(epsilon=epsilon, sensitivity=sensitivity, random_state=random_state)
+    mechanism = Geometric(epsilon=epsilon, sensitivity=sensitivity)
     values = np.fromiter((counts.get(key, 0) for key in keys), dtype=np.int64, count=len(keys))
-    noisy = add_noise(values, geometric_noise(mechanism, len(keys)))
+    noisy = add_noise(values, geometric_noise(mechanism, len(keys), random_state))
     return dict(zip(keys, noisy.tolist(), strict=True))
 
 
@@ -124,7 +155,7 @@ def select_partition_arrays(
     delta: float,
     max_partitions: int,
     min_devices: int,
-    random_state: np.random.RandomState | None,
+    random_state: NoiseSource,
 ) -> tuple[IntArray, IntArray]:
     """(indices, noisy counts) of the partitions whose noisy count passes max(τ, min_devices).
 
@@ -132,9 +163,8 @@ def select_partition_arrays(
     so a seed gives the same release whichever container held the counts.
     """
     threshold = max(discrete_laplace_threshold(epsilon, delta, max_partitions), min_devices)
-    mechanism = Geometric(epsilon=epsilon, sensitivity=max_partitions,
-                          random_state=random_state)
-    noisy = add_noise(counts, geometric_noise(mechanism, len(counts)))
+    mechanism = Geometric(epsilon=epsilon, sensitivity=max_partitions)
+    noisy = add_noise(counts, geometric_noise(mechanism, len(counts), random_state))
     passed = np.flatnonzero(noisy >= threshold)
     return passed, noisy[passed]
 
@@ -145,7 +175,7 @@ def select_partitions(
     delta: float,
     max_partitions: int,
     min_devices: int,
-    random_state: np.random.RandomState | None,
+    random_state: NoiseSource,
 ) -> dict[K, int]:
     """Private partitions (pairs, queries) whose noisy count passes max(τ, min_devices).
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omega.avro import AvroCodec
+from omega.keys import release_key
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from streams.ledger import LedgerPolicy
@@ -87,6 +88,7 @@ class WindowPipeline:
         self.published: dict[tuple[str, int], int] = {}
         self.released_through_ms: int | None = None
         self.metrics: Counter[str] = Counter()
+        self._noise_key: bytes | None = None
 
     def accept_delta(
         self, key: bytes | None, raw: bytes, device_state: Callable[[str], Any], now_ms: int,
@@ -261,19 +263,33 @@ class WindowPipeline:
         self.published.pop((source, partition), None)
         (self.counts if source == "tv" else self.web).pop(partition, None)
 
+    @property
+    def noise_key(self) -> bytes | None:
+        """The release noise's key (None when seeded or unkeyed), read once, when first
+        needed: only the releaser makes or reads the data folder's key file."""
+        s = self.settings
+        if s.release_seed is not None or not s.release_keyed:
+            return None
+        if self._noise_key is None:
+            self._noise_key = release_key(s.release_key, s.data_dir)
+        return self._noise_key
+
     def release(self, window: int, totals: WindowTotals) -> WindowRelease:
-        """Noise one window's merged totals; the caller publishes it in one transaction."""
-        s, end = self.settings, window + self.window_ms
+        """Noise one window's merged totals; the caller publishes it in one transaction.
+        Keyed noise makes a rebuilt release identical to any earlier attempt."""
+        s, end, key = self.settings, window + self.window_ms, self.noise_key
         titles = range(1, s.title_universe_size + 1)
         return WindowRelease(
             window, end,
             trends=release_trends(window, end, totals.titles, titles, s.epsilon,
-                                  s.max_titles_per_device, s.release_seed),
+                                  s.max_titles_per_device, s.release_seed, key=key),
             web_trends=release_trends(window, end, totals.web_titles, titles, s.epsilon,
-                                      s.max_titles_per_session, s.release_seed, source="web"),
+                                      s.max_titles_per_session, s.release_seed, source="web",
+                                      key=key),
             edges=release_coview_edges(window, end, totals.pairs, s.epsilon, s.delta,
-                                       s.max_pairs_per_device, s.min_devices, s.release_seed),
+                                       s.max_pairs_per_device, s.min_devices, s.release_seed,
+                                       key),
             searches=release_search_trends(window, end, totals.queries, s.epsilon, s.delta,
                                            s.max_queries_per_session, s.min_devices,
-                                           s.release_seed),
+                                           s.release_seed, key),
         )

@@ -1,8 +1,12 @@
 """The DP release step: record builders over the pure functions of streams/dp.py.
 
-Each release of a window draws from its own random state, a function of (seed, stream,
-window start), so replays and audits are bit-exact; without a seed, diffprivlib draws
-from the OS's secure randomness.
+Each release of a window draws from its own noise source (streams/dp.py
+`window_random_state`): keyed by a secret and (stream, window start), so an attempt that
+was aborted and rebuilt is bit-identical to the first; seeded, so replays and audits are
+bit-exact; or, with neither, the OS's secure randomness.
+
+The signature an outside auditor calls (docs/privacy.md): counts in, records out, with
+ε, δ, the bounds, and `seed` or `key`; nothing else is read.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ Record = dict[str, Any]
 def release_trends(
     window_start_ms: int, window_end_ms: int, counts: Mapping[int, int],
     title_ids: Iterable[int], epsilon: float, sensitivity: int, seed: int | None,
-    source: str = "tv",
+    source: str = "tv", key: bytes | None = None,
 ) -> list[Record]:
     """TrendRelease records for one window: every catalog title, noised (public partitions)."""
     state = window_random_state(seed, "trends" if source == "tv" else f"trends-{source}",
-                                window_start_ms)
+                                window_start_ms, key)
     noisy = noisy_counts(counts, title_ids, epsilon, sensitivity, state)
     return [
         {"window_start_ms": window_start_ms, "window_end_ms": window_end_ms,
@@ -37,11 +41,12 @@ def release_trends(
 def release_coview_edges(
     window_start_ms: int, window_end_ms: int, pair_counts: Mapping[int, int] | PairCounts,
     epsilon: float, delta: float, max_pairs: int, min_devices: int, seed: int | None,
+    key: bytes | None = None,
 ) -> list[Record]:
     """CoviewEdge records: pairs whose noisy device count passes max(τ, min_devices)."""
     if not isinstance(pair_counts, PairCounts):
         pair_counts = PairCounts.from_mapping(pair_counts)
-    state = window_random_state(seed, "coview", window_start_ms)
+    state = window_random_state(seed, "coview", window_start_ms, key)
     passed, noisy = select_partition_arrays(pair_counts.counts, epsilon, delta, max_pairs,
                                             min_devices, state)
     keys = pair_counts.keys[passed]
@@ -56,9 +61,10 @@ def release_coview_edges(
 def release_search_trends(
     window_start_ms: int, window_end_ms: int, query_counts: Mapping[str, int],
     epsilon: float, delta: float, max_queries: int, min_sessions: int, seed: int | None,
+    key: bytes | None = None,
 ) -> list[Record]:
     """SearchTrendRelease records: queries whose noisy session count passes the threshold."""
-    state = window_random_state(seed, "searches", window_start_ms)
+    state = window_random_state(seed, "searches", window_start_ms, key)
     released = select_partitions(query_counts, epsilon, delta, max_queries, min_sessions, state)
     return [{"window_start_ms": window_start_ms, "window_end_ms": window_end_ms,
              "query": query, "noisy_count": value, "epsilon": epsilon}

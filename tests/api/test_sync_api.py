@@ -11,7 +11,8 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from api.security import KeyRing
-from api.sessions import SALT, SessionSigner, host_secret
+from api.sessions import SALT, SessionSigner
+from omega.keys import folder_secret
 from omega.topics import TV_DELTAS, WEB_INTERACTIONS
 from tests.api.conftest import World
 from tests.conftest import valid_delta
@@ -124,8 +125,8 @@ def test_analytics_under_a_forged_expired_or_missing_session_is_refused(
     payload, _, signature = token.rpartition(".")
     forged = f"{payload}.{'A' * len(signature)}"
     other_key = SessionSigner("not-this-services-secret", 60).issue().token
-    old = URLSafeTimedSerializer(host_secret(api_world.settings.data_dir / "api"), salt=SALT,
-                                 signer=HourAgo).dumps("an-old-session")
+    secret = folder_secret(api_world.settings.data_dir / "api", "session-secret")
+    old = URLSafeTimedSerializer(secret, salt=SALT, signer=HourAgo).dumps("an-old-session")
     event = [{"kind": "SEARCH", "query": "forged sessions"}]
     for bad, words in [(forged, "not issued by this service"),
                        (other_key, "not issued by this service"),

@@ -9,6 +9,7 @@ import pytest
 from diffprivlib.mechanisms import Geometric
 
 from streams.dp import (
+    KeyedUniforms,
     add_noise,
     discrete_laplace_threshold,
     geometric_noise,
@@ -17,6 +18,7 @@ from streams.dp import (
     per_partition_delta,
     secure_uniform,
     select_partitions,
+    window_random_state,
 )
 
 
@@ -26,9 +28,9 @@ def test_vectorised_noise_is_diffprivlibs_own_draw_for_draw(eps: float, sensitiv
     one_by_one = Geometric(epsilon=eps, sensitivity=sensitivity,
                            random_state=np.random.RandomState(42))
     expected = [one_by_one.randomise(int(v)) for v in values]
-    at_once = Geometric(epsilon=eps, sensitivity=sensitivity,
-                        random_state=np.random.RandomState(42))
-    assert add_noise(values, geometric_noise(at_once, len(values))).tolist() == expected
+    at_once = Geometric(epsilon=eps, sensitivity=sensitivity)
+    noise = geometric_noise(at_once, len(values), np.random.RandomState(42))
+    assert add_noise(values, noise).tolist() == expected
 
 
 def test_unseeded_noise_draws_secure_uniforms_with_the_right_spread() -> None:
@@ -109,3 +111,31 @@ def test_threshold_when_epsilon_is_so_large_the_noise_vanishes() -> None:
     assert discrete_laplace_threshold(1e4, 1e-6, 10) == 2
     released = select_partitions({1: 1, 2: 2, 3: 50}, 1e9, 1e-6, 10, 1, None)
     assert released == {2: 2, 3: 50}
+
+
+def test_keyed_noise_repeats_bit_for_bit_and_differs_by_key_stream_and_window() -> None:
+    key = bytes(range(32))
+    first = noisy_counts({1: 10, 2: 20}, range(1, 2001), 0.1, 10,
+                         window_random_state(None, "trends", 3600_000, key))
+    again = noisy_counts({1: 10, 2: 20}, range(1, 2001), 0.1, 10,
+                         window_random_state(None, "trends", 3600_000, key))
+    assert first == again
+    for other in (window_random_state(None, "trends", 3600_000, bytes(32)),
+                  window_random_state(None, "coview", 3600_000, key),
+                  window_random_state(None, "trends", 7200_000, key)):
+        assert noisy_counts({1: 10, 2: 20}, range(1, 2001), 0.1, 10, other) != first
+
+
+def test_keyed_noise_has_the_discrete_laplace_spread() -> None:
+    eps, sensitivity = 0.5, 2
+    noise = geometric_noise(Geometric(epsilon=eps, sensitivity=sensitivity), 200_000,
+                            KeyedUniforms(b"k" * 32, "trends", 0))
+    q = math.exp(-eps / sensitivity)
+    assert noise.mean() == pytest.approx(0, abs=0.05)
+    assert noise.var() == pytest.approx(2 * q / (1 - q) ** 2, rel=0.05)
+
+
+def test_a_seed_wins_over_a_key_and_no_seed_or_key_is_os_randomness() -> None:
+    assert isinstance(window_random_state(7, "trends", 0, b"k" * 32), np.random.RandomState)
+    assert isinstance(window_random_state(None, "trends", 0, b"k" * 32), KeyedUniforms)
+    assert window_random_state(None, "trends", 0, None) is None

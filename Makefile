@@ -7,11 +7,13 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # make run: one-minute windows so releases show within minutes (production: 4 h), and
 # 300,000 simulated TVs each syncing once a window (5,000 deltas/s): enough devices per
 # window that real "watched together" pairs pass the DP threshold (docs/search.md).
-# The ledger's horizon keeps production's six windows per horizon.
+# The ledger's horizons keep production's windows per day, week and year (6, 42, 2190).
 RUN_ENV := OMEGA_WINDOW_SECONDS=$${OMEGA_WINDOW_SECONDS:-60} \
            OMEGA_ALLOWED_LATENESS_SECONDS=$${OMEGA_ALLOWED_LATENESS_SECONDS:-5} \
            OMEGA_MAX_CATCHUP_WINDOWS=$${OMEGA_MAX_CATCHUP_WINDOWS:-4} \
-           OMEGA_LEDGER_HORIZON_SECONDS=$${OMEGA_LEDGER_HORIZON_SECONDS:-360}
+           OMEGA_LEDGER_HORIZON_SECONDS=$${OMEGA_LEDGER_HORIZON_SECONDS:-360} \
+           OMEGA_LEDGER_WEEK_SECONDS=$${OMEGA_LEDGER_WEEK_SECONDS:-2520} \
+           OMEGA_LEDGER_YEAR_SECONDS=$${OMEGA_LEDGER_YEAR_SECONDS:-131400}
 RUN_DEVICES ?= 300000
 
 .PHONY: setup system-deps run test test-unit check-run lint bench bench-deps kafka-start kafka-stop clean help

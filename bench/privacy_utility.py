@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    s = Settings(epsilon=args.epsilon, ledger_budget=max(1.2, 2 * args.epsilon))  # no ledger here
+    s = Settings(epsilon=args.epsilon, ledger_budget=max(1.2, 2 * args.epsilon),
+                 ledger_week_budget=max(4.0, 2 * args.epsilon),
+                 ledger_year_budget=max(100.0, 2 * args.epsilon))  # no ledger here
     k, p = s.max_titles_per_device, s.max_pairs_per_device
     started = time.perf_counter()
     true_titles, true_pairs, titles, pairs, n_titles = true_and_bounded_counts(

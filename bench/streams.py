@@ -36,7 +36,8 @@ from producers.deltas import FleetShape, synthetic_deltas
 from streams.pipeline import WindowPipeline
 from streams.windows import state_bytes
 
-SHAPE = {"max_titles_per_device": 10, "max_pairs_per_device": 45, "ledger_budget": 100.0}
+SHAPE = {"max_titles_per_device": 10, "max_pairs_per_device": 45, "ledger_budget": 100.0,
+         "ledger_week_budget": 100.0, "ledger_year_budget": 100.0}
 
 
 def fleet_shape(devices: int) -> FleetShape:

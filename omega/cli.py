@@ -128,5 +128,53 @@ def topics_list() -> None:
                    f"{spec.cleanup_policy:8} {spec.schema:22} {spec.doc}")
 
 
+@main.group()
+def privacy() -> None:
+    """What the differential privacy guarantees, at the current settings."""
+
+
+def format_report(settings: Settings) -> str:
+    """The table `omega privacy report` prints (docs/privacy.md carries it)."""
+    from omega.privacy import float_sampler_delta, ledger_caps, report_rows, unit_releases  # noqa: PLC0415 - dp-accounting only here
+
+    lines = [f"Worst case for one unit at ε = {settings.epsilon} per release, δ = "
+             f"{settings.delta:g} per thresholded release, {settings.window_seconds / 3600:g} h "
+             "windows; ledger caps: " + ", ".join(
+                 f"{c.name} {c.budget:g} per {c.horizon_s / 3600:g} h"
+                 for c in ledger_caps(settings)) + "."]
+    for unit, label in (("device", "TV device"),
+                        ("session", f"web session (lives {settings.session_ttl_s / 60:g} "
+                                    "min: a page visit, not a person)")):
+        releases = unit_releases(settings, unit)
+        parts = " + ".join(f"{r.name} ε {r.epsilon:g} over {r.coordinates} coordinates"
+                           + (f", δ {r.delta:g}" if r.delta else "") for r in releases)
+        lines += ["", f"{label}: each window it counts in, {parts}.",
+                  "| period | windows (most the ledger admits) | ε, summed | "
+                  "ε, composed (PLD) | at δ |",
+                  "| --- | --- | --- | --- | --- |"]
+        for period, g in report_rows(settings, unit):
+            lines.append(f"| {period} | {g.windows} | {g.basic_epsilon:.2f} | "
+                         f"{g.epsilon:.3f} | {g.delta:.2g} |")
+    floats = ", ".join(f"{r.name} {float_sampler_delta(r.epsilon, r.coordinates):.2g}"
+                       for unit in ("device", "session") for r in unit_releases(settings, unit))
+    lines += ["", "δ per row: the thresholds' δ and the float sampler's δ (per coordinate: "
+              f"{floats}; computed exactly from its output distribution) over those windows, "
+              f"plus {settings.delta:g} for the composition. Composed with Google's "
+              "dp-accounting (privacy-loss distributions, pessimistic)."]
+    return "\n".join(lines)
+
+
+@privacy.command("report")
+def privacy_report() -> None:
+    """Print each unit's worst-case (ε, δ) per window, day, week and year.
+
+    \b
+    The caps are the ledger's (OMEGA_LEDGER_*); a unit counts in at most the windows
+    they admit. Try other settings, e.g.:
+      OMEGA_EPSILON=0.2 OMEGA_LEDGER_WEEK_BUDGET=6 omega privacy report
+    """
+    click.echo(format_report(get_settings()))
+
+
 if __name__ == "__main__":
     main()

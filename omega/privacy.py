@@ -210,14 +210,20 @@ def max_windows(period_s: float, window_s: float, cost: float, caps: tuple[Cap, 
 
 
 def report_rows(settings: Any, unit: str = "device") -> list[tuple[str, Guarantee]]:
-    """(period, guarantee) for one window, a day, a week and a year at these settings."""
+    """(period, guarantee) for one window, a day, a week and a year at these settings. A
+    web session also ends with its token (session_ttl_s): it can touch at most the
+    windows its lifetime overlaps."""
     releases = unit_releases(settings, unit)
     cost = sum(r.epsilon for r in releases)
     caps = ledger_caps(settings)
     window_s = settings.window_seconds
+    lifetime = (math.ceil(settings.session_ttl_s / window_s - 1e-9) + 1
+                if unit == "session" else None)
     rows = [("window", composed(releases, 1, settings.delta))]
     for name, period in (("day", DAY_S), ("week", WEEK_S), ("year", YEAR_S)):
         windows = max_windows(period, window_s, cost, caps)
+        if lifetime is not None:
+            windows = min(windows, lifetime)
         rows.append((name, composed(releases, windows, settings.delta)))
     return rows
 

@@ -77,9 +77,7 @@ class WindowPipeline:
         self.limits = DeltaLimits.from_settings(settings)
         self.web_limits = WebLimits.from_settings(settings)
         self.bounds = Bounds(settings.max_titles_per_device, settings.max_pairs_per_device)
-        self.policy = LedgerPolicy(settings.ledger_budget,
-                                   int(settings.ledger_horizon_seconds * 1000),
-                                   settings.cost_per_window)
+        self.policy = LedgerPolicy.from_settings(settings)
         self.window_ms = int(settings.window_seconds * 1000)
         self.lateness_ms = int(settings.allowed_lateness_seconds * 1000)
         self.counts: dict[int, WindowCounts] = {}
@@ -128,7 +126,7 @@ class WindowPipeline:
         state, queries, titles = apply_interaction(
             session_state(event.session_id), event, window,
             self.settings.max_queries_per_session, self.settings.max_titles_per_session,
-            closed_through)
+            closed_through, self.policy)
         self.web.setdefault(partition, WebCounts()).add(window, titles, queries)
         self.metrics["interactions.accepted"] += 1
         return Accepted(event.session_id, window, {**state, "p": partition})

@@ -1,8 +1,10 @@
 """Web interactions: validate, normalise queries, bound each session per window.
 
-The privacy unit is the session. Query strings are not public, so searches are released
+The privacy unit is the session, which the API issues (signed, expiring, rate-limited per
+client address: api/sessions.py). Query strings are not public, so searches are released
 only through partition selection (streams/dp.py); a session adds at most Q distinct
-normalised queries to a window.
+normalised queries and K titles to a window, and the same ledger as a TV's caps the
+windows it counts in (streams/ledger.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from omega.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, check_sent_time, decode_bounded
+from streams.ledger import LedgerPolicy, PrivacyLedger
 
 WEB_INTERACTION_SCHEMA = "omega.WebInteraction"
 MAX_SESSION_ID_CHARS = 64
@@ -80,20 +83,26 @@ class SessionWindow:
     titles: list[int] = field(default_factory=list)
 
 
-SessionState = dict[str, Any]  # {"w": [[window, queries, titles], ...]}
+SessionState = dict[str, Any]  # {"w": [[window, queries, titles], ...], "l": [[w, ε]]}
 
 
 def apply_interaction(
     state: SessionState | None, event: WebEvent, window: int, max_queries: int,
-    max_titles: int, released_through_ms: int | None,
+    max_titles: int, released_through_ms: int | None, policy: LedgerPolicy | None = None,
 ) -> tuple[SessionState, list[str], list[int]]:
     """Merge one interaction into its session's window; returns (state, queries, titles) added.
 
     First come, first kept: a session's first Q distinct queries and K distinct titles.
+    A session over its ledger's caps adds nothing to the window (its state unchanged).
     """
     windows = {int(w): SessionWindow(list(q), list(t)) for w, q, t in (state or {}).get("w", [])}
+    ledger = PrivacyLedger([(int(w), float(e)) for w, e in (state or {}).get("l", [])])
     if released_through_ms is not None:
         windows = {w: s for w, s in windows.items() if w > released_through_ms}
+    if window not in windows and policy is not None:
+        ledger.expire(window, policy.keep_ms)
+        if not ledger.try_charge(window, policy):
+            return state or {"w": [], "l": []}, [], []
     current = windows.setdefault(window, SessionWindow())
     queries: list[str] = []
     titles: list[int] = []
@@ -105,5 +114,6 @@ def apply_interaction(
             len(current.titles) < max_titles:
         current.titles.append(event.title_id)
         titles.append(event.title_id)
-    encoded = {"w": [[w, s.queries, s.titles] for w, s in sorted(windows.items())]}
+    encoded = {"w": [[w, s.queries, s.titles] for w, s in sorted(windows.items())],
+               "l": [[w, e] for w, e in ledger.charges]}
     return encoded, queries, titles

@@ -184,7 +184,7 @@ def apply_delta(
             f"device already sent seq {delta.seq} in this window; a re-sent delta counts once")
     if contribution is None:
         if policy is not None:
-            record.ledger.expire(window, policy.horizon_ms)
+            record.ledger.expire(window, policy.keep_ms)
             if not record.ledger.try_charge(window, policy):
                 return Applied(state or encode_state(DeviceRecord()), [], 0, bounds.pairs,
                                over_budget=True)

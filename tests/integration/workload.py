@@ -26,7 +26,8 @@ Message = tuple[str, bytes, bytes]  # topic short name, key, value
 
 SETTINGS = {"allowed_lateness_seconds": 6, "title_universe_size": 50, "epsilon": 1.0,
             "delta": 0.01, "max_titles_per_device": 4, "max_pairs_per_device": 1,
-            "min_devices": 5, "max_queries_per_session": 1, "ledger_budget": 12}
+            "min_devices": 5, "max_queries_per_session": 1, "ledger_budget": 12,
+            "ledger_week_budget": 12, "ledger_year_budget": 12}
 
 
 @dataclass

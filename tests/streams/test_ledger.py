@@ -2,25 +2,61 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
+
+from omega.settings import Settings
 from omega.validation import DeviceDelta, WatchedTitle
 from streams.ledger import LedgerPolicy, PrivacyLedger
 from streams.windows import Bounds, apply_delta, decode_state
 
 HOUR = 3_600_000
-# Defaults' arithmetic: 4 h windows, 2 × 0.1 per window, 6 windows a day = 1.2 per 24 h.
-POLICY = LedgerPolicy(budget=1.2, horizon_ms=24 * HOUR, cost_per_window=0.2)
+DAY, WEEK = 24 * HOUR, 7 * 24 * HOUR
 
 
-def test_a_device_syncing_every_4h_fits_the_default_budget_exactly() -> None:
+def policy(*caps: tuple[float, int]) -> LedgerPolicy:
+    return LedgerPolicy(cost_per_window=0.2, caps=caps)
+
+
+# The old defaults' arithmetic: 4 h windows, 2 × 0.1 per window, 1.2 per 24 h.
+POLICY = policy((1.2, DAY))
+
+
+def test_the_defaults_bind_an_always_on_tv_every_day_and_every_week() -> None:
+    defaults = LedgerPolicy.from_settings(Settings())
+    ledger = PrivacyLedger()
+    windows = [i * 4 * HOUR for i in range(6 * 14)]  # two weeks, every 4 h window
+    admitted = [w for w in windows if ledger.try_charge(w, defaults)]
+    per_day = Counter(w // DAY for w in admitted)
+    assert max(per_day.values()) == 5  # 1.0 a day: five of the six windows
+    assert len([w for w in admitted if w < WEEK]) == 20  # 4.0 a week: 20 of 42
+    assert sum(e for _, e in ledger.charges) <= 2 * 4.0 + 1e-9
+
+
+def test_a_late_window_sees_the_charges_after_it() -> None:
+    """The look-ahead bug: with 0.8 per day, windows 2..5 charged first, then a late
+    delta for window 1 passed, because only windows up to 1 were counted: 1.0 spent."""
+    tight = policy((0.8, DAY))
+    ledger = PrivacyLedger()
+    assert all(ledger.try_charge(i * 4 * HOUR, tight) for i in (2, 3, 4, 5))
+    assert not ledger.try_charge(1 * 4 * HOUR, tight)
+    assert ledger.spent(1 * 4 * HOUR, DAY) == pytest.approx(0.8)
+    # Every interval of a day holds at most the budget.
+    for start in range(0, 6 * 4 * HOUR, HOUR):
+        assert sum(e for w, e in ledger.charges if start <= w < start + DAY) <= 0.8 + 1e-9
+
+
+def test_a_device_syncing_every_4h_fits_the_old_budget_exactly() -> None:
     ledger = PrivacyLedger()
     for i in range(6):
         assert ledger.try_charge(i * 4 * HOUR, POLICY)
     assert not ledger.try_charge(5 * 4 * HOUR + HOUR, POLICY), "a 7th window in 24 h"
-    assert abs(ledger.spent(5 * 4 * HOUR, POLICY.horizon_ms) - 1.2) < 1e-9
+    assert abs(ledger.spent(5 * 4 * HOUR, DAY) - 1.2) < 1e-9
 
 
 def test_over_budget_until_the_horizon_moves() -> None:
-    fast = LedgerPolicy(budget=1.2, horizon_ms=24 * HOUR, cost_per_window=0.2)
+    fast = POLICY
     ledger = PrivacyLedger()
     hourly = [h * HOUR for h in range(30)]
     admitted = [w for w in hourly if ledger.try_charge(w, fast)]
@@ -33,18 +69,18 @@ def test_over_budget_until_the_horizon_moves() -> None:
 def test_charging_the_same_window_twice_costs_once() -> None:
     ledger = PrivacyLedger()
     assert ledger.try_charge(0, POLICY) and ledger.try_charge(0, POLICY)
-    assert ledger.spent(0, POLICY.horizon_ms) == 0.2
+    assert ledger.spent(0, DAY) == 0.2
 
 
 def test_expiry_bounds_the_ledger() -> None:
     ledger = PrivacyLedger([(h * HOUR, 0.2) for h in range(100)])
-    ledger.expire(100 * HOUR, POLICY.horizon_ms)
+    ledger.expire(100 * HOUR, POLICY.keep_ms)
     assert len(ledger.charges) == 23
     assert min(w for w, _ in ledger.charges) == 77 * HOUR
 
 
 def test_over_budget_device_adds_nothing_and_keeps_its_state() -> None:
-    tight = LedgerPolicy(budget=0.2, horizon_ms=24 * HOUR, cost_per_window=0.2)
+    tight = policy((0.2, DAY))
     delta = DeviceDelta("tv", 1, 0, (WatchedTitle(1, 10, 0.5, None),), "t")
     first = apply_delta(None, delta, 0, Bounds(5, 5), None, tight)
     assert first.added == [1] and not first.over_budget

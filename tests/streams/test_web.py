@@ -9,6 +9,7 @@ import pytest
 from omega.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaRejected
+from streams.ledger import LedgerPolicy
 from streams.web import WebEvent, WebLimits, apply_interaction, normalize_query, parse_interaction
 
 NOW = 1_700_000_000_000
@@ -57,3 +58,16 @@ def test_a_session_adds_at_most_q_distinct_queries_per_window() -> None:
             state, WebEvent("s1", "SEARCH", query, None, NOW), 0, 3, 10, None)
         added += queries
     assert added == ["heat", "alien", "fargo"]
+
+
+def test_a_session_is_bounded_over_time_by_the_same_ledger() -> None:
+    hour = 3_600_000
+    one_window_a_day = LedgerPolicy(cost_per_window=0.2, caps=((0.2, 24 * hour),))
+    search = WebEvent("s1", "SEARCH", "heat", None, NOW)
+    state, queries, _ = apply_interaction(None, search, 0, 3, 10, None, one_window_a_day)
+    assert queries == ["heat"] and state["l"] == [[0, 0.2]]
+    again, queries, titles = apply_interaction(state, search, 4 * hour, 3, 10, 0,
+                                               one_window_a_day)
+    assert queries == [] and titles == [] and again == state  # over its cap: nothing counts
+    later, queries, _ = apply_interaction(state, search, 24 * hour, 3, 10, 0, one_window_a_day)
+    assert queries == ["heat"]

@@ -146,7 +146,8 @@ def main() -> None:
     args = parser.parse_args()
     overrides: dict[str, Any] = {
         "title_universe_size": UNIVERSE, "window_seconds": WINDOW_S,
-        "allowed_lateness_seconds": 10, "epsilon": 1e9, "ledger_budget": 3e9, "ledger_week_budget": 3e9, "ledger_year_budget": 3e9,
+        "allowed_lateness_seconds": 10, "epsilon": 1e9,
+        "ledger_budget": 3e9, "ledger_week_budget": 3e9, "ledger_year_budget": 3e9,
         "release_seed": 1, "rate_limit_ip_per_s": 0, "rate_limit_device_per_min": 0}
     with bench_settings(**overrides) as settings:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

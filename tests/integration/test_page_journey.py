@@ -81,7 +81,8 @@ def stack(kafka_settings: Callable[..., Settings], worker_factory: Callable[...,
     catalog = catalog_1995()
     settings = kafka_settings(
         title_universe_size=len(catalog), window_seconds=20, allowed_lateness_seconds=3,
-        epsilon=1.0, min_devices=50, ledger_budget=10, ledger_week_budget=10, ledger_year_budget=10, rate_limit_ip_per_s=0,
+        epsilon=1.0, min_devices=50, ledger_budget=10, ledger_week_budget=10,
+        ledger_year_budget=10, rate_limit_ip_per_s=0,
         session_secret=SECRET)
     ids = {r["title"]: r["title_id"] for r in catalog}
     send(settings, [(CATALOG_TITLES, str(r["title_id"]).encode(),

@@ -5,9 +5,12 @@
     omega-deadletters redrive --reason unknown_title --dry-run
     omega-deadletters redrive --offset 17 --offset 18
 
-Dead letters hold raw device input, so this is an operator's tool inside the privacy
-boundary: decoded payloads show device and session ids masked (a short keyed digest, the
-same for the same id) unless --reveal is given, and the raw bytes only with --hex.
+Dead letters hold raw device input, sealed by the worker (AES-256-GCM under
+OMEGA_DEAD_LETTER_KEY, else the data folder's key): on the topic, only the reason code,
+the source position and a keyed digest of the unit are in clear. This is an operator's
+tool inside the privacy boundary: with the key it opens them, and decoded payloads show
+device and session ids masked (a short keyed digest, the same for the same id) unless
+--reveal is given, and the raw bytes only with --hex.
 
 Re-driving sends a letter's original key and bytes back to its source topic, with a
 header naming the letter it came from. Do it after fixing the cause (a setting, a
@@ -18,7 +21,6 @@ worker drops a (device, seq) it has already counted in the window (reason `dupli
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections import Counter
@@ -28,6 +30,7 @@ from typing import Any
 
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
 from omega.kafka import make_producer, read_to_end, settings_or_exit
+from omega.keys import KeyRefused, dead_letter_key, mask, open_letter
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, topic_catalog
 
@@ -42,17 +45,15 @@ class Letter:
     record: Record
 
 
-def read_letters(settings: Settings, codec: AvroCodec) -> Iterator[Letter]:
-    """Every committed letter on the dead-letter topic, from the start to its current end."""
+def read_letters(settings: Settings, codec: AvroCodec, key: bytes) -> Iterator[Letter]:
+    """Every committed letter on the dead-letter topic, from the start to its current end,
+    opened with `key`."""
     for msg in read_to_end(settings, [settings.topic(DEAD_LETTERS)],
                            group_id="omega-deadletters-reader"):
         partition, offset = msg.partition(), msg.offset()
         assert partition is not None and offset is not None
-        yield Letter(partition, offset, codec.decode(msg.value() or b"", "omega.DeadLetter"))
-
-
-def mask(value: str, salt: bytes) -> str:
-    return "masked:" + hashlib.blake2b(value.encode(), key=salt, digest_size=6).hexdigest()
+        record = codec.decode(msg.value() or b"", "omega.DeadLetter")
+        yield Letter(partition, offset, open_letter(key, record))
 
 
 def schemas_by_topic(settings: Settings) -> dict[str, str]:
@@ -62,7 +63,7 @@ def schemas_by_topic(settings: Settings) -> dict[str, str]:
 
 
 def decode_payload(letter: Record, codec: AvroCodec, schemas: dict[str, str], reveal: bool,
-                   salt: bytes) -> Record | str:
+                   key: bytes) -> Record | str:
     """The original event as a dict (units masked unless `reveal`), or why it cannot be."""
     schema = schemas.get(letter["source_topic"])
     if schema is None:
@@ -74,7 +75,7 @@ def decode_payload(letter: Record, codec: AvroCodec, schemas: dict[str, str], re
     if not reveal:
         for name in UNIT_FIELDS:
             if isinstance(event.get(name), str):
-                event[name] = mask(event[name], salt)
+                event[name] = mask(key, event[name])
     return event
 
 
@@ -136,16 +137,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def show(letters: Iterator[Letter], args: argparse.Namespace, codec: AvroCodec,
-         settings: Settings) -> None:
-    salt = hashlib.sha256(settings.sync_keys.encode()).digest()[:16]
+         settings: Settings, key: bytes) -> None:
     schemas = schemas_by_topic(settings)
     for i, letter in enumerate(letters):
         if i >= args.limit:
             break
         record = letter.record
-        decoded = decode_payload(record, codec, schemas, args.reveal, salt)
+        decoded = decode_payload(record, codec, schemas, args.reveal, key)
         if args.json:
-            out = {k: v for k, v in record.items() if k not in ("payload", "payload_key")}
+            out = {k: v for k, v in record.items()
+                   if k not in ("payload", "payload_key", "unit")}
             out.update(offset=letter.offset, partition=letter.partition, decoded=decoded)
             if args.hex:
                 out["payload_hex"] = record["payload"].hex()
@@ -186,13 +187,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = settings_or_exit("omega-deadletters")
     codec = codec_for(settings)
-    letters = select(read_letters(settings, codec), args.reason, args.offset, args.source)
-    if args.command == "summary":
-        sys.stdout.write(summary(letters) + "\n")
-    elif args.command == "show":
-        show(letters, args, codec, settings)
-    else:
-        sent = redrive(letters, args, settings)
+    try:
+        key = dead_letter_key(settings.dead_letter_key, settings.data_dir)
+        letters = select(read_letters(settings, codec, key), args.reason, args.offset,
+                         args.source)
+        if args.command == "summary":
+            sys.stdout.write(summary(letters) + "\n")
+        elif args.command == "show":
+            show(letters, args, codec, settings, key)
+        else:
+            sent = redrive(letters, args, settings)
+    except KeyRefused as exc:
+        sys.exit(f"omega-deadletters: {exc}")
+    if args.command == "redrive":
         verb = "would re-drive" if args.dry_run else "re-drove"
         sys.stderr.write(f"{verb} {sent} dead letter(s)\n")
 

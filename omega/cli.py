@@ -110,10 +110,12 @@ def topics() -> None:
 
 @topics.command("create")
 def topics_create() -> None:
-    """Create every catalog topic that does not exist yet."""
+    """Create every catalog topic that does not exist yet, and set every topic's retention
+    and cleanup policy to the catalog's (dead letters and window partials are kept only
+    as long as their job needs: OMEGA_DEAD_LETTER_RETENTION_HOURS, ..._PARTIALS_...)."""
     settings = get_settings()
     try:
-        created = ensure_topics(settings)
+        created = ensure_topics(settings, update_existing=True)
     except KafkaUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))
@@ -121,11 +123,12 @@ def topics_create() -> None:
 
 @topics.command("list")
 def topics_list() -> None:
-    """Print the catalog: name, partitions, cleanup policy, schema."""
+    """Print the catalog: name, partitions, cleanup policy, retention, schema."""
     settings = get_settings()
     for spec in topic_catalog(settings).values():
+        kept = "default" if spec.retention_hours is None else f"{spec.retention_hours:g} h"
         click.echo(f"{settings.topic(spec.short_name):32} {spec.partitions:3} "
-                   f"{spec.cleanup_policy:8} {spec.schema:22} {spec.doc}")
+                   f"{spec.cleanup_policy:8} {kept:8} {spec.schema:22} {spec.doc}")
 
 
 @main.group()

@@ -18,7 +18,14 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
 
 from omega.settings import Settings
 from omega.topics import TopicSpec, topic_catalog
@@ -91,17 +98,22 @@ def check_reachable(settings: Settings, timeout_s: float = 5.0) -> None:
         ) from exc
 
 
-def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
-    """Create the catalog's topics that do not exist yet; returns the names created."""
+def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None,
+                  update_existing: bool = False) -> list[str]:
+    """Create the catalog's topics that do not exist yet; returns the names created. With
+    `update_existing`, existing topics get the catalog's retention and cleanup policy."""
     specs = specs if specs is not None else list(topic_catalog(settings).values())
     admin = make_admin(settings)
     existing = set(admin.list_topics(timeout=10).topics)
     wanted = [
         NewTopic(settings.topic(spec.short_name), num_partitions=spec.partitions,
                  replication_factor=1 if not settings.kafka_bootstrap else -1,
-                 config={"cleanup.policy": spec.cleanup_policy})
+                 config=spec.config())
         for spec in specs if settings.topic(spec.short_name) not in existing
     ]
+    if update_existing:
+        update_configs(admin, [(settings.topic(spec.short_name), spec.config())
+                               for spec in specs if settings.topic(spec.short_name) in existing])
     created = []
     for name, future in admin.create_topics(wanted).items() if wanted else []:
         try:
@@ -113,6 +125,17 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> l
     if created:
         log.info("created topics %s", ", ".join(sorted(created)))
     return created
+
+
+def update_configs(admin: AdminClient, configs: list[tuple[str, dict[str, str]]]) -> None:
+    """Set these topic configs (incrementally: others are left as they are)."""
+    if not configs:
+        return
+    resources = [ConfigResource(ResourceType.TOPIC, name, incremental_configs=[
+        ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
+        for key, value in config.items()]) for name, config in configs]
+    for future in admin.incremental_alter_configs(resources).values():
+        future.result()
 
 
 def settings_or_exit(prog: str) -> Settings:

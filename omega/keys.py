@@ -9,20 +9,25 @@ under a key of their own, never one derived from another secret.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SEALED = b"omega-sealed.v1\x00"  # prefix of a sealed payload: nonce (12) + ciphertext + tag
+SEALED_REASON = "(sealed with the payload: omega-deadletters show decrypts it)"
 
 
 class KeyRefused(ValueError):
-    """A sealed payload that this key cannot open (wrong key, or tampered bytes)."""
+    """A key that is malformed, or a sealed payload it cannot open (wrong key, or
+    tampered bytes): the message says which and what to do."""
 
 
 def folder_secret(folder: Path, name: str) -> str:
@@ -59,13 +64,19 @@ def dead_letter_key(configured: str | None, data_dir: Path) -> bytes:
     except ValueError:
         key = b""
     if len(key) != 32:
-        raise ValueError("OMEGA_DEAD_LETTER_KEY must be 64 hex digits (a 32-byte AES-256 "
+        raise KeyRefused("OMEGA_DEAD_LETTER_KEY must be 64 hex digits (a 32-byte AES-256 "
                          "key), e.g. from `openssl rand -hex 32`")
     return key
 
 
 def _subkey(key: bytes, purpose: bytes) -> bytes:
     return hmac.new(key, b"omega." + purpose, hashlib.sha256).digest()
+
+
+def letter_context(topic: str, partition: int, offset: int) -> bytes:
+    """What a sealed dead letter is bound to: its source message (a letter copied onto
+    another's record fails to open)."""
+    return f"{topic}:{partition}:{offset}".encode()
 
 
 def seal(key: bytes, plaintext: bytes, context: bytes) -> bytes:
@@ -92,3 +103,16 @@ def mask(key: bytes, value: str) -> str:
     cannot be recovered or guessed without the key."""
     digest = hashlib.blake2b(value.encode(), key=_subkey(key, b"mask")[:32], digest_size=8)
     return "masked:" + digest.hexdigest()
+
+
+def open_letter(key: bytes | None, letter: dict[str, Any]) -> dict[str, Any]:
+    """A DeadLetter record with its sealed payload, key and reason opened (letters written
+    before sealing pass through). Without the key (None), the record as it is, sealed."""
+    if key is None or not is_sealed(letter["payload"]):
+        return letter
+    context = letter_context(letter["source_topic"], letter["source_partition"],
+                             letter["source_offset"])
+    inside = json.loads(unseal(key, letter["payload"], context))
+    return {**letter, "payload": base64.b64decode(inside["payload"]),
+            "payload_key": None if inside["key"] is None else base64.b64decode(inside["key"]),
+            "reason": inside["reason"], "unit": letter["payload_key"]}

@@ -16,6 +16,14 @@ class TopicSpec:
     cleanup_policy: str = "delete"
     partitions: int = 1
     doc: str = ""
+    retention_hours: float | None = None  # None: the broker's default (7 days)
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def config(self) -> dict[str, str]:
+        config = {"cleanup.policy": self.cleanup_policy, **dict(self.extra)}
+        if self.retention_hours is not None:
+            config["retention.ms"] = str(int(self.retention_hours * 3_600_000))
+        return config
 
 
 def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
@@ -28,7 +36,9 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
         TopicSpec("catalog-titles.v1", "omega.CatalogTitle", cleanup_policy="compact",
                   doc="The public catalog, keyed by title id."),
         TopicSpec("dead-letters.v1", "omega.DeadLetter",
-                  doc="Inputs that could not be processed, with the reason."),
+                  retention_hours=settings.dead_letter_retention_hours,
+                  doc="Inputs that could not be processed, with the reason; payload, key and "
+                      "worded reason sealed (AES-256-GCM)."),
         TopicSpec("trends.v1", "omega.TrendRelease", doc="DP trend releases per window."),
         TopicSpec("search-trends.v1", "omega.SearchTrendRelease",
                   doc="DP trending searches per window (thresholded, session = unit)."),
@@ -38,12 +48,19 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
                   doc="Search vectors of catalog titles, keyed by title id; API replicas "
                       "materialize their index from it."),
         TopicSpec("window-partials.v2", "omega.WindowPartial",
+                  retention_hours=settings.partials_retention_hours,
                   doc="Internal to streams/: each partition's true counts of a closed window, "
                       "merged by the one releaser before noise is added."),
         TopicSpec("device-state.v1", "JSON: streams/windows.py DeviceState",
                   cleanup_policy="compact", partitions=settings.delta_partitions,
                   doc="Internal to streams/ (OMEGA_DELTA_ENGINE=direct): each device's open "
-                      "window contributions, keyed by device id, partition = its deltas'."),
+                      "window contributions and ledger, keyed by device id, partition = its "
+                      "deltas'; titles dropped once released, tombstoned once no ledger cap "
+                      "can see the charges.",
+                  # Compaction runs on closed segments: roll hourly so replaced values and
+                  # tombstones are gone within hours, not the default week.
+                  extra=(("segment.ms", "3600000"), ("min.cleanable.dirty.ratio", "0.1"),
+                         ("delete.retention.ms", "3600000"))),
         TopicSpec("release-log.v1", "omega.ReleaseMark", cleanup_policy="compact",
                   doc="Internal to streams/: last released window, written in the release's "
                       "transaction so a restarted worker never releases a window twice."),

@@ -185,9 +185,10 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                 accepted = accept(message.key, message.value, table.get, now_ms(),
                                   message.partition)
             except Exception as exc:  # noqa: BLE001 - a worker never dies on bad input
-                await dead_letters.send(key=message.key, value=pipeline.dead_letter(
+                letter_key, letter = pipeline.dead_letter(
                     exc, message.value, message.key, message.topic, message.partition,
-                    message.offset))
+                    message.offset)
+                await dead_letters.send(key=letter_key, value=letter)
                 continue
             if accepted.state is not None:
                 table[accepted.unit] = accepted.state
@@ -224,8 +225,8 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                 asyncio.ensure_future(tv_loop_ready(engine, announce_ready))
 
     def announce_ready(read: int) -> None:
-        log.info("ready: rebuilt counts from %d device contributions; released through %s",
-                 read, pipeline.released_through_ms)
+        log.info("ready: rebuilt counts of the open windows; released through %s",
+                 pipeline.released_through_ms)
 
     for name, table in tables.items():
         table.on_recover(functools.partial(rebuild, name))
@@ -281,10 +282,9 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             build = functools.partial(pipeline.release, window, totals)
             pipeline.released_through_ms = await loop_run().run_in_executor(
                 None, sink.publish_once, window, build)
-            log.info("release step: window %d: %d partials (%d pairs) merged in %.2f s, "
-                     "noised and committed in %.2f s", window, len(records), len(totals.pairs),
-                     merged - started, time.perf_counter() - merged)
-            log.info("metrics after window %d: %s", window, dict(pipeline.metrics))
+            log.info("release step: window %d: partials merged in %.2f s, noised and "
+                     "committed in %.2f s; faults so far: %s", window, merged - started,
+                     time.perf_counter() - merged, pipeline.health_metrics() or "none")
             for record in records:
                 pending.discard(partial_key(record))
 

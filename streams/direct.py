@@ -45,7 +45,7 @@ from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, read_released_through
-from streams.windows import state_bytes
+from streams.windows import retire, state_bytes
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class DirectDeltas:
             "linger.ms": 20, "compression.type": "none"})
         self.producer.init_transactions(60)
         self._next_check = 0.0
+        self._retired_through: int | None = None  # released window the state was swept at
 
     # -- assignment ----------------------------------------------------------------------
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -147,8 +148,7 @@ class DirectDeltas:
             read = self.pipeline.rebuild_partition(
                 partition, (orjson.loads(v) for v in table.values()))
             self.restored += read
-            log.info("tv[%d] assigned: %d devices restored, %d open contributions counted",
-                     partition, len(table), read)
+            log.info("tv[%d] assigned: its devices' state restored", partition)
         log.info("tv partitions %s restored in %.1f s", sorted(restored),
                  time.perf_counter() - started)
         self.ready.set()
@@ -229,8 +229,9 @@ class DirectDeltas:
         try:
             accepted = self.pipeline.accept_delta(key, raw, state, now, partition)
         except Exception as exc:  # noqa: BLE001 - a worker never dies on bad input
-            self.producer.produce(self.dead_topic, key=key, value=self.pipeline.dead_letter(
-                exc, raw, key, self.source, partition, msg.offset() or 0))
+            letter_key, letter = self.pipeline.dead_letter(
+                exc, raw, key, self.source, partition, msg.offset() or 0)
+            self.producer.produce(self.dead_topic, key=letter_key, value=letter)
             return
         if accepted.state is not None:
             value = state_bytes(accepted.state)
@@ -253,4 +254,41 @@ class DirectDeltas:
             self.publish(records)
             published += 1
         if published:
-            log.info("tv metrics after %d partials: %s", published, dict(self.pipeline.metrics))
+            log.info("tv partials published; faults so far: %s",
+                     self.pipeline.health_metrics() or "none")
+        if (self.pipeline.released_through_ms is not None
+                and self.pipeline.released_through_ms != self._retired_through):
+            self.retire_released(self.pipeline.released_through_ms)
+
+    def retire_released(self, released_through_ms: int) -> int:
+        """Rewrite, in one transaction, the state of every owned device whose windows are
+        all released: its titles dropped (ledger kept), or a tombstone once no ledger cap
+        can see its charges, so `device-state` holds no raw data it no longer needs.
+        Returns how many devices changed."""
+        keep_ms, now = self.pipeline.policy.keep_ms, self.now_ms()
+        changes: list[tuple[int, str, bytes | None]] = []
+        for partition, table in self.tables.items():
+            for device, value in table.items():
+                state = orjson.loads(value)
+                retired = retire(state, released_through_ms, now, keep_ms)
+                if retired is not state:
+                    changes.append((partition, device,
+                                    None if retired is None else state_bytes(retired)))
+        if changes:
+            self._transaction_since = time.monotonic()
+            try:
+                self.producer.begin_transaction()
+                for partition, device, new in changes:
+                    self.producer.produce(self.state_topic, key=device.encode(), value=new,
+                                          partition=partition)
+                    self.producer.poll(0)
+                self.producer.commit_transaction(60)
+            finally:
+                self._transaction_since = None
+            for partition, device, new in changes:
+                if new is None:
+                    self.tables[partition].pop(device, None)
+                else:
+                    self.tables[partition][device] = new
+        self._retired_through = released_through_ms
+        return len(changes)

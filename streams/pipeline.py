@@ -6,6 +6,7 @@ logic is tested without a broker.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections import Counter
@@ -13,8 +14,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from omega.avro import AvroCodec
-from omega.keys import release_key
+from omega.keys import (
+    SEALED_REASON,
+    dead_letter_key,
+    letter_context,
+    mask,
+    release_key,
+    seal,
+)
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from streams.ledger import LedgerPolicy
@@ -85,8 +95,17 @@ class WindowPipeline:
         # Last window whose partial this worker published, per (source, partition).
         self.published: dict[tuple[str, int], int] = {}
         self.released_through_ms: int | None = None
+        # Exact counts of raw data (accepted deltas, over-budget devices, dead letters):
+        # kept in memory for tests and debugging, never logged; see health_metrics().
         self.metrics: Counter[str] = Counter()
         self._noise_key: bytes | None = None
+        self._letter_key: bytes | None = None
+
+    def health_metrics(self) -> dict[str, int]:
+        """The counters a log may carry: the worker's own faults, never counts of devices,
+        deltas, pairs or dead letters (those are raw data; docs/privacy.md, "Logs")."""
+        return {k: v for k, v in sorted(self.metrics.items())
+                if k.startswith(("partials.", "windows."))}
 
     def accept_delta(
         self, key: bytes | None, raw: bytes, device_state: Callable[[str], Any], now_ms: int,
@@ -137,19 +156,37 @@ class WindowPipeline:
             counts = self.counts[partition] = WindowCounts(self.bounds.pairs)
         return counts
 
+    @property
+    def letter_key(self) -> bytes:
+        """The dead-letter key (OMEGA_DEAD_LETTER_KEY, else the data folder's), read once."""
+        if self._letter_key is None:
+            self._letter_key = dead_letter_key(self.settings.dead_letter_key,
+                                               self.settings.data_dir)
+        return self._letter_key
+
     def dead_letter(self, exc: Exception, raw: bytes, key: bytes | None, topic: str,
-                    partition: int, offset: int) -> bytes:
-        """The encoded DeadLetter of an event that cannot count, with its reason. An
-        error that is not a rejection is a bug: logged with its traceback, and counted."""
+                    partition: int, offset: int) -> tuple[bytes | None, bytes]:
+        """(message key, encoded DeadLetter) of an event that cannot count, with its reason.
+
+        The original bytes, key and worded reason (which may name a title or a device) are
+        sealed with AES-256-GCM; in clear stay the reason code, where it came from, and a
+        keyed digest of the unit as the message key, so one device's letters group.
+        An error that is not a rejection is a bug: logged with its traceback, and counted."""
         code = exc.code if isinstance(exc, DeltaRejected) else "processing_error"
         if code == "processing_error":
             log.error("unexpected error on %s[%d]@%d; dead-lettering it", topic, partition,
                       offset, exc_info=exc)
             self.metrics["dead_letter.processing_error"] += 1
-        return self.codec.encode("omega.DeadLetter", {
-            "payload": raw, "payload_key": key, "source_topic": topic,
+        secret = self.letter_key
+        sealed = seal(secret, orjson.dumps({
+            "payload": base64.b64encode(raw).decode(),
+            "key": None if key is None else base64.b64encode(key).decode(),
+            "reason": str(exc) or repr(exc)}), letter_context(topic, partition, offset))
+        unit = None if key is None else mask(secret, key.decode("utf-8", "replace")).encode()
+        return unit, self.codec.encode("omega.DeadLetter", {
+            "payload": sealed, "payload_key": unit, "source_topic": topic,
             "source_partition": partition, "source_offset": offset, "reason_code": code,
-            "reason": str(exc) or repr(exc), "error_class": type(exc).__name__,
+            "reason": SEALED_REASON, "error_class": type(exc).__name__,
             "at_ms": int(time.time() * 1000)})
 
     @staticmethod
@@ -230,8 +267,8 @@ class WindowPipeline:
                                         self.settings.delta_partitions)
             built = time.perf_counter()
             yield records
-            log.info("release step: window %d %s[%d]: %d partial records built in %.2f s, "
-                     "acknowledged in %.2f s", window, source, partition, len(records),
+            log.info("release step: window %d %s[%d]: partials built in %.2f s, "
+                     "acknowledged in %.2f s", window, source, partition,
                      built - started, time.perf_counter() - built)
 
     def _first_cursor(self, source: str, partition: int, closed_before: int) -> int:

@@ -130,6 +130,23 @@ def encode_state(record: DeviceRecord) -> DeviceState:
             "l": [[w, e] for w, e in record.ledger.charges]}
 
 
+def retire(state: DeviceState, released_through_ms: int, now_ms: int,
+           keep_ms: int) -> DeviceState | None:
+    """What a device's table value becomes once its windows are released: `state` itself
+    while a window is still open; its ledger alone once every window is released (the
+    titles are no longer needed); None (a tombstone) once no cap can see its charges."""
+    record = decode_state(state)
+    if any(w > released_through_ms for w in record.windows):
+        return state
+    last = record.ledger.last_needed(keep_ms)
+    if last is None or last <= now_ms:
+        return None
+    if not record.windows:
+        return state
+    record.windows = {}
+    return {**encode_state(record), **({"p": state["p"]} if "p" in state else {})}
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """Per device per window: at most `titles` titles (K) and `pairs` pairs (P)."""

@@ -7,6 +7,7 @@ in the finalizers, pass or fail.
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,9 +36,12 @@ def kafka_settings(
 
     def build(**overrides: Any) -> Settings:
         unique = uuid.uuid4().hex[:10]
+        # Workers here have a data folder each, as on separate hosts: the dead-letter key
+        # is set, as it must be there, so that the inspector opens every worker's letters.
         values: dict[str, Any] = {"kafka_bootstrap": kafka_bootstrap,
                                   "topic_namespace": f"t{unique}",
-                                  "streams_app_id": f"omega-streams-{unique}"}
+                                  "streams_app_id": f"omega-streams-{unique}",
+                                  "dead_letter_key": secrets.token_hex(32)}
         values.update(overrides)
         settings = make_settings(**values)
         ensure_topics(settings)

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -42,7 +43,7 @@ def test_no_raw_id_leaves_in_any_output_topic_or_api_response(
 ) -> None:
     settings = kafka_settings(**{**SETTINGS, "window_seconds": 15, "release_seed": 4,
                                  "rate_limit_ip_per_s": 0, "rate_limit_device_per_min": 0,
-                                 "api_port": 0})
+                                 "session_issue_per_min": 0, "api_port": 0})
     worker_factory(settings)
     marker = uuid.uuid4().hex[:12]
     devices = [f"rawtv-{marker}-{i}" for i in range(60)]
@@ -95,6 +96,16 @@ def test_no_raw_id_leaves_in_any_output_topic_or_api_response(
         ]:
             responses.append(client.request(method, path, json=body).content)
 
+    # Inside streams/ too, raw data is kept only while needed: once the window is
+    # released, each device's state keeps its ledger charges and no titles.
+    def titles_dropped() -> bool:
+        latest = {m.key(): m.value() for m in read_all(settings, DEVICE_STATE)}
+        ours = [orjson.loads(v) if v else None for k, v in latest.items()
+                if k and k.startswith(f"rawtv-{marker}".encode())]
+        return len(ours) == len(devices) and all(s is None or (s["w"] == [] and s["l"])
+                                                   for s in ours)
+
+    wait_for(titles_dropped, 60, "device-state swept of the released window's titles")
     leaked_from = []
     for spec in topic_catalog(settings).values():
         if spec.short_name in INSIDE_STREAMS:

@@ -3,6 +3,7 @@ dead letter re-driven after its cause is fixed counts once, even when re-driven 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import pytest
 from omega.avro import AvroCodec
 from omega.kafka import make_producer
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import TV_DELTAS
+from omega.topics import DEAD_LETTERS, TV_DELTAS
 from omega.validation import WatchedTitle
 from streams.release import release_trends
 from streams.windows import bound_titles, window_start
@@ -78,6 +79,13 @@ def test_a_fixed_dead_letter_re_driven_twice_counts_once(
     assert producer.flush(30) == 0
     wait_until_consumed(settings)
     assert [r["reason_code"] for r in read_dead_letters(settings, codec)] == ["unknown_title"]
+    # On the topic, without the key: no device id, no title id, no original bytes in clear.
+    on_topic = re.sub(rb"masked:[0-9a-f]{16}", b"", b"".join(  # the unit's keyed digest
+        (m.key() or b"") + (m.value() or b"") for m in read_all(settings, DEAD_LETTERS)))
+    original = codec.encode("omega.TvDelta", broken)
+    assert b"dev-fix" not in on_topic and b"150" not in on_topic
+    assert original not in on_topic and original[:16] not in on_topic
+    assert b"title_id is" not in on_topic and b"unknown_title" in on_topic  # the code stays
 
     # The fix: the catalog grew, the worker restarts knowing titles up to 200.
     worker.stop()

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 import os
 import queue
@@ -31,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.limits import RateLimiter, retry_after
+from api.privacy import accounting
 from api.ranking import Prior, Ranker, TitleSearch, Weights
 from api.security import SECURITY_HEADERS, KeyRing
 from api.sessions import SessionSigner
@@ -161,6 +164,7 @@ class ApiState:
     limits: DeltaLimits
     sessions: SessionSigner
     device_rate: RateLimiter | None = None
+    session_rate: RateLimiter | None = None
     follower: ViewFollower | None = None
     tmdb: TmdbStatus = field(default_factory=lambda: TmdbStatus(None))
     started: float = field(default_factory=time.time)
@@ -188,7 +192,9 @@ def build_state(settings: Settings) -> ApiState:
                      writer=KafkaWriter(settings), keys=KeyRing(settings.sync_keys),
                      limits=DeltaLimits.from_settings(settings),
                      device_rate=device_limiter(settings),
+                     session_rate=session_limiter(settings),
                      sessions=SessionSigner(session_secret, settings.session_ttl_s))
+    accounting(settings, "device", "titles", "window", 1)  # dp-accounting's ~1 s import
     state.follower = ViewFollower(settings, codec, views)
     state.follower.start()
     if settings.tmdb_api_key:
@@ -219,6 +225,14 @@ def device_limiter(settings: Settings) -> RateLimiter | None:
     if not settings.rate_limit_device_per_min:
         return None
     return RateLimiter(settings.rate_limit_device_per_min / 60, settings.rate_limit_device_burst)
+
+
+def session_limiter(settings: Settings) -> RateLimiter | None:
+    """Sessions issued per client address: whoever wants to push a query past the release
+    floor with many sessions needs many addresses (the ledger bounds each session)."""
+    if not settings.session_issue_per_min:
+        return None
+    return RateLimiter(settings.session_issue_per_min / 60, settings.session_issue_burst)
 
 
 def close_state(state: ApiState) -> None:
@@ -273,6 +287,8 @@ class Guard:
 
     def _refusal(self, scope: Scope) -> Response | None:
         settings = self.settings
+        if scope["path"].startswith("/metrics"):
+            return self._metrics_refusal(scope)
         if self.ip_rate is not None and scope["path"] not in UNLIMITED_PATHS:
             client = scope.get("client")
             wait = self.ip_rate.take(client[0] if client else "unknown")
@@ -288,6 +304,29 @@ class Guard:
             return problem(
                 413, f"request body is {length} bytes; at most {settings.max_request_bytes}")
         return None
+
+
+    def _metrics_refusal(self, scope: Scope) -> Response | None:
+        """/metrics: a bearer token when OMEGA_METRICS_TOKEN is set, else loopback only."""
+        token = self.settings.metrics_token
+        if token:
+            given = Headers(scope=scope).get("authorization", "")
+            if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return None
+            return problem(401, "/metrics needs Authorization: Bearer <OMEGA_METRICS_TOKEN>",
+                           {"WWW-Authenticate": "Bearer"})
+        client = scope.get("client")
+        if client and is_loopback(client[0]):
+            return None
+        return problem(403, "/metrics answers this host only; set OMEGA_METRICS_TOKEN to "
+                            "scrape it from elsewhere with a bearer token")
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -40,6 +40,11 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
     for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
         signal.signal(sig, _interrupt)
     env = dict(os.environ)
+    if web_sessions_per_s:
+        # The simulated page sessions all come from this host's one address, so the
+        # per-address issuance limit is sized to them (a real page gets the default).
+        env.setdefault("OMEGA_SESSION_ISSUE_PER_MIN", f"{web_sessions_per_s * 120:g}")
+        env.setdefault("OMEGA_SESSION_ISSUE_BURST", f"{max(20, web_sessions_per_s * 4):g}")
     if broker is not None:
         env["OMEGA_KAFKA_BOOTSTRAP"] = broker.start(settings.kafka_start_timeout_s).bootstrap
     # Every topic before any component: the trend reader subscribes at once, the worker

@@ -214,18 +214,22 @@ def report_rows(settings: Any, unit: str = "device") -> list[tuple[str, Guarante
     web session also ends with its token (session_ttl_s): it can touch at most the
     windows its lifetime overlaps."""
     releases = unit_releases(settings, unit)
-    cost = sum(r.epsilon for r in releases)
-    caps = ledger_caps(settings)
-    window_s = settings.window_seconds
-    lifetime = (math.ceil(settings.session_ttl_s / window_s - 1e-9) + 1
-                if unit == "session" else None)
     rows = [("window", composed(releases, 1, settings.delta))]
     for name, period in (("day", DAY_S), ("week", WEEK_S), ("year", YEAR_S)):
-        windows = max_windows(period, window_s, cost, caps)
-        if lifetime is not None:
-            windows = min(windows, lifetime)
-        rows.append((name, composed(releases, windows, settings.delta)))
+        rows.append((name, composed(releases, unit_windows(settings, unit, period),
+                                    settings.delta)))
     return rows
+
+
+def unit_windows(settings: Any, unit: str, period_s: float) -> int:
+    """The most windows one unit counts in within any `period_s` at these settings."""
+    releases = unit_releases(settings, unit)
+    window_s = settings.window_seconds
+    most = max_windows(period_s, window_s, sum(r.epsilon for r in releases),
+                       ledger_caps(settings))
+    if unit == "session":
+        most = min(most, math.ceil(settings.session_ttl_s / window_s - 1e-9) + 1)
+    return most
 
 
 def view_guarantee(release: Release, windows: int, slack_delta: float) -> Guarantee:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.limits import retry_after
 from api.routes.deps import State
 from api.sessions import SessionRefused
 from omega.topics import WEB_INTERACTIONS
@@ -40,10 +41,22 @@ class AnalyticsBatch(BaseModel):
     events: list[Interaction] = Field(min_length=1, max_length=100)
 
 
-@router.post("/api/session", status_code=201)
-async def new_session(state: State) -> dict[str, Any]:
+@router.post("/api/session", status_code=201, responses={
+    429: {"description": "Too many sessions asked for from this address"}})
+async def new_session(request: Request, state: State) -> dict[str, Any]:
     """A new analytics session: an opaque signed token, valid `ttlSeconds`. No account and
-    no cookie; the page keeps it in memory and asks again when it expires."""
+    no cookie; the page keeps it in memory and asks again when it expires. Sessions are
+    issued at most `OMEGA_SESSION_ISSUE_PER_MIN` a minute per client address."""
+    if state.session_rate is not None:
+        address = request.client.host if request.client else "unknown"
+        wait = state.session_rate.take(address)
+        if wait:
+            settings = state.settings
+            raise HTTPException(
+                429, f"too many analytics sessions asked for from this address: at most "
+                     f"{settings.session_issue_per_min:g} a minute (bursts of "
+                     f"{settings.session_issue_burst:g}); retry after {retry_after(wait)} s",
+                headers={"Retry-After": retry_after(wait)})
     session = state.sessions.issue()
     return {"session": session.token, "expiresAtMs": session.expires_ms,
             "ttlSeconds": state.sessions.ttl_s}

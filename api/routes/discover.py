@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
+from api.privacy import accounting
 from api.ranking import title_card
 from api.routes.deps import State
 from omega.ranges import range_noise_std
@@ -20,7 +21,8 @@ def discover(state: State, window: Literal["day", "week"] = "week",
              limit: int = Query(default=20, ge=1, le=100)) -> dict[str, Any]:
     """Titles ranked by their differentially private device totals: each window's noisy
     counts summed over the last day or week of released windows (no extra privacy cost).
-    `noiseStd` is the standard deviation of the noise in each total."""
+    `noiseStd` is the standard deviation of the noise in each total; `privacy` and
+    `searchPrivacy` give each window's ε, the windows summed and the composed (ε, δ)."""
     totals, span = state.views.totals(window)
     ranked = sorted(((c, t) for t, c in totals.items() if c > 0), key=lambda ct: (-ct[0], ct[1]))
     items = []
@@ -37,14 +39,20 @@ def discover(state: State, window: Literal["day", "week"] = "week",
     search_noise = (range_noise_std(search_windows, search_epsilon,
                                     state.settings.max_queries_per_session)
                     if search_epsilon else None)
+    settings = state.settings
     return {"window": window, "genre": genre, "genres": state.views.genres(), "items": items,
             "searches": [{"query": q, "noisySessions": c} for q, c in searches],
-            "searchPrivacy": {"windows": search_windows, "epsilonPerWindow": search_epsilon,
-                              "noiseStd": round(search_noise, 1) if search_noise else None,
-                              "note": "searches enough page sessions made to pass DP "
-                                      "partition selection; counts are noisy"},
-            "privacy": {"windows": span["windows"], "fromMs": span["from"], "toMs": span["to"],
-                        "epsilonPerWindow": span.get("epsilonPerWindow"),
-                        "noiseStd": round(noise, 1) if noise is not None else None,
-                        "note": "counts are noisy device totals released under differential "
-                                "privacy; titles below the release threshold are absent"}}
+            "searchPrivacy": {
+                "windows": search_windows,
+                **accounting(settings, "session", "queries", window, search_windows),
+                "noiseStd": round(search_noise, 1) if search_noise else None,
+                "note": "searches enough page sessions made to pass DP partition selection; "
+                        "counts are noisy"},
+            "privacy": {
+                "windows": span["windows"], "fromMs": span["from"], "toMs": span["to"],
+                **accounting(settings, "device", "titles", window, span["windows"]),
+                "noiseStd": round(noise, 1) if noise is not None else None,
+                "note": "counts are noisy device totals released under differential privacy; "
+                        "titles whose noisy count is under the release threshold are absent. "
+                        "composed is this view's (ε, δ) for one device; composedAll adds the "
+                        "pair releases of the same windows"}}

@@ -10,6 +10,7 @@ import httpx
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import Response
 
+from api.privacy import accounting
 from api.ranking import title_card
 from api.routes.deps import State, require_index, require_title
 from omega.ranges import discrete_laplace_variance
@@ -46,11 +47,14 @@ def pair_privacy(state: State) -> dict[str, Any]:
                 "note": "no pairs released yet: they appear once enough TVs have reported"}
     std = math.sqrt(discrete_laplace_variance(epsilon, pairs))
     floor = state.settings.min_devices
-    return {"epsilonPerWindow": epsilon, "noiseStd": round(std, 1), "minDevices": floor,
+    # Each pair's count is one window's release (the latest that released it).
+    return {**accounting(state.settings, "device", "pairs", "window", 1),
+            "noiseStd": round(std, 1), "minDevices": floor,
             "note": f"Each count is the devices that watched both in a window, plus random "
                     f"noise of about ±{std:.0f}, so no one's viewing can be read from it; "
-                    f"a pair is shown only when its noisy count passes a threshold of at "
-                    f"least {floor:,} devices."}
+                    f"a pair is shown only when its noisy count reaches the release "
+                    f"threshold (at least {floor:,}); as that count is noisy, a pair with "
+                    f"fewer devices passes now and then, rarely."}
 
 
 def poster_of(state: State, title_id: int) -> str | None:

@@ -68,7 +68,8 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
                         topic_namespace=f"api{uuid.uuid4().hex[:8]}", data_dir=data,
                         title_universe_size=70_000, api_port=0,
                         sync_keys="new:test-secret-2,old:test-secret-1",
-                        max_future_skew_s=300, rate_limit_ip_per_s=0)  # test_limits.py
+                        max_future_skew_s=300, rate_limit_ip_per_s=0,  # test_limits.py
+                        session_issue_per_min=0)
     ensure_topics(settings)
     catalog = {r["title_id"]: r for r in catalog_subset()}
     by_title = {(r["title"], r["year"]): r["title_id"] for r in catalog.values()}

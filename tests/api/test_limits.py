@@ -3,6 +3,7 @@ carries the security headers; key rotation; secrets never reach the logs."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -10,7 +11,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.app import create_app, session_limiter
 from api.limits import RateLimiter, retry_after
 from api.security import SECURITY_HEADERS, KeyRing
 from tests.api.conftest import World
@@ -75,6 +76,38 @@ def test_a_device_syncing_too_often_gets_429_and_others_do_not(api_world: World)
     assert sync(other, 1) == 200
     # A wrong token never reaches the limiter: no one can spend another device's budget.
     assert sync(other, 2, token="new." + "0" * 64) == 401
+
+
+def test_an_address_asking_for_too_many_sessions_gets_429(api_world: World) -> None:
+    """Minting sessions to push a query past the release floor takes many addresses."""
+    settings = api_world.settings.model_copy(update={"session_issue_per_min": 10,
+                                                     "session_issue_burst": 3})
+    state = dataclasses.replace(api_world.state, settings=settings,
+                                session_rate=session_limiter(settings))
+    app = create_app(settings, state=state)
+    with TestClient(app, client=("203.0.113.7", 4000)) as one, \
+            TestClient(app, client=("203.0.113.8", 4000)) as other:
+        assert [one.post("/api/session").status_code for _ in range(3)] == [201] * 3
+        refused = one.post("/api/session")
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "6"
+        assert "too many analytics sessions" in refused.json()["error"]
+        assert "at most 10 a minute" in refused.json()["error"]
+        assert other.post("/api/session").status_code == 201, "limits are per address"
+
+
+def test_metrics_answer_this_host_or_a_bearer_token_only(api_world: World) -> None:
+    app = api_world.client.app
+    assert TestClient(app, client=("127.0.0.1", 1)).get("/metrics/").status_code == 200
+    remote = TestClient(app, client=("203.0.113.7", 1)).get("/metrics/")
+    assert remote.status_code == 403 and "OMEGA_METRICS_TOKEN" in remote.json()["error"]
+    settings = api_world.settings.model_copy(update={"metrics_token": "scrape-secret"})
+    with TestClient(create_app(settings, state=api_world.state),
+                    client=("203.0.113.7", 1)) as scraper:
+        assert scraper.get("/metrics/").status_code == 401
+        assert scraper.get("/metrics/", headers={
+            "Authorization": "Bearer wrong"}).status_code == 401
+        scraped = scraper.get("/metrics/", headers={"Authorization": "Bearer scrape-secret"})
+        assert scraped.status_code == 200 and "omega_api_requests_total" in scraped.text
 
 
 def test_every_response_carries_the_security_headers(api_world: World) -> None:

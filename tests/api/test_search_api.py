@@ -100,7 +100,9 @@ def test_title_details_have_similar_titles_and_released_co_views(api_world: Worl
     assert len(body["similar"]) == 10
     assert api_world.heat not in {t["titleId"] for t in body["similar"]}
     privacy = body["watchedTogetherPrivacy"]
-    assert privacy["epsilonPerWindow"] == 0.1 and privacy["minDevices"] == 1000
+    assert privacy["epsilonPerWindow"] == {"titles": 0.1, "pairs": 0.1, "sum": 0.2}
+    assert privacy["minDevices"] == 1000 and privacy["windowsSummed"] == 1
+    assert privacy["composed"]["windows"] == 1 and privacy["composed"]["epsilon"] <= 0.1
     assert privacy["noiseStd"] == 141.4  # discrete Laplace, scale P/ε = 100: √(2p)/(1−p)
     assert f"about ±{privacy['noiseStd']:.0f}" in privacy["note"]
     assert body["posterUrl"] is None  # no TMDB here
@@ -113,6 +115,14 @@ def test_discover_ranks_noisy_totals_for_day_and_week(api_world: World) -> None:
     assert [i["titleId"] for i in week["items"]] == [api_world.trending, api_world.heat,
                                                      api_world.ronin]
     assert week["privacy"]["windows"] == 2 and week["privacy"]["noiseStd"] > 0
+    privacy = week["privacy"]
+    assert privacy["windowsSummed"] == 2 and privacy["composed"]["windows"] == 2
+    assert privacy["epsilonPerWindow"] == {"titles": 0.1, "pairs": 0.1, "sum": 0.2}
+    # Two windows compose to more than one, less than their sum; with the pairs, more.
+    assert 0.1 < privacy["composed"]["epsilon"] < privacy["composed"]["basicEpsilon"] == 0.2
+    assert privacy["composed"]["epsilon"] < privacy["composedAll"]["epsilon"] < 0.4
+    assert week["searchPrivacy"]["unit"] == "session"
+    assert set(week["searchPrivacy"]["epsilonPerWindow"]) == {"webTitles", "queries", "sum"}
     assert week["searches"] == [{"query": q, "noisySessions": c} for q, c in SEARCHES.items()]
     assert week["searchPrivacy"]["windows"] == 1 and week["searchPrivacy"]["noiseStd"] > 0
     assert {"Crime", "Sci-Fi", "Comedy"} <= set(week["genres"])
@@ -140,7 +150,8 @@ def test_health_reports_kafka_views_and_index(api_world: World) -> None:
     assert body["status"] == "ok" and body["kafka"]["reachable"]
     assert body["index"]["titles"] == len(api_world.catalog)
     assert body["index"]["snapshotBuilds"] >= 1
-    metrics = api_world.client.get("/metrics/").text
+    on_this_host = TestClient(api_world.client.app, client=("127.0.0.1", 50000))
+    metrics = on_this_host.get("/metrics/").text
     assert 'omega_api_requests_total{route="/api/health",status="200"}' in metrics
 
 

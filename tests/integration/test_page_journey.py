@@ -83,6 +83,7 @@ def stack(kafka_settings: Callable[..., Settings], worker_factory: Callable[...,
         title_universe_size=len(catalog), window_seconds=20, allowed_lateness_seconds=3,
         epsilon=1.0, min_devices=50, ledger_budget=10, ledger_week_budget=10,
         ledger_year_budget=10, rate_limit_ip_per_s=0,
+        session_issue_per_min=0,  # the web fleet's 300 sessions all come from this host
         session_secret=SECRET)
     ids = {r["title"]: r["title_id"] for r in catalog}
     send(settings, [(CATALOG_TITLES, str(r["title_id"]).encode(),

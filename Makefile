@@ -77,6 +77,7 @@ bench-deps:
 	  apt-get update -qq && apt-get install -y -qq wrk; \
 	fi
 	$(BIN)/pip install -q hnswlib==0.8.0  # bench/vectors.py's baseline (built from source)
+	$(BIN)/pip install -q opendp==0.16.0  # bench/sampler.py's exact discrete Laplace
 
 # Each benchmark alone: they measure a 2-core machine and must not share it.
 bench: setup bench-deps
@@ -87,6 +88,7 @@ bench: setup bench-deps
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.fuzz
 	$(BIN)/python -m bench.privacy_utility
+	$(BIN)/python -m bench.sampler
 	$(BIN)/python -m bench.search_quality
 
 kafka-start: setup

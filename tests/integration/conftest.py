@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, Message, TopicPartition
 
 from omega.avro import AvroCodec
 from omega.kafka import assign_from_start, ensure_topics, make_consumer, read_to_end
+from omega.keys import dead_letter_key, open_letter
 from omega.local_kafka import LocalKafka, _die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS
@@ -142,15 +143,22 @@ def wait_for_records(settings: Settings, topic: str, until: Callable[[list[Messa
 
 
 def read_dead_letters(settings: Settings, codec: AvroCodec) -> list[dict[str, Any]]:
-    """Every dead letter on the topic now, decoded."""
-    return [codec.decode(m.value(), "omega.DeadLetter") for m in read_all(settings, DEAD_LETTERS)]
+    """Every dead letter on the topic now, decoded and opened with the deployment's key,
+    as `omega-deadletters` opens them (the sealed bytes: test_replay_and_deadletters.py)."""
+    return opened(settings, codec, read_all(settings, DEAD_LETTERS))
+
+
+def opened(settings: Settings, codec: AvroCodec, messages: list[Message]) -> list[dict[str, Any]]:
+    assert settings.dead_letter_key, "kafka_settings sets the key every worker seals with"
+    key = dead_letter_key(settings.dead_letter_key, settings.data_dir)
+    return [open_letter(key, codec.decode(m.value(), "omega.DeadLetter")) for m in messages]
 
 
 def wait_for_dead_letters(settings: Settings, codec: AvroCodec, n: int,
                           timeout_s: float = 60.0) -> list[dict[str, Any]]:
     """The dead letters on the topic, decoded, once there are at least `n`."""
     found = wait_for_records(settings, DEAD_LETTERS, lambda ms: len(ms) >= n, timeout_s)
-    return [codec.decode(m.value(), "omega.DeadLetter") for m in found]
+    return opened(settings, codec, found)
 
 
 def committed_lag(settings: Settings, group: str, topic: str) -> int:

@@ -167,8 +167,17 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
     # Values are JSON: see streams/windows.py (devices) and streams/web.py (sessions).
     devices = None if direct else app.Table("device-contributions", default=None,
                                             partitions=settings.delta_partitions, key_type=str)
+    # A session sends nothing after its token expires, and its windows are released one
+    # window and the lateness after they end: past that, its entry (queries, titles,
+    # charges) can serve nothing, so the changelog deletes it, hourly segments at a time.
+    # (Faust refuses table writes outside an event, so no sweep can tombstone them.)
+    session_keep_ms = int((settings.session_ttl_s + 2 * settings.window_seconds
+                           + settings.allowed_lateness_seconds) * 1000)
     sessions = app.Table("session-contributions", default=None,
-                         partitions=settings.delta_partitions, key_type=str)
+                         partitions=settings.delta_partitions, key_type=str,
+                         extra_topic_configs={"cleanup.policy": "compact,delete",
+                                              "retention.ms": session_keep_ms,
+                                              "segment.ms": 3_600_000})
     # Partials waiting for their window to be complete, as the raw WindowPartial v2
     # messages (packed pair arrays: JSON cannot hold them, and need not decode them twice).
     pending = PendingPartials(

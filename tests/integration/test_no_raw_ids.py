@@ -9,12 +9,13 @@ from collections.abc import Callable
 
 import orjson
 import pytest
+from confluent_kafka.admin import ConfigResource, ResourceType  # type: ignore[attr-defined]
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import KeyRing
 from omega.avro import AvroCodec
-from omega.kafka import make_producer
+from omega.kafka import make_admin, make_producer
 from omega.settings import Settings
 from omega.topics import (
     DEAD_LETTERS,
@@ -31,6 +32,13 @@ from tests.integration.conftest import WorkerProcess, read_all
 from tests.integration.workload import SETTINGS, collect_release
 
 pytestmark = pytest.mark.integration
+
+
+def topic_configs(settings: Settings, topic: str, *keys: str) -> list[str]:
+    admin = make_admin(settings)  # held until the future is done
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    configs = next(iter(admin.describe_configs([resource]).values())).result()
+    return [configs[key].value for key in keys]
 
 INSIDE_STREAMS = {TV_DELTAS, WEB_INTERACTIONS, DEAD_LETTERS, WINDOW_PARTIALS, RELEASE_LOG,
                   DEVICE_STATE}  # the worker's own state, keyed by device id by design
@@ -106,6 +114,11 @@ def test_no_raw_id_leaves_in_any_output_topic_or_api_response(
                                                    for s in ours)
 
     wait_for(titles_dropped, 60, "device-state swept of the released window's titles")
+    # Sessions' entries (their queries) are deleted once no event of theirs can count.
+    changelog = f"{settings.streams_app_id}-session-contributions-changelog"
+    keep_s = settings.session_ttl_s + 2 * 15 + settings.allowed_lateness_seconds
+    assert topic_configs(settings, changelog, "cleanup.policy", "retention.ms") == [
+        "compact,delete", str(int(keep_s * 1000))]
     leaked_from = []
     for spec in topic_catalog(settings).values():
         if spec.short_name in INSIDE_STREAMS:

@@ -6,16 +6,46 @@ import logging
 import sys
 
 import click
+from confluent_kafka import KafkaException
 
+from omega.acls import ROLES, apply_acls, grants
 from omega.devstack import run_stack
-from omega.kafka import KafkaUnavailable, bootstrap_servers, check_reachable, ensure_topics
+from omega.kafka import (
+    KafkaUnavailable,
+    bootstrap_servers,
+    check_reachable,
+    ensure_topics,
+    make_admin,
+)
 from omega.local_kafka import LocalKafka, LocalKafkaError
 from omega.settings import Settings, get_settings
 from omega.topics import topic_catalog
 
 
 def local_kafka(settings: Settings) -> LocalKafka:
-    return LocalKafka(settings.kafka_home, settings.data_dir / "kafka", settings.kafka_heap)
+    return LocalKafka(settings.kafka_home, settings.data_dir / "kafka", settings.kafka_heap,
+                      auth=settings.kafka_auth)
+
+
+def as_admin(settings: Settings) -> Settings:
+    """With the local broker's authentication on and no identity given, the admin's (from
+    the credentials file `omega kafka start` made)."""
+    if not settings.kafka_auth or settings.kafka_username or settings.kafka_bootstrap:
+        return settings
+    broker = local_kafka(settings)
+    if not broker.credentials_file.exists():
+        return settings
+    return settings.model_copy(update={"kafka_username": "admin",
+                                       "kafka_password": broker.credentials()["admin"]})
+
+
+def create_topics_and_acls(settings: Settings) -> tuple[list[str], int]:
+    """The catalog's topics (retention brought up to date), and the roles' ACLs when the
+    cluster authenticates."""
+    created = ensure_topics(settings, update_existing=True)
+    if not settings.kafka_username:
+        return created, 0
+    return created, apply_acls(settings, make_admin(settings))
 
 
 @click.group()
@@ -44,12 +74,16 @@ def start() -> None:
         raise click.ClickException(
             f"OMEGA_KAFKA_BOOTSTRAP={settings.kafka_bootstrap} is set: Omega uses that cluster; "
             "unset it to run the local broker")
+    broker = local_kafka(settings)
     try:
-        state = local_kafka(settings).start(timeout_s=settings.kafka_start_timeout_s)
+        state = broker.start(timeout_s=settings.kafka_start_timeout_s)
     except LocalKafkaError as exc:
         raise click.ClickException(str(exc)) from exc
-    ensure_topics(settings)
+    _, acls = create_topics_and_acls(as_admin(settings))
     click.echo(f"kafka running at {state.bootstrap} (pid {state.pid}, data {state.data_dir})")
+    if settings.kafka_auth:
+        click.echo(f"SASL/SCRAM-SHA-512 on; each role's password in {broker.credentials_file} "
+                   f"(mode 0600); {acls} ACL bindings set (omega topics list shows them)")
 
 
 @kafka.command()
@@ -60,6 +94,24 @@ def jars() -> None:
     except LocalKafkaError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"kafka jars in {path}")
+
+
+@kafka.command()
+@click.argument("role")
+def rotate(role: str) -> None:
+    """Give ROLE (api, worker, embedder, producer, analytics, deadletters) a new password
+    on the local broker (OMEGA_KAFKA_AUTH=true) and store it; restart ROLE's components."""
+    settings = get_settings()
+    if not settings.kafka_auth or settings.kafka_bootstrap:
+        raise click.ClickException("rotate works on the local broker with OMEGA_KAFKA_AUTH=true; "
+                                   "on a cluster, use its own tools (docs/security.md)")
+    broker = local_kafka(settings)
+    try:
+        broker.rotate(role, make_admin(as_admin(settings)))
+    except (LocalKafkaError, KafkaException) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{role}: new password stored in {broker.credentials_file}; restart its "
+               "components to use it")
 
 
 @kafka.command()
@@ -115,10 +167,12 @@ def topics_create() -> None:
     as long as their job needs: OMEGA_DEAD_LETTER_RETENTION_HOURS, ..._PARTIALS_...)."""
     settings = get_settings()
     try:
-        created = ensure_topics(settings, update_existing=True)
-    except KafkaUnavailable as exc:
+        created, acls = create_topics_and_acls(as_admin(settings))
+    except (KafkaUnavailable, KafkaException) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))
+    if acls:
+        click.echo(f"set {acls} ACL bindings, one identity per role (omega topics list)")
 
 
 @topics.command("list")
@@ -129,6 +183,15 @@ def topics_list() -> None:
         kept = "default" if spec.retention_hours is None else f"{spec.retention_hours:g} h"
         click.echo(f"{settings.topic(spec.short_name):32} {spec.partitions:3} "
                    f"{spec.cleanup_policy:8} {kept:8} {spec.schema:22} {spec.doc}")
+    click.echo("\nACLs `omega topics create` sets when the cluster authenticates "
+               "(User:admin is a super user):")
+    for role in ROLES:
+        ops: dict[tuple[str, str], list[str]] = {}
+        for grant in grants(settings, role):
+            name = f"{grant.name}*" if grant.prefixed else grant.name
+            ops.setdefault((grant.resource, name), []).append(grant.operation)
+        for (resource, name), operations in ops.items():
+            click.echo(f"  User:{role:12} {','.join(operations):15} {resource:17} {name}")
 
 
 @main.group()

@@ -51,10 +51,21 @@ def bootstrap_servers(settings: Settings) -> str:
     )
 
 
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Where the cluster is and who this component is: SASL/SCRAM-SHA-512 with
+    OMEGA_KAFKA_USERNAME and OMEGA_KAFKA_PASSWORD when set (docs/security.md)."""
+    config: dict[str, Any] = {"bootstrap.servers": bootstrap_servers(settings)}
+    if settings.kafka_username:
+        config |= {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
+                   "sasl.username": settings.kafka_username,
+                   "sasl.password": settings.kafka_password or ""}
+    return config
+
+
 def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """Idempotent, acks=all: a retried send is never written twice."""
     config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap_servers(settings),
+        **client_config(settings),
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 5,
@@ -71,7 +82,7 @@ def make_producer(settings: Settings, **overrides: Any) -> Producer:
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:
     """A consumer that reads committed data only, from the start when it has no offset."""
     config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap_servers(settings),
+        **client_config(settings),
         "group.id": group_id,
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
@@ -82,13 +93,13 @@ def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consum
 
 
 def make_admin(settings: Settings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap_servers(settings)})
+    return AdminClient(client_config(settings))
 
 
 def check_reachable(settings: Settings, timeout_s: float = 5.0) -> None:
     """Raise KafkaUnavailable with a clear message when the cluster does not answer."""
     bootstrap = bootstrap_servers(settings)
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    admin = AdminClient({**client_config(settings), "log_level": 0})
     try:
         admin.list_topics(timeout=timeout_s)
     except KafkaException as exc:

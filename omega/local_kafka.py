@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -18,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +76,13 @@ def _die_with_parent() -> None:
 class LocalKafka:
     """One single-node KRaft broker with its own data folder and log file."""
 
-    def __init__(self, kafka_home: Path, data_dir: Path, heap: str = "512m") -> None:
+    def __init__(self, kafka_home: Path, data_dir: Path, heap: str = "512m",
+                 auth: bool = False) -> None:
         self.kafka_home = kafka_home
         self.data_dir = data_dir
         self.heap = heap
+        self.auth = auth  # SASL/SCRAM-SHA-512 users per role, ACLs enforced
+        self.credentials_file = data_dir / "credentials.json"
         self.libs_dir = kafka_home / ".cache" / "kafka-libs"
         self.state_file = data_dir / "broker.json"
         self.log_file = data_dir / "logs" / "server.log"
@@ -178,13 +183,83 @@ class LocalKafka:
         ports_file.write_text(json.dumps([broker, controller]))
         return broker, controller
 
+    def credentials(self) -> dict[str, str]:
+        """Each role's password (docs/security.md), made on first start: a file in the data
+        folder, mode 0600, read by the components of this host."""
+        if self.credentials_file.exists():
+            stored: dict[str, str] = json.loads(self.credentials_file.read_text())
+            return stored
+        from omega.acls import ROLES  # noqa: PLC0415
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        made = {role: secrets.token_urlsafe(24) for role in ROLES}
+        fd = os.open(self.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(made, out)
+        return made
+
+    def rotate(self, role: str, admin: Any) -> str:
+        """A new password for `role`: set on the running broker (AlterUserScramCredentials,
+        as the admin), then stored. Clients connected with the old one keep their
+        connections until they reconnect; restart them with the new one."""
+        from confluent_kafka.admin import (  # type: ignore[attr-defined]  # noqa: PLC0415
+            ScramCredentialInfo,
+            ScramMechanism,
+            UserScramCredentialUpsertion,
+        )
+
+        stored = self.credentials()
+        if role not in stored or role == "admin":
+            raise LocalKafkaError(f"cannot rotate {role!r}: roles are "
+                                  f"{', '.join(r for r in stored if r != 'admin')} (the "
+                                  "admin's password is in the broker's own config)")
+        password = secrets.token_urlsafe(24)
+        upsert = UserScramCredentialUpsertion(
+            role, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password.encode())
+        for future in admin.alter_user_scram_credentials([upsert]).values():
+            future.result()
+        stored[role] = password
+        replacement = self.credentials_file.with_suffix(".new")
+        fd = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(stored, out)
+        replacement.replace(self.credentials_file)
+        return password
+
     def _write_config(self, broker_port: int, controller_port: int) -> Path:
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         template = (self.kafka_home / "server.properties.template").read_text()
         config = self.data_dir / "server.properties"
-        config.write_text(template.format(
-            broker_port=broker_port, controller_port=controller_port,
-            log_dir=self.data_dir / "kraft-log"))
+        text = template.format(broker_port=broker_port, controller_port=controller_port,
+                               log_dir=self.data_dir / "kraft-log")
+        if self.auth:
+            admin = self.credentials()["admin"]
+            scram = ("org.apache.kafka.common.security.scram.ScramLoginModule required "
+                     f'username="admin" password="{admin}";')
+            plain = ("org.apache.kafka.common.security.plain.PlainLoginModule required "
+                     f'username="admin" password="{admin}" user_admin="{admin}";')
+            # Later keys win in a Java properties file: these replace the plaintext ones.
+            # Clients: SCRAM-SHA-512 (users in the metadata log, from `format --add-scram`);
+            # the controller listener: PLAIN with the admin's static entry, as SCRAM users
+            # do not exist yet when the controller starts.
+            text += f"""
+# Authentication and ACLs (LocalKafka(auth=True)); plaintext transport on loopback.
+listeners=SASL_PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{broker_port}
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={scram}
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.plain.sasl.jaas.config={plain}
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
+"""
+        config.write_text(text)
+        config.chmod(0o600)  # it holds the admin's password
         return config
 
     def _format(self, classpath: str, config: Path) -> None:
@@ -195,6 +270,9 @@ class LocalKafka:
                f"-Dkafka.logs.dir={self.log_file.parent}",
                "kafka.tools.StorageTool", "format", "--ignore-formatted",
                "-t", str(uuid.uuid4()).replace("-", "")[:22], "-c", str(config)]
+        if self.auth:
+            for role, password in self.credentials().items():
+                cmd += ["--add-scram", f"SCRAM-SHA-512=[name={role},password={password}]"]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise LocalKafkaError(f"kafka-storage format failed:\n{done.stdout}{done.stderr}")

@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(
         default=None, description="External cluster; unset means the local broker."
     )
+    kafka_username: str | None = Field(
+        default=None, description="This component's Kafka identity (SASL/SCRAM-SHA-512); "
+                                  "unset: no authentication.")
+    kafka_password: str | None = Field(default=None, repr=False)
+    kafka_auth: bool = Field(
+        default=False, description="The local broker (`omega kafka start`) authenticates "
+                                   "each role with SASL/SCRAM-SHA-512 and enforces ACLs.")
     kafka_home: Path = Field(default=REPO_ROOT / "infra" / "kafka")
     kafka_heap: str = "512m"
     kafka_start_timeout_s: float = 60.0

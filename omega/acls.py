@@ -1,0 +1,101 @@
+"""One Kafka identity per role, and the ACLs that match the design's data flow.
+
+Raw per-device data must not leave streams/: on the broker that means only the worker
+reads the inputs and the internal topics (device state, partials, dead letters, its Faust
+changelogs), the API and the producers may only write inputs, and everyone else reads
+release topics only. `grants` states it as data; `apply_acls` writes it to the broker
+(KRaft's StandardAuthorizer enforces it) and `omega topics create` calls it when the
+cluster has authentication on. The admin is a super user and needs no grant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omega.settings import Settings
+from omega.topics import (
+    CATALOG_TITLES,
+    COVIEW_EDGES,
+    DEAD_LETTERS,
+    RELEASE_LOG,
+    SEARCH_TRENDS,
+    TITLE_VECTORS,
+    TRENDS,
+    TV_DELTAS,
+    WEB_INTERACTIONS,
+)
+
+ROLES = ("admin", "api", "worker", "embedder", "producer", "analytics", "deadletters")
+INPUTS = (TV_DELTAS, WEB_INTERACTIONS)
+RELEASES = (TRENDS, SEARCH_TRENDS, COVIEW_EDGES, RELEASE_LOG)
+PUBLIC = (CATALOG_TITLES, TITLE_VECTORS)
+# Consumer groups by role (a group holds no data, but a member of the worker's group could
+# take its partitions away, so no reader gets a prefix that covers it).
+READ_TO_END = "omega-read-to-end-"  # omega/kafka.py read_to_end's default group
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """`operation` ("READ", "WRITE", "DESCRIBE", "ALL") on a resource ("TOPIC", "GROUP",
+    "TRANSACTIONAL_ID", "BROKER": the cluster), by its full name or, `prefixed`, a name prefix."""
+
+    resource: str
+    name: str
+    operation: str
+    prefixed: bool = False
+
+
+def _topics(settings: Settings, names: tuple[str, ...], *operations: str) -> list[Grant]:
+    return [Grant("TOPIC", settings.topic(n), op) for n in names for op in operations]
+
+
+def grants(settings: Settings, role: str) -> list[Grant]:
+    """What `role` may do on this deployment's topics (namespace `OMEGA_TOPIC_NAMESPACE`)."""
+    read_once = Grant("GROUP", READ_TO_END, "READ", prefixed=True)
+    if role == "admin":
+        return []  # a super user (the broker's super.users)
+    if role == "api":
+        return [*_topics(settings, INPUTS, "WRITE", "DESCRIBE"),
+                *_topics(settings, RELEASES + PUBLIC, "READ", "DESCRIBE"), read_once,
+                Grant("GROUP", "omega-api-", "READ", prefixed=True)]
+    if role == "analytics":
+        return [*_topics(settings, RELEASES + PUBLIC, "READ", "DESCRIBE"), read_once,
+                Grant("GROUP", "omega-trends-", "READ", prefixed=True)]
+    if role == "producer":
+        return [*_topics(settings, (*INPUTS, CATALOG_TITLES), "WRITE", "DESCRIBE")]
+    if role == "embedder":
+        return [*_topics(settings, (CATALOG_TITLES,), "READ", "DESCRIBE"),
+                *_topics(settings, (TITLE_VECTORS,), "WRITE", "READ", "DESCRIBE"), read_once,
+                Grant("GROUP", f"{settings.streams_app_id}-embedder", "READ")]
+    if role == "deadletters":
+        return [*_topics(settings, (DEAD_LETTERS,), "READ", "DESCRIBE"),
+                *_topics(settings, INPUTS, "WRITE", "DESCRIBE"),
+                Grant("GROUP", "omega-deadletters-", "READ", prefixed=True)]
+    if role == "worker":
+        app = settings.streams_app_id
+        return [Grant("TOPIC", f"{settings.topic_namespace}.", "ALL", prefixed=True),
+                Grant("TOPIC", app, "ALL", prefixed=True),  # Faust's changelogs
+                Grant("GROUP", app, "ALL", prefixed=True),
+                Grant("TRANSACTIONAL_ID", app, "ALL", prefixed=True),
+                Grant("BROKER", "kafka-cluster", "CREATE")]  # Faust creates its topics
+    raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+
+
+def apply_acls(settings: Settings, admin: object) -> int:
+    """Write every role's grants to the broker (idempotent); returns how many bindings."""
+    from confluent_kafka.admin import (  # type: ignore[attr-defined]  # noqa: PLC0415
+        AclBinding,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    bindings = [
+        AclBinding(ResourceType[g.resource], g.name,
+                   ResourcePatternType.PREFIXED if g.prefixed else ResourcePatternType.LITERAL,
+                   f"User:{role}", "*", AclOperation[g.operation], AclPermissionType.ALLOW)
+        for role in ROLES for g in grants(settings, role)]
+    for future in admin.create_acls(bindings).values():  # type: ignore[attr-defined]
+        future.result()
+    return len(bindings)

@@ -148,6 +148,10 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         processing_guarantee=settings.processing_guarantee,
         broker_session_timeout=settings.streams_session_timeout_s,
         broker_heartbeat_interval=settings.streams_heartbeat_s,
+        # The worker's identity (docs/security.md), as every confluent-kafka client has it.
+        broker_credentials=faust.SASLCredentials(
+            username=settings.kafka_username, password=settings.kafka_password or "",
+            mechanism="SCRAM-SHA-512") if settings.kafka_username else None,
     )
     sources = {"tv": settings.topic(TV_DELTAS), "web": settings.topic(WEB_INTERACTIONS)}
     direct = settings.delta_engine == "direct"

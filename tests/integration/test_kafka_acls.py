@@ -4,8 +4,10 @@ credentials is refused."""
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,11 +16,17 @@ from click.testing import CliRunner
 from confluent_kafka import KafkaError, Message
 
 from omega.acls import ROLES, apply_acls, grants
+from omega.avro import AvroCodec
 from omega.cli import main
 from omega.kafka import ensure_topics, make_admin, make_consumer, make_producer, read_to_end
 from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings, get_settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TRENDS, TV_DELTAS, WINDOW_PARTIALS
+from streams.release import release_trends
+from streams.windows import window_start
+from tests.conftest import valid_delta
+from tests.integration.conftest import WorkerProcess
+from tests.integration.workload import SETTINGS, collect_release
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +151,38 @@ def test_a_rotated_password_replaces_the_old_one(
     assert delivery_error(producer, admin.topic(TV_DELTAS)) is None
     stale = as_role(admin, {"producer": old}, "producer")
     assert delivery_error(stale, admin.topic(TV_DELTAS)) is not None
+
+
+def test_the_worker_counts_and_releases_under_its_own_identity(
+        secured: tuple[Settings, dict[str, str]], codec: AvroCodec, tmp_path: Path) -> None:
+    """The whole flow with one identity per role: producer → worker → analytics reader."""
+    admin, _ = secured
+    credentials = LocalKafka(REPO_ROOT / "infra" / "kafka", Path(admin.data_dir).parent / "kafka",
+                             auth=True).credentials()  # as now: a test may have rotated one
+    settings = admin.model_copy(update={**SETTINGS, "window_seconds": 10, "release_seed": 3,
+                                        "data_dir": tmp_path,
+                                        "dead_letter_key": secrets.token_hex(32),
+                                        "topic_namespace": f"aclw{uuid.uuid4().hex[:6]}"})
+    ensure_topics(settings)  # a namespace of its own: the other tests wrote junk records
+    apply_acls(settings, make_admin(settings))
+    worker = WorkerProcess(as_role(settings, credentials, "worker"), tmp_path / "w.log", 0)
+    try:
+        worker.wait_for_log("ready: rebuilt counts", timeout_s=120)
+        now = int(time.time() * 1000)
+        window = window_start(now, 10_000)
+        producer = make_producer(as_role(settings, credentials, "producer"))
+        for i in range(12):
+            delta = valid_delta(f"acl-tv-{i}", 1, now, [(1, 900), (2, 600), (3 + i % 5, 60)])
+            producer.produce(settings.topic(TV_DELTAS), key=delta["device_id"].encode(),
+                             value=codec.encode("omega.TvDelta", delta))
+        assert producer.flush(30) == 0
+        released = collect_release(as_role(settings, credentials, "analytics"), codec, window)
+        counts = Counter({1: 12, 2: 12} | {3 + j: sum(i % 5 == j for i in range(12))
+                                           for j in range(5)})
+        expected = release_trends(window, window + 10_000, counts,
+                                  range(1, settings.title_universe_size + 1), settings.epsilon,
+                                  settings.max_titles_per_device, 3)
+        assert released["tv"] == expected
+        assert "AUTHORIZATION_FAILED" not in worker.log()
+    finally:
+        worker.stop()

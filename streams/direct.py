@@ -45,7 +45,7 @@ from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, read_released_through
-from streams.windows import retire, state_bytes
+from streams.windows import decode_state, retire, state_bytes
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,22 @@ def read_state(settings: Settings, partitions: list[int]) -> dict[int, dict[str,
     return state
 
 
+def usable_states(table: dict[str, bytes]) -> dict[str, Any]:
+    """The decoded device states of a restored partition, without values that are not a
+    worker's state (a restore never dies on them)."""
+    states = {}
+    for device, value in table.items():
+        try:
+            state = orjson.loads(value)
+            if not isinstance(state, dict):
+                continue
+            decode_state(state)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError):
+            continue
+        states[device] = state
+    return states
+
+
 class DirectDeltas:
     """The TV delta loop: consume a batch, count it, commit it in one transaction."""
 
@@ -144,9 +160,16 @@ class DirectDeltas:
         started = time.perf_counter()
         restored = read_state(self.settings, [tp.partition for tp in partitions])
         for partition, table in restored.items():
+            states = usable_states(table)
+            if len(states) < len(table):  # only a worker writes here (docs/security.md)
+                bad = len(table) - len(states)
+                log.warning("tv[%d]: %d device-state values are not a worker's state; "
+                            "ignored (those devices start afresh)", partition, bad)
+                self.pipeline.metrics["state.undecodable"] += bad
+                for device in table.keys() - states.keys():
+                    del table[device]
             self.tables[partition] = table
-            read = self.pipeline.rebuild_partition(
-                partition, (orjson.loads(v) for v in table.values()))
+            read = self.pipeline.rebuild_partition(partition, states.values())
             self.restored += read
             log.info("tv[%d] assigned: its devices' state restored", partition)
         log.info("tv partitions %s restored in %.1f s", sorted(restored),

@@ -105,7 +105,7 @@ class WindowPipeline:
         """The counters a log may carry: the worker's own faults, never counts of devices,
         deltas, pairs or dead letters (those are raw data; docs/privacy.md, "Logs")."""
         return {k: v for k, v in sorted(self.metrics.items())
-                if k.startswith(("partials.", "windows."))}
+                if k.startswith(("partials.", "windows.", "state."))}
 
     def accept_delta(
         self, key: bytes | None, raw: bytes, device_state: Callable[[str], Any], now_ms: int,

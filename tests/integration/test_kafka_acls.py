@@ -165,6 +165,10 @@ def test_the_worker_counts_and_releases_under_its_own_identity(
                                         "topic_namespace": f"aclw{uuid.uuid4().hex[:6]}"})
     ensure_topics(settings)  # a namespace of its own: the other tests wrote junk records
     apply_acls(settings, make_admin(settings))
+    # One value on device-state that is not a worker's state: the restore skips it.
+    junk = make_producer(settings)
+    junk.produce(settings.topic(DEVICE_STATE), key=b"tv-junk", value=b"not json", partition=0)
+    assert junk.flush(30) == 0
     worker = WorkerProcess(as_role(settings, credentials, "worker"), tmp_path / "w.log", 0)
     try:
         worker.wait_for_log("ready: rebuilt counts", timeout_s=120)
@@ -184,5 +188,7 @@ def test_the_worker_counts_and_releases_under_its_own_identity(
                                   settings.max_titles_per_device, 3)
         assert released["tv"] == expected
         assert "AUTHORIZATION_FAILED" not in worker.log()
+        assert "tv[0]: 1 device-state values are not a worker's state" in worker.log()
+        assert "restarting in" not in worker.log()
     finally:
         worker.stop()

@@ -9,6 +9,7 @@ import pytest
 
 import streams.windows
 from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
+from streams.direct import usable_states
 from streams.windows import (
     Bounds,
     WindowCounts,
@@ -16,6 +17,7 @@ from streams.windows import (
     bound_titles,
     decode_state,
     retire,
+    state_bytes,
     window_start,
 )
 
@@ -155,3 +157,10 @@ def test_released_devices_keep_their_ledger_only_then_a_tombstone() -> None:
         "the last charge is still inside the longest horizon"
     assert retire(ledger_only, hour, hour + keep, keep) is None, "no cap can see it: tombstone"
     assert retire({"w": [], "l": []}, hour, 0, keep) is None
+
+
+def test_a_restore_ignores_values_that_are_not_a_workers_state() -> None:
+    good = state_bytes({"w": [[0, [1, 2], [1]]], "l": [[0, 0.2]], "p": 1})
+    table = {"tv-1": good, "tv-2": b"v", "tv-3": b"1", "tv-4": b'{"l": []}', "tv-5": b"[]"}
+    assert list(usable_states(table)) == ["tv-1"]
+    assert usable_states(table)["tv-1"]["w"] == [[0, [1, 2], [1]]]

@@ -305,7 +305,6 @@ class Guard:
                 413, f"request body is {length} bytes; at most {settings.max_request_bytes}")
         return None
 
-
     def _metrics_refusal(self, scope: Scope) -> Response | None:
         """/metrics: a bearer token when OMEGA_METRICS_TOKEN is set, else loopback only."""
         token = self.settings.metrics_token

@@ -19,6 +19,7 @@ import numpy as np
 from confluent_kafka import Consumer, KafkaError
 
 from api.vectors import VectorReplica
+from omega.acls import API_GROUPS
 from omega.avro import AvroCodec
 from omega.kafka import assign_to_read_all, make_consumer
 from omega.ranges import RANGES_MS, range_totals
@@ -205,7 +206,7 @@ class ViewFollower:
 
     def __init__(self, settings: Settings, codec: AvroCodec, views: Views) -> None:
         self.settings, self.codec, self.views = settings, codec, views
-        self.consumer: Consumer = make_consumer(settings, f"omega-api-{uuid.uuid4().hex[:8]}",
+        self.consumer: Consumer = make_consumer(settings, f"{API_GROUPS}{uuid.uuid4().hex[:8]}",
                                                 **{"enable.partition.eof": True})
         self.topics = {settings.topic(short): short for short in SCHEMAS}
         self._stop = threading.Event()

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from omega.acls import DEADLETTERS_GROUPS
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
 from omega.kafka import make_producer, read_to_end, settings_or_exit
 from omega.keys import KeyRefused, dead_letter_key, mask, open_letter
@@ -49,7 +50,7 @@ def read_letters(settings: Settings, codec: AvroCodec, key: bytes) -> Iterator[L
     """Every committed letter on the dead-letter topic, from the start to its current end,
     opened with `key`."""
     for msg in read_to_end(settings, [settings.topic(DEAD_LETTERS)],
-                           group_id="omega-deadletters-reader"):
+                           group_id=f"{DEADLETTERS_GROUPS}reader"):
         partition, offset = msg.partition(), msg.offset()
         assert partition is not None and offset is not None
         record = codec.decode(msg.value() or b"", "omega.DeadLetter")

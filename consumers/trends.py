@@ -15,6 +15,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message
 
+from omega.acls import TRENDS_GROUPS
 from omega.avro import AvroCodec, AvroDecodeError, codec_for
 from omega.kafka import make_consumer, read_to_end, settings_or_exit
 from omega.settings import Settings, get_settings
@@ -60,7 +61,7 @@ def read_trends(codec: AvroCodec, follow: bool) -> Iterator[Record]:
     """Every committed release from the start: to the topic's end, or (`follow`) on and on."""
     settings = get_settings()
     topic = settings.topic(TRENDS)
-    group = f"omega-trends-{uuid.uuid4().hex[:8]}"
+    group = f"{TRENDS_GROUPS}{uuid.uuid4().hex[:8]}"
     if follow:
         messages: Iterator[Message] = _follow(settings, topic, group)
     else:

@@ -29,9 +29,17 @@ ROLES = ("admin", "api", "worker", "embedder", "producer", "analytics", "deadlet
 INPUTS = (TV_DELTAS, WEB_INTERACTIONS)
 RELEASES = (TRENDS, SEARCH_TRENDS, COVIEW_EDGES, RELEASE_LOG)
 PUBLIC = (CATALOG_TITLES, TITLE_VECTORS)
-# Consumer groups by role (a group holds no data, but a member of the worker's group could
-# take its partitions away, so no reader gets a prefix that covers it).
-READ_TO_END = "omega-read-to-end-"  # omega/kafka.py read_to_end's default group
+# Consumer groups by role, used by the readers themselves and by their grants (a group
+# holds no data, but a member of the worker's group could take its partitions away, so no
+# reader gets a prefix that covers it).
+READ_TO_END_GROUPS = "omega-read-to-end-"  # omega/kafka.py read_to_end's default group
+API_GROUPS = "omega-api-"  # api/views.py
+TRENDS_GROUPS = "omega-trends-"  # consumers/trends.py
+DEADLETTERS_GROUPS = "omega-deadletters-"  # consumers/deadletters.py
+
+
+def embedder_group(settings: Settings) -> str:
+    return f"{settings.streams_app_id}-embedder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,26 +59,26 @@ def _topics(settings: Settings, names: tuple[str, ...], *operations: str) -> lis
 
 def grants(settings: Settings, role: str) -> list[Grant]:
     """What `role` may do on this deployment's topics (namespace `OMEGA_TOPIC_NAMESPACE`)."""
-    read_once = Grant("GROUP", READ_TO_END, "READ", prefixed=True)
+    read_once = Grant("GROUP", READ_TO_END_GROUPS, "READ", prefixed=True)
     if role == "admin":
         return []  # a super user (the broker's super.users)
     if role == "api":
         return [*_topics(settings, INPUTS, "WRITE", "DESCRIBE"),
                 *_topics(settings, RELEASES + PUBLIC, "READ", "DESCRIBE"), read_once,
-                Grant("GROUP", "omega-api-", "READ", prefixed=True)]
+                Grant("GROUP", API_GROUPS, "READ", prefixed=True)]
     if role == "analytics":
         return [*_topics(settings, RELEASES + PUBLIC, "READ", "DESCRIBE"), read_once,
-                Grant("GROUP", "omega-trends-", "READ", prefixed=True)]
+                Grant("GROUP", TRENDS_GROUPS, "READ", prefixed=True)]
     if role == "producer":
         return [*_topics(settings, (*INPUTS, CATALOG_TITLES), "WRITE", "DESCRIBE")]
     if role == "embedder":
         return [*_topics(settings, (CATALOG_TITLES,), "READ", "DESCRIBE"),
                 *_topics(settings, (TITLE_VECTORS,), "WRITE", "READ", "DESCRIBE"), read_once,
-                Grant("GROUP", f"{settings.streams_app_id}-embedder", "READ")]
+                Grant("GROUP", embedder_group(settings), "READ")]
     if role == "deadletters":
         return [*_topics(settings, (DEAD_LETTERS,), "READ", "DESCRIBE"),
                 *_topics(settings, INPUTS, "WRITE", "DESCRIBE"),
-                Grant("GROUP", "omega-deadletters-", "READ", prefixed=True)]
+                Grant("GROUP", DEADLETTERS_GROUPS, "READ", prefixed=True)]
     if role == "worker":
         app = settings.streams_app_id
         return [Grant("TOPIC", f"{settings.topic_namespace}.", "ALL", prefixed=True),

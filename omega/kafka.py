@@ -27,6 +27,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
+from omega.acls import READ_TO_END_GROUPS
 from omega.settings import Settings
 from omega.topics import TopicSpec, topic_catalog
 
@@ -205,7 +206,7 @@ def read_to_end(settings: Settings, topics: Iterable[str], *,
     Raises ReadTimeout when Kafka hands over nothing for `timeout_s` before the ends.
     """
     consumer: Consumer = make_consumer(
-        settings, group_id or f"omega-read-to-end-{uuid.uuid4().hex[:8]}",
+        settings, group_id or f"{READ_TO_END_GROUPS}{uuid.uuid4().hex[:8]}",
         **{"enable.partition.eof": True, "fetch.wait.max.ms": 10, **overrides})
     try:
         ends = _end_offsets(consumer, list(topics), partitions, timeout_s)

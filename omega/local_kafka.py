@@ -191,12 +191,18 @@ class LocalKafka:
             return stored
         from omega.acls import ROLES  # noqa: PLC0415
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         made = {role: secrets.token_urlsafe(24) for role in ROLES}
-        fd = os.open(self.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(made, out)
+        self._store_credentials(made)
         return made
+
+    def _store_credentials(self, credentials: dict[str, str]) -> None:
+        """Written whole and mode 0600 from the start, then moved into place."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        replacement = self.credentials_file.with_suffix(".new")
+        fd = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(credentials, out)
+        replacement.replace(self.credentials_file)
 
     def rotate(self, role: str, admin: Any) -> str:
         """A new password for `role`: set on the running broker (AlterUserScramCredentials,
@@ -218,12 +224,7 @@ class LocalKafka:
             role, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password.encode())
         for future in admin.alter_user_scram_credentials([upsert]).values():
             future.result()
-        stored[role] = password
-        replacement = self.credentials_file.with_suffix(".new")
-        fd = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(stored, out)
-        replacement.replace(self.credentials_file)
+        self._store_credentials(stored | {role: password})
         return password
 
     def _write_config(self, broker_port: int, controller_port: int) -> Path:

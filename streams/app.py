@@ -102,11 +102,10 @@ def start_direct_deltas(app: faust.App, settings: Settings, codec: AvroCodec,
     return engine
 
 
-async def tv_loop_ready(engine: DirectDeltas, then: Callable[[int], None],
+async def tv_loop_ready(engine: DirectDeltas, then: Callable[[], None],
                         wait_warning_s: float = 30.0) -> None:
     """Wait until the direct TV loop owns its partitions with their state restored (so a
-    delta sent after "ready" is counted, not found late), then call `then` with the open
-    contributions it restored."""
+    delta sent after "ready" is counted, not found late), then call `then`."""
     waited = 0.0
     while not engine.ready.is_set():
         await asyncio.sleep(0.05)
@@ -114,7 +113,7 @@ async def tv_loop_ready(engine: DirectDeltas, then: Callable[[int], None],
         if waited >= wait_warning_s:
             log.warning("still waiting for the TV delta loop's partitions (%.0f s)", waited)
             wait_warning_s += 30.0
-    then(engine.restored)
+    then()
 
 
 def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
@@ -230,14 +229,14 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
 
     async def rebuild(name: str) -> None:
         recovered.add(name)
-        read = pipeline.rebuild([] if devices is None else devices.values(), sessions.values())
+        pipeline.rebuild([] if devices is None else devices.values(), sessions.values())
         if recovered >= set(tables):
             if engine is None:
-                announce_ready(read)
+                announce_ready()
             else:  # the TV loop must own its partitions too; it starts after recovery
                 asyncio.ensure_future(tv_loop_ready(engine, announce_ready))
 
-    def announce_ready(read: int) -> None:
+    def announce_ready() -> None:
         log.info("ready: rebuilt counts of the open windows; released through %s",
                  pipeline.released_through_ms)
 

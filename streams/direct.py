@@ -45,7 +45,7 @@ from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, read_released_through
-from streams.windows import decode_state, retire, state_bytes
+from streams.windows import DeviceRecord, decode_state, retire, state_bytes
 
 log = logging.getLogger(__name__)
 
@@ -103,20 +103,19 @@ def read_state(settings: Settings, partitions: list[int]) -> dict[int, dict[str,
     return state
 
 
-def usable_states(table: dict[str, bytes]) -> dict[str, Any]:
-    """The decoded device states of a restored partition, without values that are not a
-    worker's state (a restore never dies on them)."""
-    states = {}
+def usable_states(table: dict[str, bytes]) -> dict[str, DeviceRecord]:
+    """The decoded device states of a restored partition (each decoded once), without
+    values that are not a worker's state (a restore never dies on them)."""
+    records = {}
     for device, value in table.items():
         try:
             state = orjson.loads(value)
             if not isinstance(state, dict):
                 continue
-            decode_state(state)
+            records[device] = decode_state(state)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError):
             continue
-        states[device] = state
-    return states
+    return records
 
 
 class DirectDeltas:
@@ -135,7 +134,6 @@ class DirectDeltas:
         # Set once this loop owns its partitions with their state restored; cleared while
         # a rebalance takes them away (the worker says "ready" only when it is set).
         self.ready = threading.Event()
-        self.restored = 0  # open contributions counted at the last assignment
         self._transaction_since: float | None = None  # monotonic start of the open one
         self.counted = 0
         identity = worker_identity(settings.data_dir / "streams")
@@ -156,7 +154,6 @@ class DirectDeltas:
         # A partition that moved here: start after what was released, not what we knew.
         self.pipeline.released_through_ms = read_released_through(self.settings, self.codec,
                                                                   WINDOW_STREAM)
-        self.restored = 0
         started = time.perf_counter()
         restored = read_state(self.settings, [tp.partition for tp in partitions])
         for partition, table in restored.items():
@@ -169,8 +166,7 @@ class DirectDeltas:
                 for device in table.keys() - states.keys():
                     del table[device]
             self.tables[partition] = table
-            read = self.pipeline.rebuild_partition(partition, states.values())
-            self.restored += read
+            self.pipeline.rebuild_partition(partition, states.values())
             log.info("tv[%d] assigned: its devices' state restored", partition)
         log.info("tv partitions %s restored in %.1f s", sorted(restored),
                  time.perf_counter() - started)

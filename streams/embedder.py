@@ -21,6 +21,7 @@ import numpy as np
 from confluent_kafka import Message
 from rocksdict import Rdict
 
+from omega.acls import embedder_group
 from omega.avro import AvroCodec, codec_for
 from omega.encoder import Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
@@ -138,7 +139,7 @@ def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec, follow: b
     started = time.monotonic()
     if not follow:
         chunk: list[Message] = []
-        for msg in read_to_end(settings, topics, group_id=f"{settings.streams_app_id}-embedder",
+        for msg in read_to_end(settings, topics, group_id=embedder_group(settings),
                                batch=BATCH * 4):
             chunk.append(msg)
             if len(chunk) == BATCH * 4:
@@ -148,7 +149,7 @@ def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec, follow: b
         if embedder.index.count():
             embedder.index.optimize()
         return
-    consumer = make_consumer(settings, f"{settings.streams_app_id}-embedder")
+    consumer = make_consumer(settings, embedder_group(settings))
     assign_from_start(consumer, topics)
     try:
         while True:

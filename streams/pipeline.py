@@ -31,7 +31,14 @@ from streams.ledger import LedgerPolicy
 from streams.partials import PairCounts, WindowTotals, partial_records
 from streams.release import release_coview_edges, release_search_trends, release_trends
 from streams.web import SessionState, WebLimits, apply_interaction, parse_interaction
-from streams.windows import Bounds, DeviceState, WindowCounts, apply_delta, window_start
+from streams.windows import (
+    Bounds,
+    DeviceRecord,
+    DeviceState,
+    WindowCounts,
+    apply_delta,
+    window_start,
+)
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +237,12 @@ class WindowPipeline:
                 state, self._closed_through("web", partition))
         return read
 
-    def rebuild_partition(self, partition: int, devices: Iterable[Any]) -> int:
-        """Recount one TV partition from its device states (after it was assigned here)."""
+    def rebuild_partition(self, partition: int, devices: Iterable[DeviceRecord]) -> int:
+        """Recount one TV partition from its decoded device states (after it was assigned
+        here)."""
         counts = self.counts[partition] = WindowCounts(self.bounds.pairs)
         closed_through = self._closed_through("tv", partition)
-        return sum(counts.add_state(state, closed_through) for state in devices)
+        return sum(counts.add_record(record, closed_through) for record in devices)
 
     def due_partials(
         self, now_ms: int, owned: Mapping[str, Iterable[int]],

@@ -277,8 +277,12 @@ class WindowCounts:
 
     def add_state(self, state: DeviceState, closed_through_ms: int | None) -> int:
         """Count one device's open contributions; returns how many windows it had."""
+        return self.add_record(decode_state(state), closed_through_ms)
+
+    def add_record(self, record: DeviceRecord, closed_through_ms: int | None) -> int:
+        """`add_state` for a state already decoded."""
         read = 0
-        for window, contribution in decode_state(state).windows.items():
+        for window, contribution in record.windows.items():
             if closed_through_ms is None or window > closed_through_ms:
                 self.add(window, contribution.titles)
                 read += 1

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka import KafkaError, Message
 
-from omega.acls import ROLES, apply_acls, grants
+from omega.acls import API_GROUPS, ROLES, TRENDS_GROUPS, apply_acls, grants
 from omega.avro import AvroCodec
 from omega.cli import main
 from omega.kafka import ensure_topics, make_admin, make_consumer, make_producer, read_to_end
@@ -68,7 +68,7 @@ def delivery_error(settings: Settings, topic: str) -> KafkaError | None:
 def fetch_error(settings: Settings, topic: str, group: str | None = None) -> int | None:
     """Fetch `topic` from the start (in the role's own kind of group unless `group`): the
     error code the broker answers, or None once a record arrives."""
-    prefix = {"api": "omega-api-", "analytics": "omega-trends-"}[settings.kafka_username or ""]
+    prefix = {"api": API_GROUPS, "analytics": TRENDS_GROUPS}[settings.kafka_username or ""]
     consumer = make_consumer(settings, group or f"{prefix}acl-test-{uuid.uuid4().hex[:6]}")
     try:
         consumer.subscribe([topic])

@@ -12,6 +12,7 @@ from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
 from streams.direct import usable_states
 from streams.windows import (
     Bounds,
+    Contribution,
     WindowCounts,
     apply_delta,
     bound_titles,
@@ -163,4 +164,4 @@ def test_a_restore_ignores_values_that_are_not_a_workers_state() -> None:
     good = state_bytes({"w": [[0, [1, 2], [1]]], "l": [[0, 0.2]], "p": 1})
     table = {"tv-1": good, "tv-2": b"v", "tv-3": b"1", "tv-4": b'{"l": []}', "tv-5": b"[]"}
     assert list(usable_states(table)) == ["tv-1"]
-    assert usable_states(table)["tv-1"]["w"] == [[0, [1, 2], [1]]]
+    assert usable_states(table)["tv-1"].windows == {0: Contribution([1, 2], [1])}

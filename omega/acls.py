@@ -10,6 +10,8 @@ cluster has authentication on. The admin is a super user and needs no grant.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from omega.settings import Settings
@@ -25,7 +27,8 @@ from omega.topics import (
     WEB_INTERACTIONS,
 )
 
-ROLES = ("admin", "api", "worker", "embedder", "producer", "analytics", "deadletters")
+ROLES = ("admin", "api", "worker", "embedder", "producer", "analytics", "deadletters",
+         "registry")
 INPUTS = (TV_DELTAS, WEB_INTERACTIONS)
 RELEASES = (TRENDS, SEARCH_TRENDS, COVIEW_EDGES, RELEASE_LOG)
 PUBLIC = (CATALOG_TITLES, TITLE_VECTORS)
@@ -36,6 +39,16 @@ READ_TO_END_GROUPS = "omega-read-to-end-"  # omega/kafka.py read_to_end's defaul
 API_GROUPS = "omega-api-"  # api/views.py
 TRENDS_GROUPS = "omega-trends-"  # consumers/trends.py
 DEADLETTERS_GROUPS = "omega-deadletters-"  # consumers/deadletters.py
+
+
+def as_role(settings: Settings, role: str, passwords: Mapping[str, str]) -> Settings:
+    """`settings` connecting as `role`, with its password from `passwords` (a local
+    broker's credentials file); unchanged when there are none (a cluster without auth)."""
+    if not passwords:
+        return settings
+    if role not in passwords:
+        raise ValueError(f"no password for role {role!r}; roles: {', '.join(sorted(passwords))}")
+    return settings.model_copy(update={"kafka_username": role, "kafka_password": passwords[role]})
 
 
 def embedder_group(settings: Settings) -> str:
@@ -69,30 +82,38 @@ def grants(settings: Settings, role: str) -> list[Grant]:
     if role == "analytics":
         return [*_topics(settings, RELEASES + PUBLIC, "READ", "DESCRIBE"), read_once,
                 Grant("GROUP", TRENDS_GROUPS, "READ", prefixed=True)]
-    if role == "producer":
-        return [*_topics(settings, (*INPUTS, CATALOG_TITLES), "WRITE", "DESCRIBE")]
+    if role == "producer":  # the fleet reads the public catalog to choose its titles
+        return [*_topics(settings, (*INPUTS, CATALOG_TITLES), "WRITE", "DESCRIBE"),
+                *_topics(settings, (CATALOG_TITLES,), "READ"), read_once]
     if role == "embedder":
-        return [*_topics(settings, (CATALOG_TITLES,), "READ", "DESCRIBE"),
+        # co-view edges: released pairs pull a title's vector towards its neighbours
+        return [*_topics(settings, (CATALOG_TITLES, COVIEW_EDGES), "READ", "DESCRIBE"),
                 *_topics(settings, (TITLE_VECTORS,), "WRITE", "READ", "DESCRIBE"), read_once,
                 Grant("GROUP", embedder_group(settings), "READ")]
     if role == "deadletters":
         return [*_topics(settings, (DEAD_LETTERS,), "READ", "DESCRIBE"),
                 *_topics(settings, INPUTS, "WRITE", "DESCRIBE"),
                 Grant("GROUP", DEADLETTERS_GROUPS, "READ", prefixed=True)]
+    if role == "registry":  # a Confluent Schema Registry keeping its schemas in Kafka
+        return [Grant("TOPIC", "_schemas", "ALL"),
+                Grant("GROUP", "schema-registry", "ALL", prefixed=True)]
     if role == "worker":
         app = settings.streams_app_id
         return [Grant("TOPIC", f"{settings.topic_namespace}.", "ALL", prefixed=True),
                 Grant("TOPIC", app, "ALL", prefixed=True),  # Faust's changelogs
-                Grant("GROUP", app, "ALL", prefixed=True),
+                Grant("GROUP", app, "ALL", prefixed=True), read_once,
                 Grant("TRANSACTIONAL_ID", app, "ALL", prefixed=True),
                 Grant("BROKER", "kafka-cluster", "CREATE")]  # Faust creates its topics
     raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
 
 
-def apply_acls(settings: Settings, admin: object) -> int:
-    """Write every role's grants to the broker (idempotent); returns how many bindings."""
+def apply_acls(settings: Settings, admin: object, timeout_s: float = 30.0) -> int:
+    """Write every role's grants to the broker (idempotent) and wait until the broker
+    answers with all of them (KRaft applies ACLs from the metadata log a moment after the
+    call returns), so a client started next is not refused; returns how many bindings."""
     from confluent_kafka.admin import (  # type: ignore[attr-defined]  # noqa: PLC0415
         AclBinding,
+        AclBindingFilter,
         AclOperation,
         AclPermissionType,
         ResourcePatternType,
@@ -106,4 +127,16 @@ def apply_acls(settings: Settings, admin: object) -> int:
         for role in ROLES for g in grants(settings, role)]
     for future in admin.create_acls(bindings).values():  # type: ignore[attr-defined]
         future.result()
-    return len(bindings)
+    everything = AclBindingFilter(  # None matches any name, principal and host
+        ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
+        AclOperation.ANY, AclPermissionType.ANY)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        applied = set(admin.describe_acls(everything).result())  # type: ignore[attr-defined]
+        missing = [b for b in bindings if b not in applied]
+        if not missing:
+            return len(bindings)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(missing)} ACL bindings not applied by the broker after "
+                               f"{timeout_s:.0f} s, e.g. {missing[0]}")
+        time.sleep(0.1)

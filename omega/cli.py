@@ -3,49 +3,24 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 
 import click
 from confluent_kafka import KafkaException
 
-from omega.acls import ROLES, apply_acls, grants
-from omega.devstack import run_stack
+from omega.acls import ROLES, grants
+from omega.devstack import as_admin, local_kafka, local_passwords, run_stack
 from omega.kafka import (
     KafkaUnavailable,
     bootstrap_servers,
     check_reachable,
-    ensure_topics,
+    ensure_topics_and_acls,
     make_admin,
 )
-from omega.local_kafka import LocalKafka, LocalKafkaError
+from omega.local_kafka import LocalKafkaError
 from omega.settings import Settings, get_settings
 from omega.topics import topic_catalog
-
-
-def local_kafka(settings: Settings) -> LocalKafka:
-    return LocalKafka(settings.kafka_home, settings.data_dir / "kafka", settings.kafka_heap,
-                      auth=settings.kafka_auth)
-
-
-def as_admin(settings: Settings) -> Settings:
-    """With the local broker's authentication on and no identity given, the admin's (from
-    the credentials file `omega kafka start` made)."""
-    if not settings.kafka_auth or settings.kafka_username or settings.kafka_bootstrap:
-        return settings
-    broker = local_kafka(settings)
-    if not broker.credentials_file.exists():
-        return settings
-    return settings.model_copy(update={"kafka_username": "admin",
-                                       "kafka_password": broker.credentials()["admin"]})
-
-
-def create_topics_and_acls(settings: Settings) -> tuple[list[str], int]:
-    """The catalog's topics (retention brought up to date), and the roles' ACLs when the
-    cluster authenticates."""
-    created = ensure_topics(settings, update_existing=True)
-    if not settings.kafka_username:
-        return created, 0
-    return created, apply_acls(settings, make_admin(settings))
 
 
 @click.group()
@@ -79,11 +54,13 @@ def start() -> None:
         state = broker.start(timeout_s=settings.kafka_start_timeout_s)
     except LocalKafkaError as exc:
         raise click.ClickException(str(exc)) from exc
-    _, acls = create_topics_and_acls(as_admin(settings))
+    _, acls = ensure_topics_and_acls(as_admin(settings))
     click.echo(f"kafka running at {state.bootstrap} (pid {state.pid}, data {state.data_dir})")
     if settings.kafka_auth:
         click.echo(f"SASL/SCRAM-SHA-512 on; each role's password in {broker.credentials_file} "
-                   f"(mode 0600); {acls} ACL bindings set (omega topics list shows them)")
+                   f"(mode 0600); {acls} ACL bindings set (omega topics list shows them); "
+                   "a component started by hand connects as its role after "
+                   "`eval \"$(omega kafka env ROLE)\"`")
 
 
 @kafka.command()
@@ -96,6 +73,28 @@ def jars() -> None:
     click.echo(f"kafka jars in {path}")
 
 
+@kafka.command("env")
+@click.argument("role", metavar="ROLE", type=click.Choice(ROLES))
+def identity(role: str) -> None:
+    """Print the exports that make a component connect as ROLE to the local broker.
+
+    \b
+    Example (the trend reader in another terminal, as the analytics role):
+      eval "$(omega kafka env analytics)" && omega-trends --follow
+    """
+    passwords = local_passwords(get_settings())
+    if not passwords:
+        raise click.ClickException(
+            "the local broker has no identities: it runs without authentication "
+            "(OMEGA_KAFKA_AUTH=false), has not been started yet, or OMEGA_KAFKA_BOOTSTRAP "
+            "names another cluster")
+    if role not in passwords:
+        raise click.ClickException(f"this broker has no user {role!r}: it was made before the "
+                                   "role existed (docs/security.md, Credentials)")
+    click.echo(f"export OMEGA_KAFKA_USERNAME={role}\n"
+               f"export OMEGA_KAFKA_PASSWORD={shlex.quote(passwords[role])}")
+
+
 @kafka.command()
 @click.argument("role")
 def rotate(role: str) -> None:
@@ -103,7 +102,7 @@ def rotate(role: str) -> None:
     on the local broker (OMEGA_KAFKA_AUTH=true) and store it; restart ROLE's components."""
     settings = get_settings()
     if not settings.kafka_auth or settings.kafka_bootstrap:
-        raise click.ClickException("rotate works on the local broker with OMEGA_KAFKA_AUTH=true; "
+        raise click.ClickException("rotate works on the local broker with authentication on; "
                                    "on a cluster, use its own tools (docs/security.md)")
     broker = local_kafka(settings)
     try:
@@ -167,7 +166,7 @@ def topics_create() -> None:
     as long as their job needs: OMEGA_DEAD_LETTER_RETENTION_HOURS, ..._PARTIALS_...)."""
     settings = get_settings()
     try:
-        created, acls = create_topics_and_acls(as_admin(settings))
+        created, acls = ensure_topics_and_acls(as_admin(settings))
     except (KafkaUnavailable, KafkaException) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))
@@ -192,6 +191,65 @@ def topics_list() -> None:
             ops.setdefault((grant.resource, name), []).append(grant.operation)
         for (resource, name), operations in ops.items():
             click.echo(f"  User:{role:12} {','.join(operations):15} {resource:17} {name}")
+
+
+@main.group()
+def schemas() -> None:
+    """The Avro schemas in a Confluent-compatible Schema Registry (OMEGA_SCHEMA_REGISTRY_URL)."""
+
+
+@schemas.command("register")
+def schemas_register() -> None:
+    """Set each subject's compatibility to BACKWARD and register every schema in
+    OMEGA_SCHEMAS_DIR; a change the registry refuses is printed with its reason (exit 1).
+
+    \b
+    Example, on the local registry (`omega registry` prints its URL):
+      OMEGA_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7 omega schemas register
+    """
+    from omega.avro import SchemaStore  # noqa: PLC0415
+    from omega.registry import SchemaRefused, register_schemas  # noqa: PLC0415 - registry client
+
+    settings = get_settings()
+    if not settings.schema_registry_url:
+        raise click.ClickException("OMEGA_SCHEMA_REGISTRY_URL is not set: Omega writes Avro "
+                                   "single-object encoding and needs no registry")
+    try:
+        registered = register_schemas(SchemaStore.from_directory(settings.schemas_dir),
+                                      settings.schema_registry_url)
+    except SchemaRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    for subject, schema_id in registered:
+        click.echo(f"{subject:28} id {schema_id:<6} compatibility BACKWARD")
+
+
+@main.command()
+@click.option("--port", default=8081, show_default=True, help="Loopback port to serve on.")
+@click.option("--build-only", is_flag=True, help="Build it (done on first start) and exit.")
+def registry(port: int, build_only: bool) -> None:
+    """Run the local Schema Registry (Apicurio, Confluent-compatible API) in the
+    foreground, schemas in memory; Ctrl-C stops it. Built from Maven Central's jars
+    on first use (infra/registry/pom.xml)."""
+    from omega.local_registry import LocalRegistry, LocalRegistryError  # noqa: PLC0415
+
+    settings = get_settings()
+    local = LocalRegistry(settings.registry_home, settings.data_dir / "logs" / "registry.log")
+    try:
+        if build_only:
+            click.echo(f"Schema Registry built: {local.ensure_built()}")
+            return
+        url = local.start(port=port)
+    except LocalRegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Schema Registry at {url} (log {local.log_file}); use it with\n"
+               f"  export OMEGA_SCHEMA_REGISTRY_URL={url}\nCtrl-C stops it")
+    try:
+        assert local.proc is not None
+        local.proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        local.stop()
 
 
 @main.group()

@@ -14,17 +14,41 @@ import sys
 import time
 from dataclasses import dataclass
 
-from omega.kafka import ensure_topics
+from omega.acls import as_role
+from omega.kafka import ensure_topics_and_acls
 from omega.local_kafka import LocalKafka, _die_with_parent
 from omega.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+def local_kafka(settings: Settings) -> LocalKafka:
+    """The local broker of this data folder (`omega kafka start`)."""
+    return LocalKafka(settings.kafka_home, settings.data_dir / "kafka", settings.kafka_heap,
+                      auth=settings.kafka_auth)
+
+
+def local_passwords(settings: Settings) -> dict[str, str]:
+    """Each role's password on the local broker when it authenticates (made on its first
+    start); empty for a cluster given by OMEGA_KAFKA_BOOTSTRAP or a broker without auth."""
+    if not settings.kafka_auth or settings.kafka_bootstrap:
+        return {}
+    broker = local_kafka(settings)
+    return broker.credentials() if broker.credentials_file.exists() else {}
+
+
+def as_admin(settings: Settings) -> Settings:
+    """With the local broker's authentication on and no identity given, the admin's."""
+    if settings.kafka_username:
+        return settings
+    return as_role(settings, "admin", local_passwords(settings))
+
+
 @dataclass
 class Component:
     name: str
     argv: list[str]
+    role: str | None  # its Kafka identity (omega/acls.py); None: it does not use Kafka
     proc: subprocess.Popen[bytes] | None = None
     oneshot: bool = False  # runs to completion before the next component starts
 
@@ -47,29 +71,34 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
         env.setdefault("OMEGA_SESSION_ISSUE_BURST", f"{max(20, web_sessions_per_s * 4):g}")
     if broker is not None:
         env["OMEGA_KAFKA_BOOTSTRAP"] = broker.start(settings.kafka_start_timeout_s).bootstrap
-    # Every topic before any component: the trend reader subscribes at once, the worker
-    # (which creates them too) takes seconds to start.
-    ensure_topics(settings)
+    passwords = local_passwords(settings)  # made on the broker's first start
+    # Every topic and ACL before any component, as the admin: the trend reader subscribes
+    # at once, and only the worker's identity may create topics.
+    ensure_topics_and_acls(as_role(settings, "admin", passwords))
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     components = [
-        Component("catalog", [py, "-m", "producers.catalog"], oneshot=True),
-        Component("worker", [py, "-m", "streams", "--loglevel", "info"]),
-        Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"]),
-        Component("api", [py, "-m", "api"]),
+        Component("catalog", [py, "-m", "producers.catalog"], "producer", oneshot=True),
+        Component("worker", [py, "-m", "streams", "--loglevel", "info"], "worker"),
+        Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"],
+                  "embedder"),
+        Component("api", [py, "-m", "api"], "api"),
         Component("fleet", [py, "-m", "producers.fleet", "--devices", str(devices),
-                            "--periods", "0"]),
+                            "--periods", "0"], "producer"),
         *([Component("web", [py, "-m", "producers.web", "--sessions", "0",
-                             "--rate", f"{web_sessions_per_s:g}"])] if web_sessions_per_s else []),
-        Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"]),
+                             "--rate", f"{web_sessions_per_s:g}"], None)]
+          if web_sessions_per_s else []),
+        Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"],
+                  "analytics"),
     ]
     try:
         for component in components:
             foreground = component.name == "trends"
             out = None if foreground else open(logs / f"{component.name}.log", "ab")
             component.proc = subprocess.Popen(
-                component.argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                component.argv, env=env | identity_env(component.role, passwords), stdout=out,
+                stderr=subprocess.STDOUT if out else None,
                 stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
             log.info("started %s (pid %d)%s", component.name, component.proc.pid,
                      "" if foreground else f", log in {logs / (component.name + '.log')}")
@@ -101,6 +130,13 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
         if broker is not None:
             broker.stop()
             log.info("local Kafka stopped")
+
+
+def identity_env(role: str | None, passwords: dict[str, str]) -> dict[str, str]:
+    """The environment that makes a component connect as `role` (none without auth)."""
+    if not passwords or role is None:
+        return {}
+    return {"OMEGA_KAFKA_USERNAME": role, "OMEGA_KAFKA_PASSWORD": passwords[role]}
 
 
 def _interrupt(signum: int, _frame: object) -> None:

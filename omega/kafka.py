@@ -27,7 +27,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
-from omega.acls import READ_TO_END_GROUPS
+from omega.acls import READ_TO_END_GROUPS, apply_acls
 from omega.settings import Settings
 from omega.topics import TopicSpec, topic_catalog
 
@@ -54,12 +54,19 @@ def bootstrap_servers(settings: Settings) -> str:
 
 def client_config(settings: Settings) -> dict[str, Any]:
     """Where the cluster is and who this component is: SASL/SCRAM-SHA-512 with
-    OMEGA_KAFKA_USERNAME and OMEGA_KAFKA_PASSWORD when set (docs/security.md)."""
+    OMEGA_KAFKA_USERNAME and OMEGA_KAFKA_PASSWORD when set, over TLS checked against
+    OMEGA_KAFKA_SSL_CA when that is set (docs/security.md)."""
     config: dict[str, Any] = {"bootstrap.servers": bootstrap_servers(settings)}
+    tls = settings.kafka_ssl_ca is not None
     if settings.kafka_username:
-        config |= {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
+        config |= {"security.protocol": "SASL_SSL" if tls else "SASL_PLAINTEXT",
+                   "sasl.mechanism": "SCRAM-SHA-512",
                    "sasl.username": settings.kafka_username,
                    "sasl.password": settings.kafka_password or ""}
+    elif tls:
+        config["security.protocol"] = "SSL"
+    if tls:
+        config["ssl.ca.location"] = str(settings.kafka_ssl_ca)
     return config
 
 
@@ -132,11 +139,26 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None,
             future.result()
             created.append(name)
         except KafkaException as exc:
+            if exc.args[0].name() in ("TOPIC_AUTHORIZATION_FAILED",
+                                      "CLUSTER_AUTHORIZATION_FAILED"):
+                raise KafkaUnavailable(
+                    f"topic {name} does not exist and {settings.kafka_username} may not "
+                    "create it: run `omega topics create` as the admin first "
+                    "(docs/security.md)") from exc
             if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise
     if created:
         log.info("created topics %s", ", ".join(sorted(created)))
     return created
+
+
+def ensure_topics_and_acls(settings: Settings) -> tuple[list[str], int]:
+    """As the admin: the catalog's topics (retention brought up to date), and every role's
+    ACLs when the cluster authenticates (`omega topics create`)."""
+    created = ensure_topics(settings, update_existing=True)
+    if not settings.kafka_username:
+        return created, 0
+    return created, apply_acls(settings, make_admin(settings))
 
 
 def update_configs(admin: AdminClient, configs: list[tuple[str, dict[str, str]]]) -> None:

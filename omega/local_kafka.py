@@ -128,6 +128,12 @@ class LocalKafka:
         if running is not None:
             return running
         libs = self.ensure_jars()
+        formatted = (self.data_dir / "kraft-log" / "meta.properties").exists()
+        if self.auth and formatted and not self.credentials_file.exists():
+            raise LocalKafkaError(
+                f"the broker's data in {self.data_dir} was made without authentication, so "
+                "it has no users for the roles: remove that folder to start afresh (local "
+                "topics are lost), or run it as before with OMEGA_KAFKA_AUTH=false")
         broker_port, controller_port = self._ports()
         config = self._write_config(broker_port, controller_port)
         classpath = f"{libs}/*"

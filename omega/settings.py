@@ -25,13 +25,20 @@ class Settings(BaseSettings):
         default=None, description="This component's Kafka identity (SASL/SCRAM-SHA-512); "
                                   "unset: no authentication.")
     kafka_password: str | None = Field(default=None, repr=False)
+    kafka_ssl_ca: Path | None = Field(
+        default=None, description="CA certificate (PEM) that signed the brokers' "
+                                  "certificates; set: every client connects with TLS and "
+                                  "checks the broker's name (`make certs`, the compose stack).")
     kafka_auth: bool = Field(
-        default=False, description="The local broker (`omega kafka start`) authenticates "
-                                   "each role with SASL/SCRAM-SHA-512 and enforces ACLs.")
+        default=True, description="The local broker (`omega kafka start`) authenticates "
+                                  "each role with SASL/SCRAM-SHA-512 and enforces ACLs.")
     kafka_home: Path = Field(default=REPO_ROOT / "infra" / "kafka")
     kafka_heap: str = "512m"
     kafka_start_timeout_s: float = 60.0
-    schema_registry_url: str | None = None
+    schema_registry_url: str | None = Field(
+        default=None, description="A Confluent-compatible Schema Registry: set, records use "
+                                  "Confluent's wire format (`omega registry` runs one here).")
+    registry_home: Path = Field(default=REPO_ROOT / "infra" / "registry")
     topic_namespace: str = Field(
         default="omega", description="Prefix of every topic name; tests use a unique one."
     )

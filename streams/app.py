@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import os
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -150,7 +151,9 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
         # The worker's identity (docs/security.md), as every confluent-kafka client has it.
         broker_credentials=faust.SASLCredentials(
             username=settings.kafka_username, password=settings.kafka_password or "",
-            mechanism="SCRAM-SHA-512") if settings.kafka_username else None,
+            mechanism="SCRAM-SHA-512", ssl_context=ssl.create_default_context(
+                cafile=settings.kafka_ssl_ca) if settings.kafka_ssl_ca else None)
+        if settings.kafka_username else None,
     )
     sources = {"tv": settings.topic(TV_DELTAS), "web": settings.topic(WEB_INTERACTIONS)}
     direct = settings.delta_engine == "direct"

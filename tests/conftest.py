@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from omega import acls
 from omega.avro import AvroCodec, load_codec
 from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
@@ -49,6 +50,25 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return ApiWorldScheduling(config, log)
 
 
+# Each role's password on the brokers this test process started, by address: the suite
+# runs with authentication and ACLs on (docs/security.md), as `make run` does.
+_PASSWORDS: dict[str, dict[str, str]] = {}
+
+
+def start_broker(data_dir: Path, heap: str = "512m") -> LocalKafka:
+    """The project's own broker with identities and ACLs, dying with the test session."""
+    broker = LocalKafka(REPO_ROOT / "infra" / "kafka", data_dir, heap, auth=True)
+    state = broker.start(timeout_s=90, die_with_parent=True)
+    _PASSWORDS[state.bootstrap] = broker.credentials()
+    return broker
+
+
+def as_role(settings: Settings, role: str) -> Settings:
+    """`settings` connecting as `role` (omega/acls.py) to a broker the suite started;
+    unchanged on a cluster without authentication (OMEGA_KAFKA_BOOTSTRAP, containers)."""
+    return acls.as_role(settings, role, _PASSWORDS.get(settings.kafka_bootstrap or "", {}))
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """OMEGA_KAFKA_BOOTSTRAP when set; else, by OMEGA_TEST_BACKEND (tests/backends.py), the
@@ -62,10 +82,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with kafka_container() as bootstrap:
             yield bootstrap
         return
-    broker = LocalKafka(REPO_ROOT / "infra" / "kafka", tmp_path_factory.mktemp("kafka"))
-    state = broker.start(timeout_s=90, die_with_parent=True)
+    broker = start_broker(tmp_path_factory.mktemp("kafka"))
     try:
-        yield state.bootstrap
+        yield broker.start().bootstrap  # the running one's address
     finally:
         broker.stop()
 
@@ -92,12 +111,14 @@ def codec() -> AvroCodec:
 
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    """Settings isolated to this test's temporary folder, with overrides."""
+    """Settings isolated to this test's temporary folder, with overrides; on a broker the
+    suite started, as the admin unless an identity is given."""
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {"data_dir": tmp_path / "omega-data"}
         values.update(overrides)
-        return Settings(**values)
+        settings = Settings(**values)
+        return settings if settings.kafka_username else as_role(settings, "admin")
 
     return build
 

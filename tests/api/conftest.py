@@ -23,13 +23,13 @@ from api.app import ApiState, create_app
 from omega.avro import AvroCodec
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
-from omega.kafka import ensure_topics
+from omega.kafka import ensure_topics_and_acls
 from omega.local_kafka import free_port
 from omega.settings import Settings
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TRENDS
 from producers.catalog import load_catalog
 from streams.embedder import TitleEmbedder, VectorPublisher, run
-from tests.conftest import wait_for
+from tests.conftest import as_role, wait_for
 from tests.integration.workload import send
 
 HOUR_MS = 3_600_000
@@ -70,7 +70,8 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
                         sync_keys="new:test-secret-2,old:test-secret-1",
                         max_future_skew_s=300, rate_limit_ip_per_s=0,  # test_limits.py
                         session_issue_per_min=0)
-    ensure_topics(settings)
+    settings = as_role(settings, "admin")  # seeds the topics; the API runs as `api`
+    ensure_topics_and_acls(settings)
     catalog = {r["title_id"]: r for r in catalog_subset()}
     by_title = {(r["title"], r["year"]): r["title_id"] for r in catalog.values()}
     heat, ronin = by_title[("Heat", 1995)], by_title[("Ronin", 1998)]
@@ -94,16 +95,17 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
     send(settings, [(SEARCH_TRENDS, r["query"].encode(),
                      codec.encode("omega.SearchTrendRelease", r)) for r in searches])
 
-    # The real embedder: MiniLM over the catalog, vectors to the topic.
+    # The real embedder, as its role: MiniLM over the catalog, vectors to the topic.
+    embedder_settings = as_role(settings, "embedder")
     encoder = load_encoder(data / "models", "fp32")
     embedder = TitleEmbedder(encoder, EdgeIndex(data / "embedder-index"), settings.blend_alpha,
                              Rdict(str(data / "cache")), "all-MiniLM-L6-v2-fp32",
-                             VectorPublisher(settings, codec, "all-MiniLM-L6-v2-fp32",
+                             VectorPublisher(embedder_settings, codec, "all-MiniLM-L6-v2-fp32",
                                              settings.blend_alpha))
-    run(settings, embedder, codec, follow=False)
+    run(embedder_settings, embedder, codec, follow=False)
     embedder.index.close()
 
-    app = create_app(settings)
+    app = create_app(as_role(settings, "api"))
     with TestClient(app) as client:
         state: ApiState = app.state.omega
 
@@ -120,7 +122,7 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
 def base_url(api_world: World) -> Iterator[str]:
     """uvicorn serving the session's API state on a free port."""
     port = free_port()
-    app = create_app(api_world.settings, state=api_world.state)
+    app = create_app(as_role(api_world.settings, "api"), state=api_world.state)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

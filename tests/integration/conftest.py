@@ -21,12 +21,13 @@ import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 
 from omega.avro import AvroCodec
-from omega.kafka import assign_from_start, ensure_topics, make_consumer, read_to_end
+from omega.kafka import assign_from_start, ensure_topics_and_acls, make_consumer, read_to_end
 from omega.keys import dead_letter_key, open_letter
 from omega.local_kafka import LocalKafka, _die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS
 from streams.direct import delta_group
+from tests.conftest import as_role, start_broker
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def kafka_settings(
                                   "dead_letter_key": secrets.token_hex(32)}
         values.update(overrides)
         settings = make_settings(**values)
-        ensure_topics(settings)
+        ensure_topics_and_acls(settings)  # as the admin: components connect as their roles
         return settings
 
     return build
@@ -57,7 +58,8 @@ class WorkerProcess:
     def __init__(self, settings: Settings, log_path: Path, instance: int) -> None:
         self.log_path = log_path
         self._log = open(log_path, "ab")
-        own = settings.model_copy(update={"data_dir": settings.data_dir / f"worker-{instance}"})
+        own = as_role(settings, "worker").model_copy(
+            update={"data_dir": settings.data_dir / f"worker-{instance}"})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams", "--loglevel", "info"],
             env=own.subprocess_env(), stdout=self._log, stderr=subprocess.STDOUT,
@@ -94,8 +96,7 @@ class WorkerProcess:
 def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
     """A broker for one test alone (stopping the session's would break the others); a
     restart keeps its address."""
-    broker = LocalKafka(REPO_ROOT / "infra" / "kafka", tmp_path / "kafka")
-    broker.start(timeout_s=90, die_with_parent=True)
+    broker = start_broker(tmp_path / "kafka")
     yield broker
     broker.stop()
 

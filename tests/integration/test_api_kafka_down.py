@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.security import KeyRing
 from omega.avro import AvroCodec
-from omega.kafka import ensure_topics
+from omega.kafka import ensure_topics_and_acls
 from omega.local_kafka import LocalKafka
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
-from tests.conftest import valid_delta, wait_for
+from tests.conftest import as_role, valid_delta, wait_for
 from tests.integration.conftest import read_all
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ def test_kafka_down_means_503_never_a_false_accept(
     assert state is not None
     settings = make_settings(kafka_bootstrap=state.bootstrap, api_write_timeout_s=2,
                              rate_limit_ip_per_s=0, api_port=0)
-    ensure_topics(settings)
+    ensure_topics_and_acls(settings)
     keys = KeyRing(settings.sync_keys)
 
     def sync(client: TestClient, device: str) -> tuple[int, dict[str, str], str]:
@@ -38,7 +38,7 @@ def test_kafka_down_means_503_never_a_false_accept(
                                         "Authorization": f"Bearer {keys.token(device)}"})
         return response.status_code, dict(response.headers), response.text
 
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(as_role(settings, "api"))) as client:
         assert sync(client, "tv-before")[0] == 200
         own_broker.stop()
         started = time.monotonic()

@@ -13,7 +13,7 @@ from omega.settings import Settings
 from streams.pipeline import WindowRelease
 from streams.sink import ReleaseSink
 from tests.api.conftest import trend_release
-from tests.conftest import wait_for
+from tests.conftest import as_role, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def test_views_catch_up_when_a_release_ends_with_a_transaction_marker(
     end = 4 * 3_600_000 * 10
     ReleaseSink(settings, codec).publish(WindowRelease(
         end - 4 * 3_600_000, end, [trend_release(7, 1200, end)], [], [], []))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(as_role(settings, "api"))) as client:
         views = client.app.state.omega.views
         wait_for(lambda: views.caught_up, 30, "the API's views caught up")
         assert [r["title_id"] for r in views.releases["tv"]] == [7]

@@ -19,6 +19,7 @@ import pytest
 
 from omega.local_kafka import free_port
 from omega.settings import REPO_ROOT, Settings
+from tests.conftest import as_role
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +47,9 @@ def test_two_processes_share_the_port_and_the_metrics(
     settings = kafka_settings(rate_limit_ip_per_s=0, api_dispatch=dispatch)
     port = free_port()
     log = tmp_path / "api.log"
-    api = subprocess.Popen([sys.executable, "-m", "api", "--workers", "2"],
-                           env=settings.subprocess_env(api_port=port), cwd=REPO_ROOT,
-                           stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    env = as_role(settings, "api").subprocess_env(api_port=port)
+    api = subprocess.Popen([sys.executable, "-m", "api", "--workers", "2"], env=env,
+                           cwd=REPO_ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

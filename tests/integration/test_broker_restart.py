@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from omega.avro import AvroCodec
-from omega.kafka import ensure_topics, make_producer
+from omega.kafka import ensure_topics_and_acls, make_producer
 from omega.local_kafka import LocalKafka
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
@@ -51,7 +51,7 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
     settings = make_settings(kafka_bootstrap=state.bootstrap, window_seconds=20,
                              allowed_lateness_seconds=LATENESS_S[engine], release_seed=17,
                              title_universe_size=60, delta_engine=engine)
-    ensure_topics(settings)
+    ensure_topics_and_acls(settings)
     worker = worker_factory(settings)
     t0 = int(time.time() * 1000)
     window = window_start(t0, 20_000)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from omega.kafka import KafkaUnavailable, check_reachable
-from omega.local_kafka import LocalKafka, pid_alive
+from omega.local_kafka import LocalKafka, LocalKafkaError, pid_alive
 from omega.settings import REPO_ROOT, Settings
 from tests.conftest import wait_for
 
@@ -38,6 +38,11 @@ def test_start_status_stop(tmp_path: Path) -> None:
     assert broker.status() is None
     with pytest.raises(KafkaUnavailable, match="did not answer"):
         check_reachable(Settings(kafka_bootstrap=state.bootstrap), timeout_s=2)
+    # Its data has no users for the roles: turning authentication on says so, whole.
+    with pytest.raises(LocalKafkaError, match="made without authentication") as refused:
+        LocalKafka(KAFKA_HOME, tmp_path / "kafka", auth=True).start(timeout_s=60)
+    assert "OMEGA_KAFKA_AUTH=false" in str(refused.value)
+    assert not (tmp_path / "kafka" / "credentials.json").exists()
 
 
 def test_broker_dies_when_the_test_process_is_killed(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES, TV_DELTAS, WEB_INTERACTIONS
 from producers.catalog import load_catalog
 from tests.api.test_web_page import CHROMIUM, FLAGS, NO_SPEECH
-from tests.conftest import valid_delta, wait_for
+from tests.conftest import as_role, valid_delta, wait_for
 from tests.integration.conftest import WorkerProcess, read_all
 from tests.integration.workload import send
 
@@ -91,8 +91,8 @@ def stack(kafka_settings: Callable[..., Settings], worker_factory: Callable[...,
     worker = worker_factory(settings)
     port = free_port()
     parts = [Component("embedder", ["-m", "streams.embedder", "--follow", "--precision", "fp32"],
-                       settings, tmp_path),
-             Component("api", ["-m", "api"], settings, tmp_path, api_port=port)]
+                       as_role(settings, "embedder"), tmp_path),
+             Component("api", ["-m", "api"], as_role(settings, "api"), tmp_path, api_port=port)]
     base = f"http://127.0.0.1:{port}"
 
     def searchable() -> bool:

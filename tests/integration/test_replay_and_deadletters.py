@@ -19,7 +19,7 @@ from omega.topics import DEAD_LETTERS, TV_DELTAS
 from omega.validation import WatchedTitle
 from streams.release import release_trends
 from streams.windows import bound_titles, window_start
-from tests.conftest import valid_delta
+from tests.conftest import as_role, valid_delta
 from tests.integration.conftest import (
     WorkerProcess,
     read_all,
@@ -31,8 +31,13 @@ from tests.integration.workload import collect_release
 pytestmark = pytest.mark.integration
 
 
+ROLES = {"producers.movielens": "producer", "consumers.deadletters": "deadletters"}
+
+
 def cli(settings: Settings, module: str, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", module, *args], env=settings.subprocess_env(),
+    """Run a command line as its role (omega/acls.py)."""
+    env = as_role(settings, ROLES[module]).subprocess_env()
+    result = subprocess.run([sys.executable, "-m", module, *args], env=env,
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     return result

@@ -11,9 +11,10 @@ from collections.abc import Callable
 import pytest
 
 from omega.avro import AvroCodec
-from omega.kafka import ensure_topics
+from omega.kafka import ensure_topics_and_acls
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES, TRENDS
+from tests.conftest import as_role
 from tests.integration.workload import send
 
 pytestmark = pytest.mark.integration
@@ -23,7 +24,7 @@ def test_trends_are_printed_with_titles(kafka_bootstrap: str, codec: AvroCodec,
                                         make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(kafka_bootstrap=kafka_bootstrap,
                              topic_namespace=f"trendcli{uuid.uuid4().hex[:8]}")
-    ensure_topics(settings)
+    ensure_topics_and_acls(settings)
     heat = {"title_id": 7, "title": "Heat", "year": 1995, "genres": ["Crime"]}
     send(settings, [(CATALOG_TITLES, b"7", codec.encode("omega.CatalogTitle", heat))])
     releases = [{"window_start_ms": 0, "window_end_ms": 60_000, "title_id": t,
@@ -31,7 +32,7 @@ def test_trends_are_printed_with_titles(kafka_bootstrap: str, codec: AvroCodec,
                 for t, c in ((7, 4_000), (8, 12))]
     send(settings, [(TRENDS, str(r["title_id"]).encode(),
                      codec.encode("omega.TrendRelease", r)) for r in releases])
-    env = settings.subprocess_env()
+    env = as_role(settings, "analytics").subprocess_env()
     text = subprocess.run([sys.executable, "-m", "consumers.trends", "--top", "2"], env=env,
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert text.returncode == 0, text.stderr

@@ -16,12 +16,17 @@ RUN_ENV := OMEGA_WINDOW_SECONDS=$${OMEGA_WINDOW_SECONDS:-60} \
            OMEGA_LEDGER_YEAR_SECONDS=$${OMEGA_LEDGER_YEAR_SECONDS:-131400}
 RUN_DEVICES ?= 300000
 
-.PHONY: setup system-deps run test test-unit check-run lint bench bench-deps kafka-start kafka-stop clean help
+.PHONY: setup system-deps run test test-unit check-run lint bench bench-deps kafka-start kafka-stop certs clean help
 
 help:
 	@echo "make run    - set up, start local Kafka + worker + embedder + API + simulated TVs + trend reader (Ctrl-C stops all)"
 	@echo "make test   - set up, lint, type-check and run the whole test suite on the real broker"
 	@echo "make bench  - run the benchmarks in bench/"
+
+# A CA and the broker's certificate for the compose stack's TLS listener (infra/tls/out;
+# OMEGA_TLS_NAMES=DNS:kafka.example.com to name another host).
+certs:
+	bash infra/tls/make-certs.sh
 
 system-deps:
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
@@ -46,6 +51,7 @@ $(STAMP): pyproject.toml
 
 setup: system-deps $(STAMP)
 	$(BIN)/omega kafka jars
+	$(BIN)/omega registry --build-only  # Apicurio Registry, for the wire-format tests
 	$(BIN)/python -m producers.sources  # vega-datasets movies.json, pinned by SHA-256
 
 run: setup

@@ -5,7 +5,10 @@ Confluent-compatible consumer. Writing goes through confluent-kafka's own
 `AvroSerializer` (it registers the schema and frames the body); reading parses the same
 frame here, so a bad message gets one of our coded rejections rather than a library
 error. Subjects follow RecordNameStrategy (the record's full name, e.g. `omega.TvDelta`),
-because one record type may travel on several topics. Evolution rules: docs/schemas.md.
+because one record type may travel on several topics. Evolution rules: docs/schemas.md;
+`register_schemas` (`omega schemas register`) sets each subject's compatibility to
+BACKWARD and registers every schema, so the registry itself refuses a change that would
+break readers, and says why.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ import json
 import struct
 from typing import Any
 
-from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
+from confluent_kafka.schema_registry import (
+    Schema,
+    SchemaRegistryClient,
+    SchemaRegistryError,
+    record_subject_name_strategy,
+)
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro.schema import parse_schema
@@ -23,6 +31,35 @@ from omega.avro import AvroCodec, AvroDecodeError, AvroSchema, SchemaStore
 
 WIRE_MAGIC = b"\x00"
 WIRE_HEADER_BYTES = 5
+COMPATIBILITY = "BACKWARD"  # docs/schemas.md, "Evolution rules"
+
+
+class SchemaRefused(RuntimeError):
+    """The registry would not take a schema; the message carries the registry's reason."""
+
+
+def schema_text(schema: AvroSchema) -> str:
+    """The .avsc file as compact JSON: what is registered, and compared, under a subject."""
+    return json.dumps(json.loads(open(schema.source).read()))
+
+
+def register_schemas(store: SchemaStore, registry_url: str) -> list[tuple[str, int]]:
+    """Set every subject's compatibility to BACKWARD, then register each schema under it
+    (idempotent); (subject, id) of each. A schema the registry refuses raises
+    SchemaRefused with its reason, after the others were tried."""
+    client = SchemaRegistryClient({"url": registry_url})
+    registered, refused = [], []
+    for schema in store.by_name.values():
+        try:
+            client.set_compatibility(subject_name=schema.name, level=COMPATIBILITY)
+            schema_id = client.register_schema(schema.name, Schema(schema_text(schema), "AVRO"))
+        except SchemaRegistryError as exc:
+            refused.append(f"{schema.name}: {exc.error_message} (HTTP {exc.http_status_code})")
+            continue
+        registered.append((schema.name, schema_id))
+    if refused:
+        raise SchemaRefused(f"the registry at {registry_url} refused " + "; ".join(refused))
+    return registered
 
 
 class ConfluentCodec(AvroCodec):
@@ -38,13 +75,16 @@ class ConfluentCodec(AvroCodec):
     def encode(self, schema_name: str, record: dict[str, Any]) -> bytes:
         serializer = self._serializers.get(schema_name)
         if serializer is None:
-            schema = self.store.get(schema_name)
-            text = json.dumps(json.loads(open(schema.source).read()))
-            serializer = AvroSerializer(self.client, text, conf={
-                "auto.register.schemas": True,
-                "subject.name.strategy": record_subject_name_strategy})
+            serializer = AvroSerializer(self.client, schema_text(self.store.get(schema_name)),
+                                        conf={"auto.register.schemas": True,
+                                              "subject.name.strategy":
+                                                  record_subject_name_strategy})
             self._serializers[schema_name] = serializer
-        data = serializer(record, self._context)
+        try:
+            data = serializer(record, self._context)
+        except SchemaRegistryError as exc:  # registering it: e.g. an incompatible change
+            raise SchemaRefused(f"the registry refused {schema_name}: {exc.error_message} "
+                                f"(HTTP {exc.http_status_code})") from exc
         assert data is not None
         return data
 

@@ -1,0 +1,113 @@
+"""The project's own Schema Registry: Apicurio Registry, built from Maven Central's jars.
+
+Apicurio Registry (Apache-2.0) serves the Confluent Schema Registry API at
+`/apis/ccompat/v7`, which is what `OMEGA_SCHEMA_REGISTRY_URL` needs (omega/registry.py).
+`infra/registry/pom.xml` runs the Quarkus build over `io.apicurio:apicurio-registry-app`
+once per pom version; the registry keeps its schemas in memory (H2), so each start is
+empty. `omega registry` and the suite's fixture drive `LocalRegistry`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from omega.local_kafka import LocalKafka, _die_with_parent, free_port
+
+log = logging.getLogger(__name__)
+
+CCOMPAT_PATH = "/apis/ccompat/v7"
+
+
+class LocalRegistryError(RuntimeError):
+    """The local registry could not be built or started; the message says why."""
+
+
+class LocalRegistry:
+    """One Apicurio Registry process on a loopback port, its log in `log_file`."""
+
+    def __init__(self, home: Path, log_file: Path, heap: str = "256m") -> None:
+        self.home = home
+        self.build_dir = home / ".cache" / "target"
+        self.log_file = log_file
+        self.heap = heap
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    @property
+    def runner(self) -> Path:
+        return next(iter(self.build_dir.glob("*-runner.jar")), self.build_dir / "missing.jar")
+
+    def ensure_built(self) -> Path:
+        """Run the Quarkus build over the registry's jars once per pom.xml version."""
+        pom = self.home / "pom.xml"
+        stamp = self.home / ".cache" / ".pom.sha256"
+        digest = hashlib.sha256(pom.read_bytes() + (
+            self.home / "src" / "main" / "resources" / "application.properties").read_bytes()
+        ).hexdigest()
+        if stamp.exists() and stamp.read_text() == digest and self.runner.exists():
+            return self.runner
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise LocalRegistryError("Maven (mvn) is not on PATH; install it (apt-get install "
+                                     "maven)")
+        if self.build_dir.exists():
+            shutil.rmtree(self.build_dir)
+        log.info("building the Schema Registry (Apicurio, Quarkus) from Maven Central's jars")
+        done = subprocess.run([mvn, "-q", "-B", "-f", str(pom), "package"],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not self.runner.exists():
+            raise LocalRegistryError(
+                f"mvn could not build the registry:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+        stamp.write_text(digest)
+        return self.runner
+
+    def start(self, timeout_s: float = 60.0, port: int = 0,
+              die_with_parent: bool = False) -> str:
+        """Start it and wait until its Confluent-compatible API answers; its URL (the
+        value for OMEGA_SCHEMA_REGISTRY_URL)."""
+        runner = self.ensure_built()
+        port = port or free_port()
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        java = LocalKafka._java()
+        with open(self.log_file, "ab") as out:
+            self.proc = subprocess.Popen(
+                [java, f"-Xmx{self.heap}", f"-Dquarkus.http.port={port}",
+                 "-Dquarkus.http.host=127.0.0.1", "-jar", str(runner)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent if die_with_parent else None)
+        self.url = f"http://127.0.0.1:{port}{CCOMPAT_PATH}"
+        deadline = time.monotonic() + timeout_s
+        while not self._answers():
+            if self.proc.poll() is not None:
+                raise LocalRegistryError(f"the registry exited with code {self.proc.returncode}; "
+                                         f"see {self.log_file}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise LocalRegistryError(f"the registry did not answer in {timeout_s:.0f} s; "
+                                         f"see {self.log_file}")
+            time.sleep(0.25)
+        log.info("Schema Registry (Apicurio) at %s (pid %d)", self.url, self.proc.pid)
+        return self.url
+
+    def _answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/subjects", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)

@@ -76,6 +76,7 @@ test-unit: setup
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the import contracts in pyproject.toml
 
 bench-deps:
 	@if ! command -v wrk >/dev/null; then \

@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "token":
         sys.stdout.write(KeyRing(settings.sync_keys).token(args.device_id) + "\n")
         return
-    from api.app import replica_root
     from api.serve import serve, supervise
+    from api.state import replica_root
 
     overrides = {k: v for k, v in (("api_host", args.host), ("api_port", args.port),
                                    ("api_workers", args.workers)) if v is not None}

@@ -37,10 +37,6 @@ log = logging.getLogger(__name__)
 DIM = 384
 
 
-def _matches(payload: dict[str, Any], where: TitleFilter | None) -> bool:
-    return where is None or where.matches(payload)
-
-
 class VectorReplica:
     """Snapshot (HNSW, built elsewhere) + fresh rows (exact); see the module doc."""
 
@@ -175,7 +171,7 @@ class VectorReplica:
             for row in np.argsort(-scores):
                 title_id = ids[int(row)]
                 payload = self._payloads.get(title_id, {})
-                if title_id in exclude or not _matches(payload, where):
+                if title_id in exclude or (where is not None and not where.matches(payload)):
                     continue
                 hits[title_id] = Hit(title_id, float(scores[row]), payload)
                 if len(hits) >= 2 * limit + 16:

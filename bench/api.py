@@ -42,11 +42,11 @@ from api.query import embedding_text, parse_query
 from api.security import KeyRing
 from api.serve import pin_process
 from bench._harness import bench_settings
-from omega.avro import codec_for
+from omega.codecs import codec_for
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka import make_producer
-from omega.local_kafka import free_port
+from omega.processes import free_port
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES, TRENDS, TV_DELTAS
 from producers.catalog import load_catalog

@@ -24,7 +24,8 @@ from confluent_kafka import Consumer, TopicPartition
 from tqdm import tqdm
 
 from bench._harness import bench_settings
-from omega.avro import AvroCodec, codec_for
+from omega.avro import AvroCodec
+from omega.codecs import codec_for
 from omega.kafka import make_consumer, make_producer, produce_waiting
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TV_DELTAS

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from diffprivlib.mechanisms import Geometric
 
-from omega.avro import codec_for
+from omega.codecs import codec_for
 from omega.settings import get_settings
 from streams.dp import discrete_laplace_threshold
 from streams.partials import merge_partials, partial_records

@@ -23,7 +23,7 @@ from collections import Counter
 from bench._harness import bench_settings
 from bench.release_breakdown import pair_counts
 from bench.streams import release_commit_ms, tree_rss_mb
-from omega.avro import codec_for
+from omega.codecs import codec_for
 from omega.kafka import make_producer, produce_waiting
 from omega.settings import REPO_ROOT
 from omega.topics import WINDOW_PARTIALS

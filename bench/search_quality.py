@@ -280,8 +280,8 @@ class Stack:
 
 
 def build_stack(args: argparse.Namespace) -> Stack:
-    from api.app import prior_of, weights_of
     from api.ranking import Ranker
+    from api.state import prior_of, weights_of
     from api.views import Views
     from omega.encoder import load_encoder
     from omega.settings import Settings

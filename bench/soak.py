@@ -31,9 +31,9 @@ import httpx
 from api.security import KeyRing
 from bench._harness import bench_settings
 from bench.api import pct, start_api
-from omega.avro import codec_for
+from omega.codecs import codec_for
 from omega.kafka import make_consumer, make_producer
-from omega.local_kafka import free_port
+from omega.processes import free_port
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TRENDS, TV_DELTAS
 from streams.windows import window_start

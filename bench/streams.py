@@ -28,7 +28,8 @@ import orjson
 
 from bench._harness import bench_settings
 from bench.ingest import produce, raw_consume_and_decode, worker_end_to_end
-from omega.avro import AvroCodec, codec_for
+from omega.avro import AvroCodec
+from omega.codecs import codec_for
 from omega.kafka import make_consumer
 from omega.settings import Settings
 from omega.topics import RELEASE_LOG

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from omega.acls import DEADLETTERS_GROUPS
-from omega.avro import AvroCodec, AvroDecodeError, codec_for
+from omega.avro import AvroCodec, AvroDecodeError
+from omega.codecs import codec_for
 from omega.kafka import make_producer, read_to_end, settings_or_exit
 from omega.keys import KeyRefused, dead_letter_key, mask, open_letter
 from omega.settings import Settings

@@ -16,7 +16,8 @@ from typing import Any
 from confluent_kafka import KafkaError, Message
 
 from omega.acls import TRENDS_GROUPS
-from omega.avro import AvroCodec, AvroDecodeError, codec_for
+from omega.avro import AvroCodec, AvroDecodeError
+from omega.codecs import codec_for
 from omega.kafka import make_consumer, read_to_end, settings_or_exit
 from omega.settings import Settings, get_settings
 from omega.titles import display_title, read_catalog

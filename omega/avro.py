@@ -16,8 +16,6 @@ from typing import Any
 import fastavro
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
-from omega.settings import Settings
-
 MAGIC = b"\xc3\x01"
 HEADER_BYTES = len(MAGIC) + 8
 
@@ -142,18 +140,3 @@ class AvroCodec:
                 "unknown_schema", f"schema fingerprint {fp.hex()} is not one of ours"
             )
         return writer, HEADER_BYTES
-
-
-def load_codec(schemas_dir: Path, schema_registry_url: str | None = None) -> AvroCodec:
-    """The codec over every schema in `schemas_dir`: Confluent framing when a registry is set."""
-    store = SchemaStore.from_directory(schemas_dir)
-    if schema_registry_url:
-        from omega.registry import ConfluentCodec  # registry client only when used
-
-        return ConfluentCodec(store, schema_registry_url)
-    return AvroCodec(store)
-
-
-def codec_for(settings: Settings) -> AvroCodec:
-    """The codec these settings ask for."""
-    return load_codec(settings.schemas_dir, settings.schema_registry_url)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from omega.acls import as_role
 from omega.kafka import ensure_topics_and_acls
-from omega.local_kafka import LocalKafka, _die_with_parent
+from omega.local_kafka import LocalKafka
+from omega.processes import die_with_parent
 from omega.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
             component.proc = subprocess.Popen(
                 component.argv, env=env | identity_env(component.role, passwords), stdout=out,
                 stderr=subprocess.STDOUT if out else None,
-                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
             log.info("started %s (pid %d)%s", component.name, component.proc.pid,
                      "" if foreground else f", log in {logs / (component.name + '.log')}")
             if component.oneshot:

@@ -43,24 +43,44 @@ class TitleFilter:
     awards: tuple[str, ...] = ()
     min_known_votes: int | None = None  # omega.titles.known_votes
 
+    def conditions(self) -> list[Condition]:
+        """The filter once, as conditions every backend translates (`matches` here, Qdrant
+        Edge's and the Qdrant server's filters below): all must hold."""
+        out: list[Condition] = []
+        if self.genres:
+            out.append(Condition("genres", "any", list(self.genres)))
+        for field, low, high in (("year", self.year_from, self.year_to),
+                                 ("rating", self.min_rating, None),
+                                 ("known_votes", self.min_known_votes, None),
+                                 ("runtime_min", self.runtime_min, self.runtime_max)):
+            if low is not None or high is not None:
+                out.append(Condition(field, "range", (low, high)))
+        out += [Condition(field, "value", v)
+                for field in ("directors", "cast", "awards") for v in getattr(self, field)]
+        return out
+
     def matches(self, payload: dict[str, Any]) -> bool:
-        """The same conditions in Python, for rows searched outside Qdrant."""
-        if self.genres and not set(self.genres) & set(payload.get("genres", ())):
-            return False
-        for field in ("directors", "cast", "awards"):
-            if not set(getattr(self, field)) <= set(payload.get(field, ())):
-                return False
-        for value, low, high in ((payload.get("year"), self.year_from, self.year_to),
-                                 (payload.get("rating"), self.min_rating, None),
-                                 (payload.get("known_votes"), self.min_known_votes, None),
-                                 (payload.get("runtime_min"), self.runtime_min,
-                                  self.runtime_max)):
-            if low is None and high is None:
-                continue
-            if value is None or (low is not None and value < low) or (
-                    high is not None and value > high):
-                return False
-        return True
+        """The conditions in Python, for rows searched outside Qdrant."""
+        return all(c.holds(payload.get(c.field)) for c in self.conditions())
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One payload condition: `any` of a list, a `range` (low, high; None is open), or a
+    `value` the field (a list) must contain."""
+
+    field: str
+    kind: str
+    operand: Any
+
+    def holds(self, value: Any) -> bool:
+        if self.kind == "any":
+            return bool(set(self.operand) & set(value or ()))
+        if self.kind == "value":
+            return self.operand in (value or ())
+        low, high = self.operand
+        return value is not None and (low is None or value >= low) and (
+            high is None or value <= high)
 
 
 @dataclass(frozen=True)
@@ -136,25 +156,17 @@ class EdgeIndex:
         self.shard.update(self.qe.UpdateOperation.upsert_points(points))
 
     def _filter(self, where: TitleFilter | None) -> Any:
-        if where is None:
-            return None
-        qe, must = self.qe, []
-        if where.genres:
-            must.append(qe.FieldCondition("genres", match=qe.MatchAny(list(where.genres))))
-        if where.year_from is not None or where.year_to is not None:
-            must.append(qe.FieldCondition("year", range=qe.RangeFloat(
-                gte=where.year_from, lte=where.year_to)))
-        if where.min_rating is not None:
-            must.append(qe.FieldCondition("rating", range=qe.RangeFloat(gte=where.min_rating)))
-        if where.min_known_votes is not None:
-            must.append(qe.FieldCondition("known_votes",
-                                          range=qe.RangeFloat(gte=where.min_known_votes)))
-        if where.runtime_max is not None or where.runtime_min is not None:
-            must.append(qe.FieldCondition("runtime_min", range=qe.RangeFloat(
-                gte=where.runtime_min, lte=where.runtime_max)))
-        for field in ("directors", "cast", "awards"):
-            must += [qe.FieldCondition(field, match=qe.MatchValue(v))
-                     for v in getattr(where, field)]
+        qe = self.qe
+
+        def condition(c: Condition) -> Any:
+            if c.kind == "any":
+                return qe.FieldCondition(c.field, match=qe.MatchAny(c.operand))
+            if c.kind == "value":
+                return qe.FieldCondition(c.field, match=qe.MatchValue(c.operand))
+            return qe.FieldCondition(c.field, range=qe.RangeFloat(gte=c.operand[0],
+                                                                  lte=c.operand[1]))
+
+        must = [condition(c) for c in where.conditions()] if where else []
         return qe.Filter(must=must) if must else None
 
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
@@ -226,25 +238,17 @@ class ServerIndex:
         self.client.upsert(self.collection, points, wait=True)
 
     def _filter(self, where: TitleFilter | None) -> Any:
-        if where is None:
-            return None
-        m, must = self.m, []
-        if where.genres:
-            must.append(m.FieldCondition(key="genres", match=m.MatchAny(any=list(where.genres))))
-        if where.year_from is not None or where.year_to is not None:
-            must.append(m.FieldCondition(key="year", range=m.Range(gte=where.year_from,
-                                                                   lte=where.year_to)))
-        if where.min_rating is not None:
-            must.append(m.FieldCondition(key="rating", range=m.Range(gte=where.min_rating)))
-        if where.min_known_votes is not None:
-            must.append(m.FieldCondition(key="known_votes",
-                                         range=m.Range(gte=where.min_known_votes)))
-        if where.runtime_max is not None or where.runtime_min is not None:
-            must.append(m.FieldCondition(key="runtime_min", range=m.Range(
-                gte=where.runtime_min, lte=where.runtime_max)))
-        for field in ("directors", "cast", "awards"):
-            must += [m.FieldCondition(key=field, match=m.MatchValue(value=v))
-                     for v in getattr(where, field)]
+        m = self.m
+
+        def condition(c: Condition) -> Any:
+            if c.kind == "any":
+                return m.FieldCondition(key=c.field, match=m.MatchAny(any=c.operand))
+            if c.kind == "value":
+                return m.FieldCondition(key=c.field, match=m.MatchValue(value=c.operand))
+            return m.FieldCondition(key=c.field, range=m.Range(gte=c.operand[0],
+                                                               lte=c.operand[1]))
+
+        must = [condition(c) for c in where.conditions()] if where else []
         return m.Filter(must=must) if must else None
 
     def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,

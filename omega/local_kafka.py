@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import logging
@@ -13,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -21,10 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from omega import processes
+from omega.processes import (
+    JavaMissing,
+    free_port,
+    java,
+    pid_alive,
+    port_open,
+    reap,
+    signal_group,
+)
+
 log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
-
 
 class LocalKafkaError(RuntimeError):
     """The local broker could not be set up, started or stopped; the message says why."""
@@ -39,38 +45,11 @@ class BrokerState:
     data_dir: str
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def pid_alive(pid: int) -> bool:
+def _java() -> str:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie is dead for our purposes.
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-    return "State:\tZ" not in status
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL the broker when the process that started it dies (tests)."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        return java()
+    except JavaMissing as exc:
+        raise LocalKafkaError(str(exc)) from exc
 
 
 class LocalKafka:
@@ -138,7 +117,7 @@ class LocalKafka:
         config = self._write_config(broker_port, controller_port)
         classpath = f"{libs}/*"
         self._format(classpath, config)
-        java = self._java()
+        java = _java()
         cmd = [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
                "-Djava.awt.headless=true",
                f"-Dlog4j.configuration=file:{self.kafka_home / 'log4j.properties'}",
@@ -148,7 +127,7 @@ class LocalKafka:
             proc = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if die_with_parent else None,
+                preexec_fn=processes.die_with_parent if die_with_parent else None,
             )
         state = BrokerState(pid=proc.pid, bootstrap=f"127.0.0.1:{broker_port}",
                             data_dir=str(self.data_dir))
@@ -162,16 +141,16 @@ class LocalKafka:
         state = self.status()
         if state is None:
             return False
-        _signal_group(state.pid, signal.SIGTERM)
+        signal_group(state.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         while pid_alive(state.pid) and time.monotonic() < deadline:
-            _reap(state.pid)
+            reap(state.pid)
             time.sleep(0.2)
         if pid_alive(state.pid):
             log.warning("broker pid %d did not stop in %.0f s; killing it", state.pid, timeout_s)
-            _signal_group(state.pid, signal.SIGKILL)
+            signal_group(state.pid, signal.SIGKILL)
             time.sleep(0.5)
-            _reap(state.pid)
+            reap(state.pid)
         self.state_file.unlink(missing_ok=True)
         return True
 
@@ -272,7 +251,7 @@ allow.everyone.if.no.acl.found=false
     def _format(self, classpath: str, config: Path) -> None:
         if (self.data_dir / "kraft-log" / "meta.properties").exists():
             return
-        cmd = [self._java(), "-cp", classpath,
+        cmd = [_java(), "-cp", classpath,
                f"-Dlog4j.configuration=file:{self.kafka_home / 'log4j.properties'}",
                f"-Dkafka.logs.dir={self.log_file.parent}",
                "kafka.tools.StorageTool", "format", "--ignore-formatted",
@@ -303,28 +282,3 @@ allow.everyone.if.no.acl.found=false
             return "Kafka Server started" in self.log_file.read_text(errors="replace")[-20000:]
         except OSError:
             return False
-
-    @staticmethod
-    def _java() -> str:
-        home = os.environ.get("JAVA_HOME")
-        java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
-        if not java or not Path(java).exists():
-            raise LocalKafkaError("no Java found; install OpenJDK 17 or set JAVA_HOME")
-        return java
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

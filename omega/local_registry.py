@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from omega.local_kafka import LocalKafka, _die_with_parent, free_port
+from omega import processes
+from omega.processes import JavaMissing, free_port, java
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,16 @@ class LocalRegistry:
         runner = self.ensure_built()
         port = port or free_port()
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        java = LocalKafka._java()
+        try:
+            command = java()
+        except JavaMissing as exc:
+            raise LocalRegistryError(str(exc)) from exc
         with open(self.log_file, "ab") as out:
             self.proc = subprocess.Popen(
-                [java, f"-Xmx{self.heap}", f"-Dquarkus.http.port={port}",
+                [command, f"-Xmx{self.heap}", f"-Dquarkus.http.port={port}",
                  "-Dquarkus.http.host=127.0.0.1", "-jar", str(runner)],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent if die_with_parent else None)
+                preexec_fn=processes.die_with_parent if die_with_parent else None)
         self.url = f"http://127.0.0.1:{port}{CCOMPAT_PATH}"
         deadline = time.monotonic() + timeout_s
         while not self._answers():

@@ -270,7 +270,7 @@ def enrich_from_tmdb(catalog: list[Record], client: Any, limit: int) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> None:
-    from omega.avro import codec_for
+    from omega.codecs import codec_for
     from omega.kafka import ensure_topics, make_producer, settings_or_exit
     from omega.topics import CATALOG_TITLES, topic_catalog
     from producers.send import send_all

@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     import itertools
     import time
 
-    from omega.avro import codec_for
+    from omega.codecs import codec_for
     from omega.kafka import make_producer, settings_or_exit
     from omega.titles import read_catalog
     from omega.topics import CATALOG_TITLES, TV_DELTAS

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     import itertools
     import time
 
-    from omega.avro import codec_for
+    from omega.codecs import codec_for
     from omega.kafka import make_producer, settings_or_exit
     from omega.topics import TV_DELTAS
     from producers.send import send_all

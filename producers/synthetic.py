@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from omega.avro import codec_for
+from omega.codecs import codec_for
 from omega.kafka import make_producer, settings_or_exit
 from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas

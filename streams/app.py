@@ -15,7 +15,8 @@ from typing import Any
 import faust
 import mode
 
-from omega.avro import AvroCodec, codec_for
+from omega.avro import AvroCodec
+from omega.codecs import codec_for
 from omega.kafka import bootstrap_servers, ensure_topics, make_producer
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS

@@ -22,7 +22,8 @@ from confluent_kafka import Message
 from rocksdict import Rdict
 
 from omega.acls import embedder_group
-from omega.avro import AvroCodec, codec_for
+from omega.avro import AvroCodec
+from omega.codecs import codec_for
 from omega.encoder import Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
 from omega.kafka import (

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
 
-from omega.local_kafka import _die_with_parent
+from omega.processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def supervise(
     crashes: deque[float] = deque()
     try:
         while True:
-            child = subprocess.Popen(list(command), preexec_fn=_die_with_parent)
+            child = subprocess.Popen(list(command), preexec_fn=die_with_parent)
             code = child.wait()
             if stopping or code == 0:
                 return code

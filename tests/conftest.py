@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from omega import acls
-from omega.avro import AvroCodec, load_codec
+from omega.avro import AvroCodec
+from omega.codecs import load_codec
 from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
 from tests.backends import BackendError, chosen_backend, kafka_container, qdrant_container

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from api.app import ApiState
+from api.state import ApiState
 
 
 async def get_state(request: Request) -> ApiState:

@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 
-from api.app import ApiState
 from api.limits import retry_after
 from api.routes.deps import State
+from api.state import ApiState
 from omega.avro import AvroDecodeError
 from omega.topics import TV_DELTAS
 from omega.validation import DeltaRejected, parse_delta

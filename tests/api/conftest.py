@@ -19,12 +19,13 @@ import uvicorn
 from fastapi.testclient import TestClient
 from rocksdict import Rdict
 
-from api.app import ApiState, create_app
+from api.app import create_app
+from api.state import ApiState
 from omega.avro import AvroCodec
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka import ensure_topics_and_acls
-from omega.local_kafka import free_port
+from omega.processes import free_port
 from omega.settings import Settings
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TRENDS
 from producers.catalog import load_catalog

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from api.app import BatchingEncoder, CachedEncoder
+from api.encoding import BatchingEncoder, CachedEncoder
 
 
 class SlowEncoder:

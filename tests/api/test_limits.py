@@ -11,9 +11,10 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app, session_limiter
+from api.app import create_app
 from api.limits import RateLimiter, retry_after
 from api.security import SECURITY_HEADERS, KeyRing
+from api.state import session_limiter
 from tests.api.conftest import World
 from tests.conftest import valid_delta
 

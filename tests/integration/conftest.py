@@ -23,7 +23,8 @@ from confluent_kafka import Consumer, Message, TopicPartition
 from omega.avro import AvroCodec
 from omega.kafka import assign_from_start, ensure_topics_and_acls, make_consumer, read_to_end
 from omega.keys import dead_letter_key, open_letter
-from omega.local_kafka import LocalKafka, _die_with_parent
+from omega.local_kafka import LocalKafka
+from omega.processes import die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS
 from streams.direct import delta_group
@@ -63,7 +64,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streams", "--loglevel", "info"],
             env=own.subprocess_env(), stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=REPO_ROOT, preexec_fn=_die_with_parent)
+            stdin=subprocess.DEVNULL, cwd=REPO_ROOT, preexec_fn=die_with_parent)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

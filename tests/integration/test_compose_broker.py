@@ -15,7 +15,8 @@ import pytest
 
 from omega.acls import ROLES, as_role
 from omega.kafka import KafkaUnavailable, check_reachable, ensure_topics_and_acls, read_to_end
-from omega.local_kafka import LocalKafka, _die_with_parent, free_port
+from omega.local_kafka import LocalKafka
+from omega.processes import die_with_parent, free_port
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TV_DELTAS
 from tests.conftest import wait_for
@@ -55,7 +56,7 @@ def compose_broker(tmp_path_factory: pytest.TempPathFactory
     with open(tmp / "kafka.log", "wb") as log:
         proc = subprocess.Popen(["bash", str(REPO_ROOT / "infra" / "compose" / "kafka-start.sh")],
                                 env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
     admin = Settings(kafka_bootstrap=f"localhost:{port}", kafka_username="admin",
                      kafka_password=passwords["admin"], kafka_ssl_ca=ca, data_dir=tmp / "omega",
                      topic_namespace=f"tls{uuid.uuid4().hex[:6]}")

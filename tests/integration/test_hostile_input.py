@@ -19,7 +19,6 @@ from omega.kafka import make_producer
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
-from producers.hostile import HostileCase, hostile_cases
 from tests.conftest import as_role
 from tests.integration.conftest import (
     WorkerProcess,
@@ -27,6 +26,7 @@ from tests.integration.conftest import (
     read_dead_letters,
     wait_until_consumed,
 )
+from tests.support.hostile import HostileCase, hostile_cases
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from omega.kafka import KafkaUnavailable, check_reachable
-from omega.local_kafka import LocalKafka, LocalKafkaError, pid_alive
+from omega.local_kafka import LocalKafka, LocalKafkaError
+from omega.processes import pid_alive
 from omega.settings import REPO_ROOT, Settings
 from tests.conftest import wait_for
 

@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from api.sessions import SessionSigner
 from omega.avro import AvroCodec
-from omega.local_kafka import _die_with_parent, free_port
+from omega.processes import die_with_parent, free_port
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES, TV_DELTAS, WEB_INTERACTIONS
 from producers.catalog import load_catalog
@@ -58,7 +58,7 @@ class Component:
         self.proc = subprocess.Popen(
             [sys.executable, *argv], env=settings.subprocess_env(**env), cwd=REPO_ROOT,
             stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
 
     def tail(self) -> str:
         lines = self.log_path.read_text(errors="replace").splitlines()

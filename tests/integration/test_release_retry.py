@@ -37,7 +37,7 @@ def totals() -> WindowTotals:
 
 KILLED_BEFORE_COMMIT = """
 import os
-from omega.avro import codec_for
+from omega.codecs import codec_for
 from omega.settings import Settings
 from streams.pipeline import WindowPipeline
 from streams.sink import ReleaseSink

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from omega.local_kafka import free_port
+from omega.processes import free_port
 from omega.settings import REPO_ROOT
 from tests.api.test_web_page import CHROMIUM, FLAGS
 from tests.conftest import wait_for

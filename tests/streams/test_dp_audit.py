@@ -1,7 +1,7 @@
 """The empirical DP audit passes for the real mechanisms and fails for broken ones.
 
 Each test runs the real release code many times with seeds on neighbouring inputs (one
-device added) and asks `streams.audit` what privacy loss the samples prove. The
+device added) and asks `tests/support/audit.py` what privacy loss the samples prove. The
 mutation tests break the mechanism (noise half as wide, threshold too low) through the
 same code path and check that the audit catches it, so the audit has teeth.
 """
@@ -18,10 +18,10 @@ import pytest
 
 import streams.dp
 from omega.validation import DeviceDelta, WatchedTitle
-from streams.audit import audit
 from streams.dp import noisy_counts, select_partitions
 from streams.ledger import LedgerPolicy, PrivacyLedger
 from streams.windows import Bounds, WindowCounts, apply_delta
+from tests.support.audit import audit
 
 RUNS = 20_000
 EPS = 1.0  # audited at ε = 1: the math is the same at 0.1, and the effects are visible

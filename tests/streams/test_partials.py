@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from omega.avro import codec_for
+from omega.codecs import codec_for
 from omega.settings import Settings
 from streams.partials import (
     PairCounts,

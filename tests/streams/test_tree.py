@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from omega.ranges import range_noise_std, range_totals
-from streams.tree import (
+from tests.support.tree import (
     binary_tree_running_counts,
     summed_releases_mean_variance,
     tree_levels,

@@ -1,2 +1,3 @@
-"""The FastAPI service (search, discover, titles, recommendations, sync): not built yet, see
-issue 7. It will read only Kafka topics and the vector index, never streams/ state."""
+"""`omega-api`: natural-language search, discover, titles, recommendations, TV sync and the
+web page, answered from DP releases and the public catalog (Kafka topics and the vector
+index only, never the worker's state)."""

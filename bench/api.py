@@ -42,16 +42,16 @@ from api.query import embedding_text, parse_query
 from api.security import KeyRing
 from api.serve import pin_process
 from bench._harness import bench_settings
+from omega.catalog import load_catalog
 from omega.codecs import codec_for
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka import make_producer
 from omega.processes import free_port
+from omega.release import release_trends
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES, TRENDS, TV_DELTAS
-from producers.catalog import load_catalog
 from streams.embedder import TitleEmbedder, VectorPublisher, run
-from streams.release import release_trends
 
 SEED_SEARCH_MS = (200, 400)
 TREND_WINDOWS = 2  # released trend windows in the API's day view: ranking uses them

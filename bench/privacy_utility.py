@@ -17,12 +17,12 @@ from collections import Counter
 import numpy as np
 from tqdm import tqdm
 
+from omega.dp import discrete_laplace_threshold
+from omega.fleet import FleetPlan, simulate_fleet
+from omega.release import release_coview_edges, release_trends
 from omega.settings import Settings
 from omega.validation import WatchedTitle
-from producers.fleet import FleetPlan, simulate_fleet
-from streams.dp import discrete_laplace_threshold
-from streams.release import release_coview_edges, release_trends
-from streams.windows import bound_pairs, bound_titles, pair_key
+from omega.windows import bound_pairs, bound_titles, pair_key
 
 
 def true_and_bounded_counts(

@@ -23,18 +23,18 @@ import numpy as np
 from diffprivlib.mechanisms import Geometric
 
 from omega.codecs import codec_for
+from omega.dp import discrete_laplace_threshold
+from omega.partials import merge_partials, partial_records
+from omega.release import release_coview_edges
 from omega.settings import get_settings
-from streams.dp import discrete_laplace_threshold
-from streams.partials import merge_partials, partial_records
-from streams.release import release_coview_edges
-from streams.windows import PAIR_SHIFT
+from omega.windows import PAIR_SHIFT
 
 EPSILON, DELTA, MAX_PAIRS, MIN_DEVICES = 0.1, 1e-6, 45, 1_000
 
 
 def pair_counts(devices: int, partitions: int = 4, titles: int = 10_000,
                 per_device: int = 10, seed: int = 0) -> list[Counter[int]]:
-    """Device-distinct pair counts per partition (keys as streams/windows.py's pair_key)."""
+    """Device-distinct pair counts per partition (keys as omega/windows.py's pair_key)."""
     rng = np.random.default_rng(seed)
     weights = 1 / np.arange(1, titles + 1)
     weights /= weights.sum()

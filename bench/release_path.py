@@ -25,11 +25,11 @@ from bench.release_breakdown import pair_counts
 from bench.streams import release_commit_ms, tree_rss_mb
 from omega.codecs import codec_for
 from omega.kafka import make_producer, produce_waiting
+from omega.partials import merge_partials, partial_key, partial_records
+from omega.release import release_coview_edges
 from omega.settings import REPO_ROOT
 from omega.topics import WINDOW_PARTIALS
-from streams.partials import merge_partials, partial_key, partial_records
-from streams.release import release_coview_edges
-from streams.windows import window_start
+from omega.windows import window_start
 
 WINDOW_S = 3600
 

@@ -7,7 +7,7 @@ samplers draw the same counts' noise, in one run:
 - baseline: the unkeyed float path (os.urandom uniforms, diffprivlib's formula), as the
   release drew its noise before keying;
 - keyed: the same formula on ChaCha20 uniforms keyed per (stream, window), what the
-  release draws now (streams/dp.py);
+  release draws now (omega/dp.py);
 - exact: OpenDP's `make_laplace` on integers (an exact discrete Laplace).
 
 Each at the whole catalog's titles (ggplot2movies: 58,788) and at the pairs of a
@@ -28,8 +28,8 @@ from collections.abc import Callable
 
 from diffprivlib.mechanisms import Geometric
 
+from omega.dp import KeyedUniforms, geometric_noise
 from omega.privacy import float_sampler_delta
-from streams.dp import KeyedUniforms, geometric_noise
 
 EPSILON, SENSITIVITY, TITLES = 0.1, 10, 58_788
 

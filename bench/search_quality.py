@@ -14,7 +14,7 @@ Two query sets, fixed below and chosen by rule before any system's answers were 
 Omega's ranker (api/ranking.py, the API's own code) runs on the real catalog, real
 MiniLM title vectors (blended with co-view edges as the embedder does) and DP releases
 made here by the worker's own counting and release functions from a MovieLens-grounded
-fleet (producers/viewing.py): `--devices` per window, `--windows` windows, ε = 0.1.
+fleet (omega/viewing.py): `--devices` per window, `--windows` windows, ε = 0.1.
 Retrieval is exact (numpy) so that HNSW recall does not blur the ranking's figures.
 Co-rating counts from MovieLens are the ground truth only: they never reach the ranker
 (DESIGN.md, "Signals").
@@ -234,9 +234,9 @@ def dp_releases(catalog: list[Record], devices: int, windows: int, seed: int,
                 settings: Any, bias: float) -> tuple[list[Record], list[Record]]:
     """Trend and co-view releases of `windows` windows of a MovieLens-grounded fleet,
     counted and released by the worker's own functions."""
-    from producers.viewing import ViewingPlan, load_histories, simulate_viewing
-    from streams.release import release_coview_edges, release_trends
-    from streams.windows import WindowCounts
+    from omega.release import release_coview_edges, release_trends
+    from omega.viewing import ViewingPlan, load_histories, simulate_viewing
+    from omega.windows import WindowCounts
 
     hist = load_histories(catalog)
     plan = ViewingPlan(devices=devices, popularity_bias=bias)
@@ -283,10 +283,10 @@ def build_stack(args: argparse.Namespace) -> Stack:
     from api.ranking import Ranker
     from api.state import prior_of, weights_of
     from api.views import Views
+    from omega.catalog import load_catalog
     from omega.encoder import load_encoder
     from omega.settings import Settings
     from omega.titles import title_payload
-    from producers.catalog import load_catalog
     from streams.blend import CoviewGraph, blend
 
     settings = Settings()
@@ -380,11 +380,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--windows", type=int, default=6, help="windows released (default 6)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--popularity-bias", type=float, default=None,
-                        help="the fleet's popularity bias (default: producers/viewing.py's)")
+                        help="the fleet's popularity bias (default: omega/viewing.py's)")
     parser.add_argument("--show", action="store_true", help="print each query's top 5")
     args = parser.parse_args(argv)
     if args.popularity_bias is None:
-        from producers.viewing import ViewingPlan
+        from omega.viewing import ViewingPlan
 
         args.popularity_bias = ViewingPlan.popularity_bias
     stack = build_stack(args)

@@ -36,7 +36,7 @@ from omega.kafka import make_consumer, make_producer
 from omega.processes import free_port
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TRENDS, TV_DELTAS
-from streams.windows import window_start
+from omega.windows import window_start
 
 SEED_SYNC_PER_CORE = 10_000 / 8
 UNIVERSE = 100

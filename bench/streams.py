@@ -33,9 +33,9 @@ from omega.codecs import codec_for
 from omega.kafka import make_consumer
 from omega.settings import Settings
 from omega.topics import RELEASE_LOG
+from omega.windows import state_bytes
 from producers.deltas import FleetShape, synthetic_deltas
 from streams.pipeline import WindowPipeline
-from streams.windows import state_bytes
 
 SHAPE = {"max_titles_per_device": 10, "max_pairs_per_device": 45, "ledger_budget": 100.0,
          "ledger_week_budget": 100.0, "ledger_year_budget": 100.0}

@@ -26,10 +26,10 @@ from tqdm import tqdm
 
 from api.query import embedding_text, parse_query
 from bench.api import queries as search_queries
+from omega.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.titles import title_text
-from producers.catalog import load_catalog
 
 API_POOL = 56  # what a search asks the replica for: max(limit × 4, 40) + 16
 

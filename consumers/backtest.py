@@ -6,9 +6,9 @@ how well would the released co-view edges have predicted what each device watche
 Method (everything a release goes through is the worker's own code):
 1. Time split. MovieLens: each device's views in time order, the last 20 % held out as
    its "next views". Simulated fleet: sync period 0 is history, period 1 the next views.
-2. History deltas are bounded per device per sync window by `streams.windows.apply_delta`
+2. History deltas are bounded per device per sync window by `omega.windows.apply_delta`
    (K titles, P pairs, a re-sent seq counted once), exactly as the worker does.
-3. Each window's pair counts go through `streams.release.release_coview_edges` (discrete
+3. Each window's pair counts go through `omega.release.release_coview_edges` (discrete
    Laplace noise, threshold max(τ, min_devices)) with the seed; released edges are
    summed over windows (post-processing). ε = ∞ means no noise and no threshold: every
    pair a bounded device contributed (research only, never released).
@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from omega.release import release_coview_edges
 from omega.settings import Settings, get_settings
 from omega.validation import DeviceDelta, WatchedTitle
-from streams.release import release_coview_edges
-from streams.windows import Bounds, DeviceState, apply_delta, pair_key, pair_of, window_start
+from omega.windows import Bounds, DeviceState, apply_delta, pair_key, pair_of, window_start
 
 Record = dict[str, Any]
 EPSILONS: tuple[float | None, ...] = (0.1, 1.0, None)  # None = ∞ (no noise, research only)
@@ -245,14 +245,14 @@ def backtest(data: str, split: Split, window_ms: int, settings: Settings, seed: 
 
 
 def movielens_split(seed: int, sync_s: int) -> Split:
-    from producers.movielens import movielens_replay
+    from omega.movielens import movielens_replay
 
     return time_split(record for _, record in movielens_replay(seed, sync_s))
 
 
 def fleet_split(devices: int, seed: int, titles: int) -> Split:
     """Period 0 is the history (one window), period 1 the next views."""
-    from producers.fleet import FleetPlan, fleet_deltas, simulate_fleet
+    from omega.fleet import FleetPlan, fleet_deltas, simulate_fleet
 
     plan = FleetPlan(devices=devices, titles=titles)
     history = list(fleet_deltas(simulate_fleet(plan, seed, 0), seed, 0, 0))

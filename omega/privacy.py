@@ -1,6 +1,6 @@
 """Privacy accounting: what one device (or web session) can lose, per window and over time.
 
-Pure functions, shared by the worker's noise (streams/dp.py), the API's privacy fields and
+Pure functions, shared by the worker's noise (omega/dp.py), the API's privacy fields and
 `omega privacy report`:
 
 - `geometric_from_uniforms`: diffprivlib's `Geometric.randomise` formula (discrete Laplace,

@@ -51,7 +51,7 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
                   retention_hours=settings.partials_retention_hours,
                   doc="Internal to streams/: each partition's true counts of a closed window, "
                       "merged by the one releaser before noise is added."),
-        TopicSpec("device-state.v1", "JSON: streams/windows.py DeviceState",
+        TopicSpec("device-state.v1", "JSON: omega/windows.py DeviceState",
                   cleanup_policy="compact", partitions=settings.delta_partitions,
                   doc="Internal to streams/ (OMEGA_DELTA_ENGINE=direct): each device's open "
                       "window contributions and ledger, keyed by device id, partition = its "

@@ -18,16 +18,16 @@ import mode
 from omega.avro import AvroCodec
 from omega.codecs import codec_for
 from omega.kafka import bootstrap_servers, ensure_topics, make_producer
-from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
-from streams.direct import TRANSACTION_STALL_S, DirectDeltas
-from streams.partials import (
+from omega.partials import (
     PendingPartials,
     complete_window,
     merge_partials,
     moved_on,
     partial_key,
 )
+from omega.settings import Settings
+from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
+from streams.direct import TRANSACTION_STALL_S, DirectDeltas
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
 from streams.transport import (
@@ -171,7 +171,7 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                          key_serializer="raw", value_serializer="raw")
 
     dead_letters = raw_topic(DEAD_LETTERS)
-    # Values are JSON: see streams/windows.py (devices) and streams/web.py (sessions).
+    # Values are JSON: see omega/windows.py (devices) and streams/web.py (sessions).
     devices = None if direct else app.Table("device-contributions", default=None,
                                             partitions=settings.delta_partitions, key_type=str)
     # A session sends nothing after its token expires, and its windows are released one

@@ -7,7 +7,7 @@ changelogged table write per event brings it to 3.6K/s (docs/scaling.md); issue 
 
 What it keeps, and how:
 - **One state write per delta**, as Faust's table did: the device's new contribution
-  (JSON, streams/windows.py) goes to the compacted `device-state` topic, partition =
+  (JSON, omega/windows.py) goes to the compacted `device-state` topic, partition =
   the delta's partition; the worker keeps the partition's values in a dict.
 - **Exactly-once**: each batch's state writes, dead letters and input offsets are one
   Kafka transaction (`send_offsets_to_transaction` with the consumer group's metadata,
@@ -19,7 +19,7 @@ What it keeps, and how:
   its changelog. In-memory state is never trusted after a failure: a transaction that
   cannot commit ends the process, and the supervisor starts a new one.
 - **Window close**: after a committed batch, closed windows of the owned partitions go to
-  the releaser as partials (streams/partials.py), exactly as the Faust timer does.
+  the releaser as partials (omega/partials.py), exactly as the Faust timer does.
 
 It runs in a thread of the Faust worker process (streams/app.py), which keeps the web
 interactions, the releaser and the timers.
@@ -43,9 +43,9 @@ from omega.avro import AvroCodec
 from omega.kafka import make_consumer, make_producer, read_to_end
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
+from omega.windows import DeviceRecord, decode_state, retire, state_bytes
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, read_released_through
-from streams.windows import DeviceRecord, decode_state, retire, state_bytes
 
 log = logging.getLogger(__name__)
 

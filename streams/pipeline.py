@@ -25,13 +25,12 @@ from omega.keys import (
     release_key,
     seal,
 )
+from omega.ledger import LedgerPolicy
+from omega.partials import PairCounts, WindowTotals, partial_records
+from omega.release import release_coview_edges, release_search_trends, release_trends
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
-from streams.ledger import LedgerPolicy
-from streams.partials import PairCounts, WindowTotals, partial_records
-from streams.release import release_coview_edges, release_search_trends, release_trends
-from streams.web import SessionState, WebLimits, apply_interaction, parse_interaction
-from streams.windows import (
+from omega.windows import (
     Bounds,
     DeviceRecord,
     DeviceState,
@@ -39,6 +38,7 @@ from streams.windows import (
     apply_delta,
     window_start,
 )
+from streams.web import SessionState, WebLimits, apply_interaction, parse_interaction
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class WindowPipeline:
     """Validate → bound per unit → count per partition and window → partials at close.
 
     Counts are kept per source partition, so that a partition's counts can be handed to
-    the releaser as one partial whichever worker owns it (streams/partials.py).
+    the releaser as one partial whichever worker owns it (omega/partials.py).
     """
 
     def __init__(self, settings: Settings, codec: AvroCodec) -> None:

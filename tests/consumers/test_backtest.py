@@ -20,7 +20,7 @@ from consumers.backtest import (
     time_split,
 )
 from omega.settings import Settings, get_settings
-from streams.windows import pair_key
+from omega.windows import pair_key
 
 HOUR_MS = 3600 * 1000
 

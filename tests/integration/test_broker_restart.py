@@ -17,11 +17,11 @@ import pytest
 from omega.avro import AvroCodec
 from omega.kafka import ensure_topics_and_acls, make_producer
 from omega.local_kafka import LocalKafka
+from omega.release import release_trends
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
 from omega.validation import WatchedTitle
-from streams.release import release_trends
-from streams.windows import bound_titles, window_start
+from omega.windows import bound_titles, window_start
 from tests.conftest import valid_delta, wait_for
 from tests.integration.conftest import WorkerProcess
 from tests.integration.workload import collect_release

@@ -10,10 +10,10 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka.admin import ConfigResource
 
+from omega.catalog import load_catalog
 from omega.kafka import make_admin
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES
-from producers.catalog import load_catalog
 from tests.integration.conftest import read_all
 
 pytestmark = pytest.mark.integration

@@ -9,12 +9,12 @@ import pytest
 from rocksdict import Rdict
 
 from omega.avro import AvroCodec
+from omega.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.settings import Settings
 from omega.titles import title_text
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES
-from producers.catalog import load_catalog
 from streams.embedder import TitleEmbedder, run
 from tests.integration.workload import send
 

@@ -20,10 +20,10 @@ from omega.avro import AvroCodec
 from omega.cli import main
 from omega.kafka import ensure_topics, make_admin, make_consumer, make_producer, read_to_end
 from omega.local_kafka import LocalKafka
+from omega.release import release_trends
 from omega.settings import REPO_ROOT, Settings, get_settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TRENDS, TV_DELTAS, WINDOW_PARTIALS
-from streams.release import release_trends
-from streams.windows import window_start
+from omega.windows import window_start
 from tests.conftest import valid_delta
 from tests.integration.conftest import WorkerProcess
 from tests.integration.workload import SETTINGS, collect_release

@@ -26,7 +26,7 @@ from omega.topics import (
     WINDOW_PARTIALS,
     topic_catalog,
 )
-from streams.windows import window_start
+from omega.windows import window_start
 from tests.conftest import as_role, valid_delta, wait_for
 from tests.integration.conftest import WorkerProcess, read_all
 from tests.integration.workload import SETTINGS, collect_release

@@ -17,9 +17,9 @@ import pytest
 
 from omega.avro import AvroCodec
 from omega.kafka import read_to_end
+from omega.partials import PairCounts, WindowTotals
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, TRENDS
-from streams.partials import PairCounts, WindowTotals
 from streams.pipeline import WindowPipeline
 from streams.sink import ReleaseSink
 from tests.conftest import REPO_ROOT

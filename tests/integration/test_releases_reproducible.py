@@ -11,9 +11,9 @@ import pytest
 from confluent_kafka import Message
 
 from omega.avro import AvroCodec
+from omega.release import release_trends
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, SEARCH_TRENDS, TRENDS
-from streams.release import release_trends
 from tests.integration.conftest import WorkerProcess, read_all, wait_for_records
 from tests.integration.workload import (
     SETTINGS,

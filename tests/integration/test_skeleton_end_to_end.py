@@ -12,11 +12,11 @@ import pytest
 
 from omega.avro import AvroCodec
 from omega.kafka import make_producer
+from omega.release import release_trends
 from omega.settings import Settings
 from omega.topics import TRENDS, TV_DELTAS
 from omega.validation import WatchedTitle
-from streams.release import release_trends
-from streams.windows import bound_titles, window_start
+from omega.windows import bound_titles, window_start
 from tests.conftest import valid_delta
 from tests.integration.conftest import (
     WorkerProcess,

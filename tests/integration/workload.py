@@ -13,12 +13,12 @@ from typing import Any
 
 from omega.avro import AvroCodec
 from omega.kafka import make_producer
+from omega.release import release_coview_edges, release_search_trends, release_trends
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, SEARCH_TRENDS, TRENDS, TV_DELTAS, WEB_INTERACTIONS
 from omega.validation import DeviceDelta, WatchedTitle
-from streams.release import release_coview_edges, release_search_trends, release_trends
+from omega.windows import Bounds, apply_delta, window_start
 from streams.web import WebEvent, apply_interaction, normalize_query
-from streams.windows import Bounds, apply_delta, window_start
 from tests.conftest import valid_delta
 from tests.integration.conftest import read_all, wait_for_records
 

@@ -17,11 +17,11 @@ import random
 from typing import Any
 
 from omega.avro import AvroCodec
+from omega.partials import merge_partials
 from omega.settings import Settings
 from omega.validation import DeltaRejected
-from streams.partials import merge_partials
+from omega.windows import PAIR_SHIFT, pair_key
 from streams.pipeline import WindowPipeline, WindowRelease
-from streams.windows import PAIR_SHIFT, pair_key
 from tests.conftest import valid_delta
 
 W = 60_000

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from omega.avro import AvroCodec
+from omega.partials import merge_partials
 from omega.settings import Settings
 from omega.validation import DeltaRejected
-from streams.partials import merge_partials
+from omega.windows import WindowCounts
 from streams.pipeline import WindowPipeline
-from streams.windows import WindowCounts
 from tests.conftest import valid_delta
 
 W = 10_000  # window ms

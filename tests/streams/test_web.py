@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from omega.avro import AvroCodec
+from omega.ledger import LedgerPolicy
 from omega.settings import Settings
 from omega.validation import DeltaRejected
-from streams.ledger import LedgerPolicy
 from streams.web import WebEvent, WebLimits, apply_interaction, normalize_query, parse_interaction
 
 NOW = 1_700_000_000_000

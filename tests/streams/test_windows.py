@@ -7,10 +7,9 @@ from collections import Counter
 
 import pytest
 
-import streams.windows
+import omega.windows
 from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
-from streams.direct import usable_states
-from streams.windows import (
+from omega.windows import (
     Bounds,
     Contribution,
     WindowCounts,
@@ -21,6 +20,7 @@ from streams.windows import (
     state_bytes,
     window_start,
 )
+from streams.direct import usable_states
 
 
 def delta(seq: int, titles: list[tuple[int, int]], device: str = "tv-1") -> DeviceDelta:
@@ -118,8 +118,8 @@ def test_rebuild_equals_incremental_counts() -> None:
 def test_batch_counts_equal_one_delta_at_a_time(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """WindowCounts counts in numpy batches; it must give exactly what a Counter of each
     delta's added titles and `bound_pairs` gives, across batch and merge boundaries."""
-    monkeypatch.setattr(streams.windows, "COUNT_BATCH", 7)
-    monkeypatch.setattr(streams.windows, "MERGE_AT", 2)
+    monkeypatch.setattr(omega.windows, "COUNT_BATCH", 7)
+    monkeypatch.setattr(omega.windows, "MERGE_AT", 2)
     rng = random.Random(seed)
     k, p = rng.randint(1, 12), rng.randint(0, 70)
     counts, table = WindowCounts(p), {}  # type: ignore[var-annotated]

@@ -8,10 +8,10 @@ from collections import Counter
 import numpy as np
 from diffprivlib.mechanisms import Geometric
 
-from streams.dp import discrete_laplace_threshold, noisy_counts, window_random_state
-from streams.partials import PairCounts
-from streams.release import release_coview_edges, release_trends
-from streams.windows import pair_key, pair_of
+from omega.dp import discrete_laplace_threshold, noisy_counts, window_random_state
+from omega.partials import PairCounts
+from omega.release import release_coview_edges, release_trends
+from omega.windows import pair_key, pair_of
 
 
 def test_edge_release_is_one_diffprivlib_call_per_pair_in_sorted_order() -> None:

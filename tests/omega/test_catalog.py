@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from omega.avro import AvroCodec
+from omega.catalog import build_catalog, coverage, load_catalog
 from omega.titles import normalize_title
-from producers.catalog import build_catalog, coverage, load_catalog
 
 
 def film(title: str, year: int, votes: int = 10, **flags: int) -> dict[str, object]:

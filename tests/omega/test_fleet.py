@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from omega.avro import AvroCodec
+from omega.fleet import FleetPlan, fleet_deltas, planted_truth, simulate_fleet
 from omega.settings import Settings
 from omega.validation import DeltaLimits, parse_delta
-from producers.fleet import FleetPlan, fleet_deltas, planted_truth, simulate_fleet
 
 PLAN = FleetPlan(devices=2_000, titles=500, communities=20, titles_per_community=6)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from diffprivlib.mechanisms import Geometric
 
-from streams.dp import (
+from omega.dp import (
     KeyedUniforms,
     add_noise,
     discrete_laplace_threshold,

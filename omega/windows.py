@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from omega.ledger import LedgerPolicy, PrivacyLedger
+from omega.partials import IntArray, PairCounts
 from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
-from streams.ledger import LedgerPolicy, PrivacyLedger
-from streams.partials import IntArray, PairCounts
 
 PAIR_SHIFT = 32
 _TITLE_ID, _SECONDS = itemgetter(0), itemgetter(1)  # WatchedTitle fields, for sorting

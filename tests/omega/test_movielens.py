@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections import Counter
 
 from omega.avro import AvroCodec
-from omega.settings import Settings
-from omega.validation import DeltaLimits, parse_delta
-from producers.movielens import (
+from omega.movielens import (
     MAX_TITLES_PER_DELTA,
     Rating,
     group_views,
     movielens_replay,
     replay_records,
 )
+from omega.settings import Settings
+from omega.validation import DeltaLimits, parse_delta
 
 HOUR = 3600
 

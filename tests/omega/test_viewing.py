@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from omega.avro import AvroCodec
+from omega.fleet import fleet_deltas
 from omega.settings import Settings
 from omega.validation import DeltaLimits, parse_delta
-from producers.fleet import fleet_deltas
-from producers.viewing import (
+from omega.viewing import (
     ViewingPlan,
     histories,
     simulate_viewing,

@@ -1,6 +1,6 @@
-"""The DP release step: record builders over the pure functions of streams/dp.py.
+"""The DP release step: record builders over the pure functions of omega/dp.py.
 
-Each release of a window draws from its own noise source (streams/dp.py
+Each release of a window draws from its own noise source (omega/dp.py
 `window_random_state`): keyed by a secret and (stream, window start), so an attempt that
 was aborted and rebuilt is bit-identical to the first; seeded, so replays and audits are
 bit-exact; or, with neither, the OS's secure randomness.
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from streams.dp import noisy_counts, select_partition_arrays, select_partitions, window_random_state
-from streams.partials import PairCounts
-from streams.windows import PAIR_SHIFT
+from omega.dp import noisy_counts, select_partition_arrays, select_partitions, window_random_state
+from omega.partials import PairCounts
+from omega.windows import PAIR_SHIFT
 
 Record = dict[str, Any]
 

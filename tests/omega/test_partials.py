@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from omega.codecs import codec_for
-from omega.settings import Settings
-from streams.partials import (
+from omega.partials import (
     PairCounts,
     PendingPartials,
     complete_window,
@@ -18,6 +17,7 @@ from streams.partials import (
     partial_key,
     partial_records,
 )
+from omega.settings import Settings
 
 
 def store(records: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]

@@ -112,7 +112,7 @@ def geometric_noise(mechanism: Geometric, size: int, source: NoiseSource = None)
 
     The same formula on the same uniforms, with the mechanism's scale: a seeded
     RandomState yields, value for value, what `randomise` returns one call at a time
-    (tests/streams/test_dp.py checks it bit for bit); keyed uniforms come from `source`;
+    (tests/omega/test_dp.py checks it bit for bit); keyed uniforms come from `source`;
     otherwise from os.urandom as secrets.SystemRandom does. A Python call per value cost
     30 s for the 7.3M pairs of a 1M-device window; this costs well under 1 s.
     """

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
+from omega.ledger import LedgerPolicy, PrivacyLedger
 from omega.settings import Settings
 from omega.validation import DeviceDelta, WatchedTitle
-from streams.ledger import LedgerPolicy, PrivacyLedger
-from streams.windows import Bounds, apply_delta, decode_state
+from omega.windows import Bounds, apply_delta, decode_state
 
 HOUR = 3_600_000
 DAY, WEEK = 24 * HOUR, 7 * 24 * HOUR

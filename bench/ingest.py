@@ -1,7 +1,7 @@
 """Ingest rate: raw confluent-kafka consume+decode vs the worker end to end.
 
 Both read the same 100,000 encoded deltas from the same topic in one run. The raw
-client only decodes; the worker (OMEGA_DELTA_ENGINE as set: direct by default) also
+client only decodes; the worker also
 validates, bounds, writes its state (one write per delta) and counts, so the ratio is
 what the stream processing costs. --floor adds bare Faust apps on the same data.
 
@@ -21,12 +21,12 @@ import uuid
 from collections.abc import Callable
 
 from confluent_kafka import Consumer, TopicPartition
-from tqdm import tqdm
 
 from bench._harness import bench_settings
 from omega.avro import AvroCodec
 from omega.codecs import codec_for
 from omega.kafka import make_consumer, make_producer, produce_waiting
+from omega.progress import progress
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
@@ -38,7 +38,7 @@ def produce(settings: Settings, codec: AvroCodec, count: int,
     producer = make_producer(settings, **{"linger.ms": 50, "batch.size": 1_000_000})
     now = sent_at_ms or time.time() * 1000
     shape = shape or FleetShape(devices=count, titles=settings.title_universe_size)
-    for record in tqdm(synthetic_deltas(count, 1, shape, lambda: now), total=count,
+    for record in progress(synthetic_deltas(count, 1, shape, lambda: now), total=count,
                        desc="produce", unit="delta"):
         produce_waiting(producer, settings.topic(TV_DELTAS), record["device_id"].encode(),
                         codec.encode("omega.TvDelta", record))
@@ -66,7 +66,7 @@ def worker_end_to_end(
     on_start: Callable[[int], None] | None = None, loglevel: str = "warning",
     core: int | None = None,
 ) -> tuple[float, subprocess.Popen[bytes]]:
-    """Deltas/s of `omega-worker` (engine: settings.delta_engine) from the timestamps of its
+    """Deltas/s of `omega-worker` from the timestamps of its
     first and last device-state writes; the worker's processes pinned to `core` if given
     (its librdkafka threads too, so "per core" is literal)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,7 @@ def worker_end_to_end(
     try:
         consumer: Consumer = make_consumer(settings, f"probe-{uuid.uuid4().hex[:6]}")
         first, last, seen = None, None, 0
-        bar = tqdm(total=count, desc="worker", unit="delta")
+        bar = progress(total=count, desc="worker", unit="delta")
         deadline = time.monotonic() + 1800
         while seen < count and time.monotonic() < deadline:
             if not consumer.assignment():
@@ -145,7 +145,7 @@ def main() -> None:
     print(f"{'raw confluent-kafka consume + Avro decode':<48}{raw:>12,.0f}{1:>8.2f}")
     for label, rate in (("bare Faust agent, no work (Faust's own cost)", floors.get("noop")),
                         ("bare Faust agent, one table write per event", floors.get("table")),
-                        (f"worker ({settings.delta_engine} engine) end to end", worker)):
+                        ("worker end to end", worker)):
         if rate is not None:
             print(f"{label:<48}{rate:>12,.0f}{rate / raw:>8.2f}")
     print(f"({args.deltas:,} deltas, 1 worker process, {os.cpu_count()} cores on this machine)")

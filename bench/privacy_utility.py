@@ -15,10 +15,10 @@ import time
 from collections import Counter
 
 import numpy as np
-from tqdm import tqdm
 
 from omega.dp import discrete_laplace_threshold
 from omega.fleet import FleetPlan, simulate_fleet
+from omega.progress import progress
 from omega.release import release_coview_edges, release_trends
 from omega.settings import Settings
 from omega.validation import WatchedTitle
@@ -33,7 +33,7 @@ def true_and_bounded_counts(
     true_pairs: Counter[int] = Counter()
     titles: Counter[int] = Counter()
     pairs: Counter[int] = Counter()
-    for i in tqdm(range(fleet_size), desc="bound devices", unit="device", mininterval=2):
+    for i in progress(range(fleet_size), desc="bound devices", unit="device", mininterval=2):
         ids, secs = fleet.device(i)
         distinct = sorted(set(ids.tolist()))
         true_titles.update(distinct)

@@ -218,11 +218,10 @@ def text_vectors(catalog: list[Record], cache_dir: Any) -> np.ndarray:
     if path.exists():
         return np.load(path)
     encoder = load_encoder(cache_dir / "models", "fp32", threads=2)
-    from tqdm import tqdm
+    from omega.progress import progress
 
     chunks = []
-    for lo in tqdm(range(0, len(texts), 256), desc="embed titles", unit="batch",
-                   disable=not sys.stderr.isatty()):
+    for lo in progress(range(0, len(texts), 256), desc="embed titles", unit="batch"):
         chunks.append(encoder.encode(texts[lo:lo + 256]))
     matrix = np.vstack(chunks).astype(np.float32)
     cache_dir.mkdir(parents=True, exist_ok=True)

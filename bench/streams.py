@@ -4,11 +4,11 @@ the time from window close to release.
 A. Rate: the same N encoded deltas read by a raw confluent-kafka consumer (consume +
    Avro decode: the limit, on one core) and by one worker end to end (validate, bound 10
    titles and 45 pairs, one state write, count; its processes pinned to the other core),
-   once per OMEGA_DELTA_ENGINE (direct, faust), as deltas/s and as a ratio. Beside them,
+   as deltas/s and as a ratio. Beside them,
    the same deltas through `WindowPipeline` alone, in this process, with a dict for the
    table (JSON values): no Kafka, no Faust — the ceiling of our own per-delta Python.
-B. Scale: 1,000,000 devices in one window, direct engine (--engine); the worker's peak RSS while it
-   counts them (supervisor and worker process together),
+B. Scale: 1,000,000 devices in one window; the worker's peak RSS while it counts them
+   (supervisor and worker process together),
    and the seconds from the window's close (end + lateness) to its release committed on
    the topic. The lateness is set from A's rate so the window closes just after ingest.
 
@@ -106,7 +106,7 @@ def pipeline_alone(settings: Settings, codec: AvroCodec, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def scale_phase(devices: int, rate: float, engine: str = "direct") -> tuple[float, float, float]:
+def scale_phase(devices: int, rate: float) -> tuple[float, float, float]:
     window_s = 60
     with bench_settings(window_seconds=window_s, **SHAPE) as produced:  # type: ignore[arg-type]
         codec = codec_for(produced)
@@ -114,8 +114,7 @@ def scale_phase(devices: int, rate: float, engine: str = "direct") -> tuple[floa
         produce(produced, codec, devices, fleet_shape(devices), sent_at_ms=t0)
         # The window must outlast producing (already done) and ingest (estimated from A).
         lateness = int(time.time() - t0 / 1000 + devices / rate * 1.4) + 60
-        settings = produced.model_copy(update={"allowed_lateness_seconds": lateness,
-                                               "delta_engine": engine})
+        settings = produced.model_copy(update={"allowed_lateness_seconds": lateness})
         window = int(t0 - t0 % (window_s * 1000))
         peak = 0.0
         done = threading.Event()
@@ -156,13 +155,11 @@ def main() -> None:
     parser.add_argument("--deltas", type=int, default=100_000)
     parser.add_argument("--devices", type=int, default=1_000_000)
     parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--engine", choices=("direct", "faust"), default="direct",
-                        help="OMEGA_DELTA_ENGINE for B (default direct)")
     parser.add_argument("--scale-only", type=float, default=0,
                         help="skip A and use this worker rate (deltas/s) to size B")
     args = parser.parse_args()
     if args.scale_only:
-        rate, peak, latency = scale_phase(args.devices, args.scale_only, args.engine)
+        rate, peak, latency = scale_phase(args.devices, args.scale_only)
         print(f"\nB. {args.devices:,} devices in one window: worker {rate:,.0f} deltas/s, "
               f"peak RSS {peak:,.0f} MB (target ≤ 1,536), close → release {latency:.1f} s "
               f"(target ≤ 5)")
@@ -171,28 +168,22 @@ def main() -> None:
                         **SHAPE) as settings:  # type: ignore[arg-type]
         codec = codec_for(settings)
         produce(settings, codec, args.deltas, fleet_shape(args.deltas))
-        # One core each: this process (the raw consumer) on core 1, each engine's worker
-        # (its own app: consumer groups, state topics) on core 0.
+        # One core each: this process (the raw consumer) on core 1, the worker on core 0.
         os.sched_setaffinity(0, {1})
         raw = raw_consume_and_decode(settings, codec, args.deltas)
-        rates = {engine: worker_end_to_end(settings.model_copy(update={
-            "delta_engine": engine, "streams_app_id": f"{settings.streams_app_id}-{engine}",
-            "data_dir": settings.data_dir / engine}), args.deltas, core=0)[0]
-            for engine in ("direct", "faust")}
+        worker = worker_end_to_end(settings, args.deltas, core=0)[0]
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
         alone = pipeline_alone(settings, codec, args.deltas)
     print(f"\nA. {args.deltas:,} deltas × 10 titles (45 pairs), 4 partitions, one worker "
           f"process pinned to one core ({os.cpu_count()} cores here)")
     print(f"{'path':<52}{'deltas/s':>10}{'ratio':>8}")
     print(f"{'raw confluent-kafka consume + Avro decode':<52}{raw:>10,.0f}{1:>8.2f}")
-    for engine, label in (("direct", "worker, OMEGA_DELTA_ENGINE=direct"),
-                          ("faust", "worker, OMEGA_DELTA_ENGINE=faust")):
-        print(f"{label:<52}{rates[engine]:>10,.0f}{rates[engine] / raw:>8.3f}")
+    print(f"{'worker end to end (streams/direct.py)':<52}{worker:>10,.0f}{worker / raw:>8.3f}")
     print(f"{'WindowPipeline alone, no Kafka or Faust':<52}{alone:>10,.0f}{alone / raw:>8.3f}")
     print(f"{'target (issue 5)':<52}{20_000:>10,}{20_000 / raw:>8.3f}")
     if args.skip_scale:
         return
-    rate, peak, latency = scale_phase(args.devices, rates[args.engine], args.engine)
+    rate, peak, latency = scale_phase(args.devices, worker)
     print(f"\nB. {args.devices:,} devices in one window: worker {rate:,.0f} deltas/s, "
           f"peak RSS {peak:,.0f} MB (target ≤ 1,536), close → release {latency:.1f} s "
           f"(target ≤ 5)")

@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from api.query import embedding_text, parse_query
 from bench.api import queries as search_queries
 from omega.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
+from omega.progress import progress
 from omega.titles import title_text
 
 API_POOL = 56  # what a search asks the replica for: max(limit × 4, 40) + 16
@@ -48,7 +48,7 @@ def catalog_vectors(cache: Path, texts: list[str]) -> np.ndarray:
         return np.load(path)
     encoder = load_encoder(cache, "int8", threads=os.cpu_count() or 1)
     chunks = [encoder.encode(texts[i:i + 1024])
-              for i in tqdm(range(0, len(texts), 1024), desc="embed catalog", unit="1k titles")]
+              for i in progress(range(0, len(texts), 1024), desc="embed catalog", unit="1k titles")]
     vectors = np.vstack(chunks)
     np.save(path, vectors)
     return vectors

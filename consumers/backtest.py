@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
+from omega.progress import progress
 from omega.release import release_coview_edges
 from omega.settings import Settings, get_settings
 from omega.validation import DeviceDelta, WatchedTitle
@@ -114,7 +114,7 @@ def bounded_counts(history: Iterable[Record], window_ms: int, bounds: Bounds,
     pairs: dict[int, Counter[int]] = defaultdict(Counter)
     titles: Counter[int] = Counter()
     seen: dict[str, list[int]] = defaultdict(list)
-    for record in tqdm(history, total=total, desc="bound deltas", unit="delta",
+    for record in progress(history, total=total, desc="bound deltas", unit="delta",
                        mininterval=2, file=sys.stderr, disable=total is None):
         window = window_start(record["sent_at_ms"], window_ms)
         delta = DeviceDelta(record["device_id"], record["seq"], record["sent_at_ms"], tuple(

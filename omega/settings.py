@@ -71,12 +71,6 @@ class Settings(BaseSettings):
     processing_guarantee: str = Field(
         default="exactly_once", pattern="^(exactly_once|at_least_once)$",
         description="exactly_once: table changelog writes and offsets commit together.")
-    delta_engine: str = Field(
-        default="direct", pattern="^(direct|faust)$",
-        description="What counts TV deltas: 'direct' (a confluent-kafka transactional loop "
-                    "in the worker, streams/direct.py; about 10x the rate per core) or 'faust' "
-                    "(a Faust agent and table, as first built). Web interactions and "
-                    "releases use Faust either way.")
     window_seconds: float = Field(default=4 * 3600, gt=0, description="Tumbling window length.")
     allowed_lateness_seconds: float = Field(default=600, ge=0)
     release_check_interval_s: float = Field(default=1.0, gt=0)

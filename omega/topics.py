@@ -53,7 +53,7 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
                       "merged by the one releaser before noise is added."),
         TopicSpec("device-state.v1", "JSON: omega/windows.py DeviceState",
                   cleanup_policy="compact", partitions=settings.delta_partitions,
-                  doc="Internal to streams/ (OMEGA_DELTA_ENGINE=direct): each device's open "
+                  doc="Internal to streams/ (the TV delta loop): each device's open "
                       "window contributions and ledger, keyed by device id, partition = its "
                       "deltas'; titles dropped once released, tombstoned once no ledger cap "
                       "can see the charges.",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from confluent_kafka import Producer
-from tqdm import tqdm
 
 from omega.kafka import produce_waiting
+from omega.progress import progress
 
 # (key, value, seconds after the start at which to send it; None = as soon as possible)
 Outgoing = tuple[bytes, bytes, float | None]
@@ -57,8 +56,7 @@ def send_all(producer: Producer, topic: str, messages: Iterable[Outgoing], *,
     sent = 0
     try:
         # a bar on a terminal only: in a log file it is thousands of \r-joined updates
-        for key, value, at in tqdm(messages, total=total, unit=unit, desc=unit + "s",
-                                   file=sys.stderr, disable=not sys.stderr.isatty()):
+        for key, value, at in progress(messages, total=total, unit=unit, desc=unit + "s"):
             due = at if at is not None else (sent / rate if rate > 0 else None)
             if due is not None:
                 ahead = due - (clock() - started)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tqdm import tqdm
+
+from omega.progress import progress
 
 # What people type into a film search box: genres, moods, "like X", people.
 QUERIES = (
@@ -149,8 +150,7 @@ async def run(api: str, sessions: int, rate: float, seed: int, max_queries: int,
         gate = asyncio.Semaphore(concurrency)
         started = time.monotonic()
         running: set[asyncio.Task[None]] = set()
-        bar = tqdm(total=sessions or None, unit="session", file=sys.stderr,
-                   disable=not sys.stderr.isatty())
+        bar = progress(total=sessions or None, unit="session")
 
         async def one() -> None:
             try:

@@ -26,7 +26,7 @@ from omega.partials import (
     partial_key,
 )
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS, WEB_INTERACTIONS, WINDOW_PARTIALS
+from omega.topics import DEAD_LETTERS, WEB_INTERACTIONS, WINDOW_PARTIALS
 from streams.direct import TRANSACTION_STALL_S, DirectDeltas
 from streams.pipeline import Accepted, WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through
@@ -156,10 +156,9 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                 cafile=settings.kafka_ssl_ca) if settings.kafka_ssl_ca else None)
         if settings.kafka_username else None,
     )
-    sources = {"tv": settings.topic(TV_DELTAS), "web": settings.topic(WEB_INTERACTIONS)}
-    direct = settings.delta_engine == "direct"
-    if direct:  # TV deltas are counted by streams/direct.py's loop, not by a Faust agent
-        del sources["tv"]
+    # TV deltas are counted by streams/direct.py's loop, not by a Faust agent
+    # (docs/adr/0001-delta-engine.md): Faust reads web interactions and partials only.
+    sources = {"web": settings.topic(WEB_INTERACTIONS)}
     # Before the consumer exists; on the instance, so only this app is affected.
     app.transport.Producer = AcknowledgingProducer  # type: ignore[misc]
     app.transport.TransactionManager = FlushingTransactionManager  # type: ignore[misc]
@@ -171,9 +170,7 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                          key_serializer="raw", value_serializer="raw")
 
     dead_letters = raw_topic(DEAD_LETTERS)
-    # Values are JSON: see omega/windows.py (devices) and streams/web.py (sessions).
-    devices = None if direct else app.Table("device-contributions", default=None,
-                                            partitions=settings.delta_partitions, key_type=str)
+    # Values are JSON: see streams/web.py (sessions).
     # A session sends nothing after its token expires, and its windows are released one
     # window and the lateness after they end: past that, its entry (queries, titles,
     # charges) can serve nothing, so the changelog deletes it, hourly segments at a time.
@@ -209,11 +206,6 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             if accepted.state is not None:
                 table[accepted.unit] = accepted.state
 
-    if devices is not None:
-        @app.agent(raw_topic(TV_DELTAS))
-        async def count_deltas(stream: faust.StreamT[bytes]) -> None:
-            await consume(stream, devices, pipeline.accept_delta)
-
     @app.agent(raw_topic(WEB_INTERACTIONS))
     async def count_interactions(stream: faust.StreamT[bytes]) -> None:
         await consume(stream, sessions, pipeline.accept_interaction)
@@ -227,25 +219,18 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
             raise RuntimeError("window partials not acknowledged by Kafka in 60 s")
 
     engine = start_direct_deltas(app, settings, codec, publish_partials,
-                                 lambda: pipeline.released_through_ms) if direct else None
-    recovered: set[str] = set()
-    tables = {"sessions": sessions} | ({} if devices is None else {"devices": devices})
+                                 lambda: pipeline.released_through_ms)
 
-    async def rebuild(name: str) -> None:
-        recovered.add(name)
-        pipeline.rebuild([] if devices is None else devices.values(), sessions.values())
-        if recovered >= set(tables):
-            if engine is None:
-                announce_ready()
-            else:  # the TV loop must own its partitions too; it starts after recovery
-                asyncio.ensure_future(tv_loop_ready(engine, announce_ready))
+    async def rebuild() -> None:
+        pipeline.rebuild_web(sessions.values())
+        # the TV loop must own its partitions too; it starts after recovery
+        asyncio.ensure_future(tv_loop_ready(engine, announce_ready))
 
     def announce_ready() -> None:
         log.info("ready: rebuilt counts of the open windows; released through %s",
                  pipeline.released_through_ms)
 
-    for name, table in tables.items():
-        table.on_recover(functools.partial(rebuild, name))
+    sessions.on_recover(rebuild)
 
     @app.timer(interval=settings.release_check_interval_s)  # type: ignore[untyped-decorator]
     async def close_windows() -> None:

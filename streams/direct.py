@@ -1,5 +1,5 @@
 """TV deltas without Faust's per-event machinery: a confluent-kafka consume-transform-
-produce loop around the same `WindowPipeline` (OMEGA_DELTA_ENGINE=direct).
+produce loop around the same `WindowPipeline` (docs/adr/0001-delta-engine.md).
 
 Why: a Faust agent that does nothing stops at about 17K events/s on a core here, and one
 changelogged table write per event brings it to 3.6K/s (docs/scaling.md); issue 5 asks
@@ -62,16 +62,13 @@ Publish = Callable[[list[dict[str, Any]]], None]
 
 
 def device_state_changelog(settings: Settings) -> str:
-    """The topic a worker changelogs device state to, by OMEGA_DELTA_ENGINE."""
-    if settings.delta_engine == "direct":
-        return settings.topic(DEVICE_STATE)
-    return f"{settings.streams_app_id}-device-contributions-changelog"  # Faust's table's
+    """The compacted topic the TV loop changelogs device state to."""
+    return settings.topic(DEVICE_STATE)
 
 
 def delta_group(settings: Settings) -> str:
-    """The consumer group that reads TV deltas, by OMEGA_DELTA_ENGINE."""
-    return (f"{settings.streams_app_id}-tv" if settings.delta_engine == "direct"
-            else settings.streams_app_id)
+    """The consumer group that reads TV deltas."""
+    return f"{settings.streams_app_id}-tv"
 
 
 def worker_identity(folder: Path) -> str:

@@ -222,20 +222,15 @@ class WindowPipeline:
                 f"(allowed lateness {self.lateness_ms / 1000:.0f} s); now {now_ms}")
         return closed_through
 
-    def rebuild(self, devices: Iterable[Any], sessions: Iterable[Any]) -> int:
-        """Recount every owned partition from the tables after recovery."""
-        self.counts.clear()
+    def rebuild_web(self, sessions: Iterable[Any]) -> None:
+        """Recount the web partitions from the sessions table after its recovery (TV
+        partitions are recounted one by one as the delta loop takes them:
+        `rebuild_partition`)."""
         self.web.clear()
-        read = 0
-        for state in devices:
-            partition = int(state.get("p", 0))
-            read += self._tv_counts(partition).add_state(
-                state, self._closed_through("tv", partition))
         for state in sessions:
             partition = int(state.get("p", 0))
             self.web.setdefault(partition, WebCounts()).add_state(
                 state, self._closed_through("web", partition))
-        return read
 
     def rebuild_partition(self, partition: int, devices: Iterable[DeviceRecord]) -> int:
         """Recount one TV partition from its decoded device states (after it was assigned

@@ -1,7 +1,7 @@
 """The broker stops for 20 s in the middle of ingest and comes back: producers retry,
-every acknowledged delta is counted exactly once, and the release is exact. With the
-direct engine the worker's transaction can hang through the outage (librdkafka#5456): the
-watchdog restarts the worker, which must be back before the window's lateness runs out."""
+every acknowledged delta is counted exactly once, and the release is exact. The worker's
+transaction can hang through the outage (librdkafka#5456): the watchdog restarts the
+worker, which must be back before the window's lateness runs out."""
 
 from __future__ import annotations
 
@@ -30,16 +30,14 @@ pytestmark = pytest.mark.integration
 
 DEVICES = 3000
 OUTAGE_S = 20
-# The window's deltas must be counted before its lateness runs out. The direct engine's
-# stuck transaction costs a watchdog restart (15 s stall, a new process, a group rejoin):
-# about 35 s alone, and twice that when CI runs three brokers and workers on two cores (at
-# 70 s lateness CI once lost the window that way: read again after it had closed, late).
-LATENESS_S = {"direct": 120, "faust": 70}
+# The window's deltas must be counted before its lateness runs out. The TV loop's stuck
+# transaction costs a watchdog restart (15 s stall, a new process, a group rejoin): about
+# 35 s alone, and twice that when CI runs three brokers and workers on two cores (at 70 s
+# lateness CI once lost the window that way: read again after it had closed, late).
+LATENESS_S = 120
 
 
-@pytest.mark.parametrize("engine", ["direct", "faust"])
 def test_a_20_second_broker_outage_loses_and_doubles_nothing(
-    engine: str,
     own_broker: LocalKafka,
     make_settings: Callable[..., Settings],
     worker_factory: Callable[..., WorkerProcess],
@@ -49,8 +47,8 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
     state = own_broker.status()
     assert state is not None
     settings = make_settings(kafka_bootstrap=state.bootstrap, window_seconds=20,
-                             allowed_lateness_seconds=LATENESS_S[engine], release_seed=17,
-                             title_universe_size=60, delta_engine=engine)
+                             allowed_lateness_seconds=LATENESS_S, release_seed=17,
+                             title_universe_size=60)
     ensure_topics_and_acls(settings)
     worker = worker_factory(settings)
     t0 = int(time.time() * 1000)
@@ -62,7 +60,7 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
 
     # The producer's own account of the outage (librdkafka debug log), for a failure: once
     # in a dozen runs its queue never drained after the restart, cause not yet known.
-    client_log = logging.getLogger(f"producer-{engine}")
+    client_log = logging.getLogger("producer")
     client_log.propagate = False
     client_log.addHandler(logging.FileHandler(tmp_path / "producer.log"))
     client_log.setLevel(logging.DEBUG)
@@ -102,7 +100,7 @@ def test_a_20_second_broker_outage_loses_and_doubles_nothing(
     expected = release_trends(window, window + 20_000, counts, range(1, 61), settings.epsilon,
                               settings.max_titles_per_device, settings.release_seed)
     try:
-        released = collect_release(settings, codec, window, timeout_s=LATENESS_S[engine] + 110)
+        released = collect_release(settings, codec, window, timeout_s=LATENESS_S + 110)
     except AssertionError as missing:
         own = [line for line in worker.log().splitlines() if " [INFO] " in line
                or " [ERROR] " in line or "supervisor" in line]  # not librdkafka's own lines

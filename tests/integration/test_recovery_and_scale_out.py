@@ -22,7 +22,6 @@ from confluent_kafka import TopicPartition
 from omega.avro import AvroCodec
 from omega.kafka import make_admin, make_consumer, read_to_end
 from omega.settings import Settings
-from omega.topics import TV_DELTAS
 from streams.direct import delta_group, device_state_changelog
 from tests.conftest import wait_for
 from tests.integration.conftest import WorkerProcess, read_dead_letters
@@ -89,19 +88,16 @@ def what_went_wrong(s: Settings, codec: AvroCodec, *workers: WorkerProcess) -> s
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize(("killed", "engine"), [
-    ("worker", "direct"), ("faust-child", "direct"), ("worker", "faust")])
+@pytest.mark.parametrize("killed", ["worker", "faust-child"])
 def test_sigkill_mid_window_and_restart_release_exactly_the_true_counts(
     kafka_settings: Callable[..., Settings],
     worker_factory: Callable[..., WorkerProcess],
     codec: AvroCodec,
     killed: str,
-    engine: str,
 ) -> None:
     """`worker`: the whole worker is killed and started again by hand, on the same data
-    folder. `faust-child`: only the Faust process dies; its supervisor restarts it.
-    `engine`: what counts TV deltas (OMEGA_DELTA_ENGINE)."""
-    s = kafka_settings(window_seconds=10, release_seed=5, delta_engine=engine,
+    folder. `faust-child`: only the Faust process dies; its supervisor restarts it."""
+    s = kafka_settings(window_seconds=10, release_seed=5,
                        **{**SETTINGS, "allowed_lateness_seconds": 60})
     worker = worker_factory(s)
     work = build_workload(codec, s, int(time.time() * 1000), devices=3000, seed=5)
@@ -130,21 +126,8 @@ def test_sigkill_mid_window_and_restart_release_exactly_the_true_counts(
         assert "restarting in" in worker.log() and worker.log().count("ready: rebuilt") == 2
 
 
-def partitions(text: str) -> set[int]:
-    """Faust's '{0-1, 3}' notation."""
-    out: set[int] = set()
-    for part in text.split(","):
-        low, _, high = part.strip().partition("-")
-        out.update(range(int(low), int(high or low) + 1))
-    return out
-
-
 def tv_owners(s: Settings, workers: list[WorkerProcess]) -> list[set[int]]:
-    """The TV partitions each worker owns now. Faust logs its assignment table at each
-    rebalance (the last one is current); streams/direct.py's group is asked directly."""
-    if s.delta_engine == "faust":
-        row = re.compile(rf"\|\s*{re.escape(s.topic(TV_DELTAS))}\s*\|\s*\{{([0-9, -]+)\}}")
-        return [partitions(row.findall(w.log())[-1]) for w in workers]
+    """The TV partitions each worker owns now, asked of streams/direct.py's group."""
     admin = make_admin(s)  # held: the futures die with it
     members = admin.describe_consumer_groups([delta_group(s)])[delta_group(s)].result(
         timeout=10).members
@@ -152,20 +135,17 @@ def tv_owners(s: Settings, workers: list[WorkerProcess]) -> list[set[int]]:
                   key=lambda owned: min(owned, default=-1))
 
 
-@pytest.mark.parametrize("engine", ["direct", "faust"])
 def test_two_workers_on_four_partitions_release_what_one_worker_does(
     kafka_settings: Callable[..., Settings],
     worker_factory: Callable[[Settings], WorkerProcess],
     codec: AvroCodec,
-    engine: str,
 ) -> None:
-    s = kafka_settings(window_seconds=8, release_seed=9, delta_engine=engine,
+    s = kafka_settings(window_seconds=8, release_seed=9,
                        **{**SETTINGS, "allowed_lateness_seconds": 45})
     first = worker_factory(s)
     second = worker_factory(s)
     first.wait_for_log("ready: rebuilt counts", occurrences=2, timeout_s=60)  # rebalanced
-    if engine == "direct":
-        first.wait_for_log("tv partitions revoked", timeout_s=60)
+    first.wait_for_log("tv partitions revoked", timeout_s=60)
     work = build_workload(codec, s, int(time.time() * 1000), devices=2000, seed=9)
     send(s, work.messages)
     assert collect_release(s, codec, work.window) == expected_release(s, work)

@@ -97,6 +97,7 @@ bench: setup bench-deps
 	$(BIN)/python -m bench.privacy_utility
 	$(BIN)/python -m bench.sampler
 	$(BIN)/python -m bench.search_quality
+	$(BIN)/python -m bench.report  # docs/benchmarks.md from bench/results/
 
 kafka-start: setup
 	$(BIN)/omega kafka start

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, TopicPartition
 
+from bench import results
 from bench._harness import bench_settings
 from omega.avro import AvroCodec
 from omega.codecs import codec_for
@@ -149,6 +150,12 @@ def main() -> None:
         if rate is not None:
             print(f"{label:<48}{rate:>12,.0f}{rate / raw:>8.2f}")
     print(f"({args.deltas:,} deltas, 1 worker process, {os.cpu_count()} cores on this machine)")
+    rates = (("bare Faust agent, no work", floors.get("noop")),
+             ("bare Faust agent, one table write per event", floors.get("table")),
+             ("worker end to end (deltas of 1-8 titles)", worker))
+    results.record("ingest", [
+        results.Figure(label, rate, "deltas/s", "raw consume + Avro decode", raw)
+        for label, rate in rates if rate is not None])
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from diffprivlib.mechanisms import Geometric
 
+from bench import results
 from omega.dp import KeyedUniforms, geometric_noise
 from omega.privacy import float_sampler_delta
 
@@ -64,6 +65,7 @@ def main() -> None:
     print(f"noise for ε = {EPSILON}, sensitivity {SENSITIVITY}; best of {args.repeats}")
     print(f"{'release':<28}{'baseline (s)':>13}{'keyed (s)':>11}{'ratio':>7}"
           f"{'exact (s)':>11}{'ratio':>8}")
+    figures: list[results.Figure] = []
     for name, size in ((f"catalog titles ({TITLES:,})", TITLES),
                        (f"window pairs ({args.pairs:,})", args.pairs)):
         base = best_of(args.repeats, lambda size=size: geometric_noise(mechanism, size))
@@ -74,8 +76,13 @@ def main() -> None:
                           lambda sliced=sliced: exact(sliced)) * size / sliced
         print(f"{name:<28}{base:>13.3f}{keyed:>11.3f}{keyed / base:>7.2f}"
               f"{exact_s:>11.2f}{exact_s / base:>8.1f}")
+        figures += [
+            results.Figure(f"keyed noise, {name}", keyed, "s", "unkeyed float noise", base),
+            results.Figure(f"OpenDP exact noise, {name}", exact_s, "s", "unkeyed float noise",
+                           base)]
     print(f"the float path's δ per coordinate at ε/sensitivity = {EPSILON / SENSITIVITY}: "
           f"{float_sampler_delta(EPSILON, SENSITIVITY):.3g} (stated in every guarantee)")
+    results.record("sampler", figures)
 
 
 if __name__ == "__main__":

@@ -193,6 +193,21 @@ def topics_list() -> None:
             click.echo(f"  User:{role:12} {','.join(operations):15} {resource:17} {name}")
 
 
+@main.command("settings")
+@click.option("--write", is_flag=True,
+              help="Rewrite docs/settings.md and the README's settings table from Settings.")
+def settings_command(write: bool) -> None:
+    """Print every OMEGA_* setting with its default and meaning (a Markdown table)."""
+    from omega.settings import settings_docs, settings_table  # noqa: PLC0415
+
+    if not write:
+        click.echo(settings_table(), nl=False)
+        return
+    for path, text in settings_docs().items():
+        path.write_text(text)
+        click.echo(f"wrote {path}")
+
+
 @main.group()
 def schemas() -> None:
     """The Avro schemas in a Confluent-compatible Schema Registry (OMEGA_SCHEMA_REGISTRY_URL)."""

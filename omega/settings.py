@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +25,8 @@ class Settings(BaseSettings):
     kafka_username: str | None = Field(
         default=None, description="This component's Kafka identity (SASL/SCRAM-SHA-512); "
                                   "unset: no authentication.")
-    kafka_password: str | None = Field(default=None, repr=False)
+    kafka_password: str | None = Field(default=None, repr=False,
+                                       description="This component's Kafka password.")
     kafka_ssl_ca: Path | None = Field(
         default=None, description="CA certificate (PEM) that signed the brokers' "
                                   "certificates; set: every client connects with TLS and "
@@ -32,19 +34,24 @@ class Settings(BaseSettings):
     kafka_auth: bool = Field(
         default=True, description="The local broker (`omega kafka start`) authenticates "
                                   "each role with SASL/SCRAM-SHA-512 and enforces ACLs.")
-    kafka_home: Path = Field(default=REPO_ROOT / "infra" / "kafka")
-    kafka_heap: str = "512m"
-    kafka_start_timeout_s: float = 60.0
+    kafka_home: Path = Field(default=REPO_ROOT / "infra" / "kafka",
+                             description="The local broker's pom.xml and config templates.")
+    kafka_heap: str = Field(default="512m", description="The local broker's Java heap.")
+    kafka_start_timeout_s: float = Field(
+        default=60.0, description="How long `omega kafka start` waits for the broker.")
     schema_registry_url: str | None = Field(
         default=None, description="A Confluent-compatible Schema Registry: set, records use "
                                   "Confluent's wire format (`omega registry` runs one here).")
-    registry_home: Path = Field(default=REPO_ROOT / "infra" / "registry")
+    registry_home: Path = Field(default=REPO_ROOT / "infra" / "registry",
+                                description="The local Schema Registry's build (`omega registry`).")
     topic_namespace: str = Field(
         default="omega", description="Prefix of every topic name; tests use a unique one."
     )
-    delta_partitions: int = Field(default=4, ge=1)
-    schemas_dir: Path = Field(default=REPO_ROOT / "schemas")
-    data_dir: Path = Field(default=REPO_ROOT / ".omega-data")
+    delta_partitions: int = Field(default=4, ge=1, description="Partitions of the input "
+                                  "topics: the most workers that share the load.")
+    schemas_dir: Path = Field(default=REPO_ROOT / "schemas", description="The Avro contracts.")
+    data_dir: Path = Field(default=REPO_ROOT / ".omega-data", description="Broker data, keys, "
+                           "worker state, indexes and logs of this host.")
     sources_dir: Path = Field(
         default=REPO_ROOT / ".omega-data" / "sources",
         description="Pinned catalog sources fetched by `make setup` (vega-datasets movies).")
@@ -52,7 +59,8 @@ class Settings(BaseSettings):
     # TMDB (optional metadata source; nothing calls out without a key)
     tmdb_api_key: str | None = Field(default=None, repr=False,
                                      description="TMDB v3 API key; unset = no TMDB calls.")
-    tmdb_base_url: str = "https://api.themoviedb.org/3"
+    tmdb_base_url: str = Field(default="https://api.themoviedb.org/3",
+                               description="TMDB's API (tests point it at a fake).")
     tmdb_image_base_url: str = Field(
         default="https://image.tmdb.org/t/p/w342",
         description="Where TMDB's posters are; the API fetches and caches them, so the page "
@@ -63,26 +71,32 @@ class Settings(BaseSettings):
                                          "voted first (two TMDB calls each, cached).")
 
     # Streams
-    streams_app_id: str = "omega-streams"
+    streams_app_id: str = Field(default="omega-streams", description="The worker group's "
+                                "name: consumer groups, transactional ids, changelogs.")
     streams_session_timeout_s: float = Field(
         default=10, gt=0, description="A worker silent this long loses its partitions."
     )
-    streams_heartbeat_s: float = Field(default=3, gt=0)
+    streams_heartbeat_s: float = Field(default=3, gt=0, description="Worker heartbeats.")
     processing_guarantee: str = Field(
         default="exactly_once", pattern="^(exactly_once|at_least_once)$",
         description="exactly_once: table changelog writes and offsets commit together.")
     window_seconds: float = Field(default=4 * 3600, gt=0, description="Tumbling window length.")
-    allowed_lateness_seconds: float = Field(default=600, ge=0)
-    release_check_interval_s: float = Field(default=1.0, gt=0)
-    max_delta_bytes: int = Field(default=1024, gt=0)
-    max_titles_per_delta: int = Field(default=32, gt=0)
-    max_future_skew_s: float = Field(default=300, ge=0)
+    allowed_lateness_seconds: float = Field(
+        default=600, ge=0, description="How long after its end a window still takes events.")
+    release_check_interval_s: float = Field(
+        default=1.0, gt=0, description="How often the worker looks for closed windows.")
+    max_delta_bytes: int = Field(default=1024, gt=0, description="Largest TV delta taken.")
+    max_titles_per_delta: int = Field(default=32, gt=0, description="Most titles in a delta.")
+    max_future_skew_s: float = Field(
+        default=300, ge=0, description="How far ahead of the clock an event may be stamped.")
     min_valid_time_ms: int = Field(default=788_918_400_000, description="1995-01-01 UTC.")
     title_universe_size: int = Field(
         default=10_000, gt=0,
         description="Public title ids 1..N when the catalog topic is empty; once a catalog is "
                     "published the worker takes N from it (ids are dense).")
-    max_catchup_windows: int = Field(default=100, gt=0)
+    max_catchup_windows: int = Field(
+        default=100, gt=0, description="Windows released after an outage at most; the rest "
+                                       "are counted in a metric.")
 
     # Vectors
     qdrant_url: str | None = Field(default=None, description="Qdrant server; unset = Edge.")
@@ -94,8 +108,8 @@ class Settings(BaseSettings):
     blend_alpha: float = Field(default=0.3, ge=0, description="Pull of co-view neighbours.")
 
     # API
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(default=8000, ge=0, le=65535)
+    api_host: str = Field(default="127.0.0.1", description="Where omega-api listens.")
+    api_port: int = Field(default=8000, ge=0, le=65535, description="omega-api's port.")
     api_workers: int = Field(
         default=1, ge=1, le=64,
         description="API processes on the port (see api_dispatch). Search holds the GIL in "
@@ -115,10 +129,14 @@ class Settings(BaseSettings):
                     "may use (round robin), as nginx's worker_cpu_affinity auto. Unpinned, "
                     "two processes' loop and encoder threads wander between both cores: "
                     "search p99 at 16 connections 65-70 ms, pinned 51-53 ms (bench.api).")
-    rank_weight_similarity: float = Field(default=0.6, ge=0)
-    rank_weight_popularity: float = Field(default=0.4, ge=0)
-    rank_weight_trending: float = Field(default=0.1, ge=0)
-    rank_genre_bonus: float = Field(default=0.05, ge=0)
+    rank_weight_similarity: float = Field(default=0.6, ge=0,
+                                          description="Search: weight of vector similarity.")
+    rank_weight_popularity: float = Field(default=0.4, ge=0,
+                                          description="Search: weight of the popularity prior.")
+    rank_weight_trending: float = Field(default=0.1, ge=0,
+                                        description="Search: weight of DP trending.")
+    rank_genre_bonus: float = Field(default=0.05, ge=0,
+                                    description="Search: bonus per genre the query asked for.")
     rank_weight_coview: float = Field(
         default=0.3, ge=0, description="'Like X' and recommendations: weight of released "
                                        "DP co-view edges from X.")
@@ -160,22 +178,23 @@ class Settings(BaseSettings):
                     "random secret kept in the data folder (mode 0600), shared by the API "
                     "processes of one host; set it when replicas run on several hosts.")
     session_ttl_s: int = Field(default=1800, ge=60, description="A web session's lifetime.")
-    max_pattern_bytes: int = Field(default=5120, gt=0)
-    max_request_bytes: int = Field(default=16_384, gt=0)
+    max_pattern_bytes: int = Field(default=5120, gt=0, description="Largest sync answer.")
+    max_request_bytes: int = Field(default=16_384, gt=0, description="Largest request body.")
     api_write_timeout_s: float = Field(
         default=5.0, gt=0, description="How long the API waits for Kafka to take a write.")
     cors_origins: str = Field(default="", description="Comma-separated allowed origins.")
     rate_limit_ip_per_s: float = Field(
         default=200, ge=0, description="Requests per second per client address (0 = off).")
-    rate_limit_ip_burst: float = Field(default=400, ge=1)
+    rate_limit_ip_burst: float = Field(default=400, ge=1, description="Burst per address.")
     rate_limit_device_per_min: float = Field(
         default=6, ge=0, description="Syncs per minute per device (0 = off); a TV syncs "
                                      "every 4 h, so 6/min leaves room for retries only.")
-    rate_limit_device_burst: float = Field(default=10, ge=1)
+    rate_limit_device_burst: float = Field(default=10, ge=1, description="Burst per device.")
 
     # Differential privacy
-    epsilon: float = Field(default=0.1, gt=0)
-    delta: float = Field(default=1e-6, gt=0, lt=1)
+    epsilon: float = Field(default=0.1, gt=0, description="ε of each release (docs/privacy.md).")
+    delta: float = Field(default=1e-6, gt=0, lt=1,
+                         description="δ of each thresholded release (pairs, searches).")
     max_titles_per_device: int = Field(
         default=10, gt=0, description="K: titles per device per window."
     )
@@ -187,7 +206,7 @@ class Settings(BaseSettings):
     )
     max_queries_per_session: int = Field(default=3, gt=0, description="Q per session, window.")
     max_titles_per_session: int = Field(default=10, gt=0, description="Web titles per session.")
-    max_query_chars: int = Field(default=200, gt=0)
+    max_query_chars: int = Field(default=200, gt=0, description="Longest search query.")
     ledger_budget: float = Field(
         default=1.0, gt=0, description="ε (summed) a device or session may spend in any day "
                                        "(ledger_horizon_seconds): 5 of a day's six 4-hour "
@@ -196,11 +215,13 @@ class Settings(BaseSettings):
                                           "horizon (make run shortens it with its windows).")
     ledger_week_budget: float = Field(
         default=4.0, gt=0, description="ε (summed) in any week: 20 of its 42 windows.")
-    ledger_week_seconds: float = Field(default=7 * 86_400, gt=0)
+    ledger_week_seconds: float = Field(default=7 * 86_400, gt=0,
+                                       description="The week cap's horizon.")
     ledger_year_budget: float = Field(
         default=100.0, gt=0, description="ε (summed) in any year: 500 windows; composed "
                                          "with PLD, ε ≈ 4.9 (omega privacy report).")
-    ledger_year_seconds: float = Field(default=365 * 86_400, gt=0)
+    ledger_year_seconds: float = Field(default=365 * 86_400, gt=0,
+                                       description="The year cap's horizon.")
     release_seed: int | None = Field(
         default=None, description="Seed for replays and audits: the noise is then known to "
                                   "whoever knows the seed; never in production.")
@@ -231,7 +252,8 @@ class Settings(BaseSettings):
     session_issue_per_min: float = Field(
         default=10, ge=0, description="Web sessions issued per minute per client address "
                                       "(0 = off); a burst beyond session_issue_burst gets 429.")
-    session_issue_burst: float = Field(default=20, ge=1)
+    session_issue_burst: float = Field(default=20, ge=1, description="Sessions issued in a "
+                                       "burst per address.")
 
     @model_validator(mode="after")
     def _budget_admits_a_window(self) -> Settings:
@@ -268,3 +290,62 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+# The settings the README shows (docs/settings.md has them all); both tables are made by
+# `settings_table` from the fields above (`omega settings --write`), and a test fails
+# when either is stale.
+README_SETTINGS = (
+    "kafka_bootstrap", "kafka_auth", "kafka_username", "kafka_password", "kafka_ssl_ca",
+    "schema_registry_url", "data_dir", "window_seconds", "allowed_lateness_seconds",
+    "epsilon", "delta", "max_titles_per_device", "max_pairs_per_device", "min_devices",
+    "ledger_budget", "ledger_week_budget", "ledger_year_budget", "release_key",
+    "dead_letter_key", "sync_keys", "session_secret", "metrics_token", "api_host",
+    "api_port", "api_workers", "qdrant_url", "tmdb_api_key",
+)
+
+
+def _shown(name: str, value: object) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if name == "sync_keys":
+        return "a development key"
+    if isinstance(value, Path):
+        try:
+            return f"`{value.relative_to(REPO_ROOT)}/`"
+        except ValueError:
+            return f"`{value}`"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    return f"`{value}`" if isinstance(value, str) else str(value)
+
+
+SETTINGS_DOC = REPO_ROOT / "docs" / "settings.md"
+README = REPO_ROOT / "README.md"
+README_MARKS = ("<!-- settings: made by `omega settings --write` -->",
+                "<!-- end of settings -->")
+
+
+def settings_docs() -> dict[Path, str]:
+    """What docs/settings.md and the README's settings block should say now."""
+    readme = README.read_text()
+    start, end = (readme.index(mark) for mark in README_MARKS)
+    block = f"{README_MARKS[0]}\n{settings_table(README_SETTINGS)}"
+    full = ("# Settings\n\nEvery knob is an `OMEGA_*` environment variable, read by "
+            "`omega/settings.py`; this table is made from it (`omega settings --write`).\n\n"
+            + settings_table())
+    return {README: readme[:start] + block + readme[end:], SETTINGS_DOC: full}
+
+
+def settings_table(names: Iterable[str] | None = None) -> str:
+    """A Markdown table of the settings `names` (all, in order, by default): variable,
+    default and meaning, each from the field itself."""
+    fields = Settings.model_fields
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name in names if names is not None else fields:
+        field = fields[name]
+        meaning = " ".join((field.description or "").split()).replace("|", "\\|")
+        rows.append(f"| `OMEGA_{name.upper()}` | {_shown(name, field.default)} | {meaning} |")
+    return "\n".join(rows) + "\n"

@@ -16,6 +16,7 @@ from collections import Counter
 
 import numpy as np
 
+from bench import results
 from omega.dp import discrete_laplace_threshold
 from omega.fleet import FleetPlan, simulate_fleet
 from omega.progress import progress
@@ -95,6 +96,13 @@ def main() -> None:
     for label, e_bounded, e_truth, n, precision, recall in rows:
         print(f"| {label} | {e_bounded:.4f} | {e_truth:.4f} | {n} | {precision:.3f} "
               f"| {recall:.3f} |")
+    (label, _, _, _, precision, recall), (_, _, _, _, _, recall_inf) = rows
+    results.record("privacy_utility", [
+        results.Figure(f"watched-together recall (true ≥ 2τ), {label}, "
+                       f"{args.devices:,} devices", recall, "", "the same release without "
+                       "noise (ε = ∞)", recall_inf),
+        results.Figure(f"watched-together precision (true ≥ τ), {label}", precision, "",
+                       "perfect precision", 1.0)])
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import results
+
 Record = dict[str, Any]
 
 
@@ -427,6 +429,13 @@ def main(argv: list[str] | None = None) -> None:
     base = max(r[4] for r in rows[1:])
     print(f"\nnDCG@10: omega {rows[0][4]:.3f} vs best baseline {base:.3f} "
           f"(ratio {rows[0][4] / base if base else float('inf'):.2f})")
+    best = max(rows[1:], key=lambda r: r[4])
+    results.record("search_quality", [
+        results.Figure("'like X' nDCG@10 against MovieLens co-rating", rows[0][4], "",
+                       f"the best baseline ({best[0]})", best[4]),
+        results.Figure("constraint fit of the top 10", rows[0][1], "", f"{best[0]}", best[1]),
+        results.Figure("known-film share of the top 10", rows[0][2], "", f"{best[0]}",
+                       best[2])])
 
 
 if __name__ == "__main__":

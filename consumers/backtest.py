@@ -115,7 +115,7 @@ def bounded_counts(history: Iterable[Record], window_ms: int, bounds: Bounds,
     titles: Counter[int] = Counter()
     seen: dict[str, list[int]] = defaultdict(list)
     for record in progress(history, total=total, desc="bound deltas", unit="delta",
-                       mininterval=2, file=sys.stderr, disable=total is None):
+                          mininterval=2):
         window = window_start(record["sent_at_ms"], window_ms)
         delta = DeviceDelta(record["device_id"], record["seq"], record["sent_at_ms"], tuple(
             WatchedTitle(t["title_id"], t["seconds_watched"], t["completion"], t["rating"])

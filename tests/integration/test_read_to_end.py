@@ -12,6 +12,7 @@ from confluent_kafka import KafkaException
 from omega.kafka import make_producer, read_to_end
 from omega.settings import Settings
 from omega.topics import TRENDS, TV_DELTAS
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,9 @@ def test_it_stops_at_the_end_past_commit_markers_and_before_open_transactions(
     producer.begin_transaction()
     producer.produce(topic, key=b"k", value=b"committed")
     producer.commit_transaction(30)  # the partition's last offset is now the marker
-    assert values(settings, TRENDS) == [b"committed"]
+    # commit_transaction returns once the coordinator decided; the partition's marker (and
+    # so its last stable offset) follows a moment later
+    wait_for(lambda: values(settings, TRENDS) == [b"committed"], 30, "the commit visible")
 
     producer.begin_transaction()
     producer.produce(topic, key=b"k", value=b"open")

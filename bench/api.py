@@ -41,6 +41,7 @@ from rocksdict import Rdict
 from api.query import embedding_text, parse_query
 from api.security import KeyRing
 from api.serve import pin_process
+from bench import results
 from bench._harness import bench_settings
 from omega.catalog import load_catalog
 from omega.codecs import codec_for
@@ -374,8 +375,9 @@ def raw_produce_rate(settings: Settings, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def search_driver_rows(base: str, searches: int) -> None:
+def search_driver_rows(base: str, searches: int) -> list[results.Figure]:
     """Search at 1 and 16 concurrent clients of the Python driver, one row each."""
+    figures = []
     for clients in (1, 16):
         reqs = [{"method": "POST", "url": "/api/search", "json": {"query": q}}
                 for q in queries(searches, seed=clients)]
@@ -386,6 +388,11 @@ def search_driver_rows(base: str, searches: int) -> None:
               f"{SEED_SEARCH_MS[0]}–{SEED_SEARCH_MS[1]} ms: p99 is "
               f"{SEED_SEARCH_MS[0] / p99:.1f}–{SEED_SEARCH_MS[1] / p99:.1f}× faster "
               f"(target p99 ≤ 50 ms at 16)")
+        figures.append(results.Figure(
+            f"search p99, {clients} client{'s' if clients > 1 else ''}, one API core", p99,
+            "ms", "the seed product's published search latency, low end (not measured)",
+            SEED_SEARCH_MS[0]))
+    return figures
 
 
 def measure_workers(settings: Settings, titles: int, searches: int, workers: int,
@@ -460,8 +467,7 @@ def main() -> None:
             wait_ready(base, titles, TREND_WINDOWS)
             print(f"\nAPI ready on {titles:,} titles and {TREND_WINDOWS} windows of DP trends "
                   "(one uvicorn process pinned to core 0; load generator and broker on core 1)")
-            if args.only != "sync":
-                search_driver_rows(base, args.searches)
+            figures = search_driver_rows(base, args.searches) if args.only != "sync" else []
             raw = raw_produce_rate(settings, args.syncs)
             if args.only != "search":
                 reqs = sync_requests(settings, args.syncs, titles)
@@ -474,6 +480,9 @@ def main() -> None:
                       f"{SEED_SYNC_PER_CORE:,.0f}/s per core: {rate / SEED_SYNC_PER_CORE:.2f}×"
                       f"  | raw producer {raw:,.0f}/s: {rate / raw:.3f}×  (target ≥ 2,000/s, "
                       f"p99 ≤ 50 ms)")
+                figures.append(results.Figure(
+                    "/v1/sync, 16 clients, one API core", rate, "req/s",
+                    "a raw confluent-kafka producer writing the same deltas", raw))
                 print(f"  the API process used {busy:.0%} of its core during the sync run: "
                       f"{rate / max(busy, 1e-9):,.0f} syncs/s per fully used core (derived); "
                       "the Python load generator is the limit here")
@@ -492,6 +501,7 @@ def main() -> None:
                 # The search target is for this machine, not per core: the same load with
                 # the API free to use both cores (its encoder thread runs beside the loop).
                 loads.append(("search, API on both cores", "/api/search", search_lines, {0, 1}))
+            results.record("api", figures)
             for name, route, lines, cores in loads:
                 pin_process(api.pid, cores)
                 if not wrk_row(name, base, route, lines, api.pid, cores, raw, settings):

@@ -20,6 +20,7 @@ import sys
 import time
 from collections import Counter
 
+from bench import results
 from bench._harness import bench_settings
 from bench.release_breakdown import pair_counts
 from bench.streams import release_commit_ms, tree_rss_mb
@@ -85,6 +86,10 @@ def main() -> None:
           f"{(released_ms - last_acked_ms) / 1000:.2f} s (target for the whole close → "
           f"release: 5 s); worker RSS after {rss:,.0f} MB")
     print(f"baseline, same run: merge + DP selection offline, no Kafka: {offline:.2f} s")
+    results.record("release_path", [results.Figure(
+        f"last partial acknowledged → release committed, {args.devices:,} devices",
+        (released_ms - last_acked_ms) / 1000, "s", "merge + DP selection offline, no Kafka",
+        offline)])
     for line in lines:
         print("worker:", line.split("release step", 1)[1].strip())
 

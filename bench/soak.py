@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from api.security import KeyRing
+from bench import results
 from bench._harness import bench_settings
 from bench.api import pct, start_api
 from omega.codecs import codec_for
@@ -192,6 +193,13 @@ def main() -> None:
                   f"/s, {len(kafka['acked']):,} acknowledged, {len(kafka['failed'])} failed")
             print(f"accepted {accepted:,}  counted {counted:,}  lost {accepted - counted:,} "
                   f"over {len(windows)} windows")
+            results.record("soak", [
+                results.Figure(f"/v1/sync under a {args.seconds:.0f} s soak, API + worker on "
+                               "2 shared cores", rate, "req/s",
+                               "the seed product's syncs per core (published, not measured)",
+                               SEED_SYNC_PER_CORE),
+                results.Figure("deltas counted of those accepted", counted, "deltas",
+                               "accepted", accepted)])
         finally:
             api.terminate()
             worker.terminate()

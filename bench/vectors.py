@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from api.query import embedding_text, parse_query
+from bench import results
 from bench.api import queries as search_queries
 from omega.catalog import load_catalog
 from omega.encoder import load_encoder
@@ -125,6 +126,22 @@ def main() -> None:
     for quantization, kind, ef, recall, p50, p99 in rows:
         print(f"| {quantization} | {kind} | {ef} | {recall:.3f} | {p50:.2f} | {p99:.2f} |")
     print(f"peak RSS of this process: {rss:,.0f} MB")
+    by = {(q, k, ef): (recall, p50) for q, k, ef, recall, p50, _ in rows}
+    figures = [results.Figure(f"index build, {q}", rate, "vectors/s",
+                              "hnswlib (float), same vectors", hnsw_rate)
+               for q, rate in builds.items()]
+    figures.append(results.Figure("embedding, INT8 model", rates["int8"], "titles/s",
+                                  "FP32 model", rates["fp32"]))
+    for kind in query_sets:
+        if ("int8", kind, 64) in by and ("none", kind, 64) in by:
+            figures += [
+                results.Figure(f"search p50, int8 rescored, {kind}, ef 64",
+                               by[("int8", kind, 64)][1], "ms", "float32, same queries",
+                               by[("none", kind, 64)][1]),
+                results.Figure(f"recall@10, int8 rescored, {kind}, ef 64",
+                               by[("int8", kind, 64)][0], "", "float32, same queries",
+                               by[("none", kind, 64)][0])]
+    results.record("vectors", figures)
 
 
 if __name__ == "__main__":

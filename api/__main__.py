@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from api.security import KeyRing
 from omega.kafka import settings_or_exit
-from omega.settings import Settings
+from omega.settings import Settings, get_settings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,10 +32,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="processes sharing the port (default OMEGA_API_WORKERS, 1); use "
                              "one per core: a process's searches run one at a time (GIL)")
     args = parser.parse_args(argv)
-    settings = settings_or_exit("omega-api")
-    if args.command == "token":
-        sys.stdout.write(KeyRing(settings.sync_keys).token(args.device_id) + "\n")
+    if args.command == "token":  # a signature: no Kafka needed
+        sys.stdout.write(KeyRing(get_settings().sync_keys).token(args.device_id) + "\n")
         return
+    settings = settings_or_exit("omega-api")
     from api.serve import serve, supervise
     from api.state import replica_root
 

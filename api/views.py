@@ -53,6 +53,7 @@ class Views:
     surnames: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     title_words: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     latest_year: int | None = None
+    max_title_id: int = 0  # the catalog's ids are dense, 1..this (what a TV may watch)
     edge_epsilon: float | None = None  # ε of the released edges (their noise's scale)
     skipped: int = 0
     caught_up: bool = False
@@ -69,6 +70,7 @@ class Views:
                 name = normalize_title(old["title"])
                 self.by_name[name] = [i for i in self.by_name.get(name, []) if i != title_id]
             self.titles[title_id] = record
+            self.max_title_id = max(self.max_title_id, title_id)
             ids = self.by_name.setdefault(normalize_title(record["title"]), [])
             ids.append(title_id)
             ids.sort(key=lambda i: (-(self.titles[i].get("votes") or 0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
@@ -94,8 +95,11 @@ async def sync(request: Request, state: State,
     else:
         raise HTTPException(415, f"Content-Type {content_type or '(none)'} not accepted; "
                                  "use application/json or application/avro")
+    limits = state.limits
+    if state.views.max_title_id > limits.title_universe_size:  # the catalog's ids, once read
+        limits = replace(limits, title_universe_size=state.views.max_title_id)
     try:
-        delta = parse_delta(data, state.codec, state.limits, now)
+        delta = parse_delta(data, state.codec, limits, now)
     except DeltaRejected as exc:
         raise HTTPException(400, f"{exc.code}: {exc}") from exc
     if delta.device_id != x_device_id:

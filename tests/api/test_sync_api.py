@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from api.app import create_app
 from api.security import KeyRing
 from api.sessions import SALT, SessionSigner
 from omega.keys import folder_secret
 from omega.topics import TV_DELTAS, WEB_INTERACTIONS
 from tests.api.conftest import World
-from tests.conftest import valid_delta
+from tests.conftest import as_role, valid_delta
 from tests.integration.conftest import read_all
 
 pytestmark = pytest.mark.integration
@@ -140,3 +143,23 @@ def test_analytics_under_a_forged_expired_or_missing_session_is_refused(
     forged_id = api_world.client.post("/api/analytics", json={
         "session": token, "events": [{"sessionId": "chosen-by-me", **event[0]}]})
     assert forged_id.status_code == 422 and "sessionId" in forged_id.json()["error"]
+
+
+def test_a_tv_may_sync_any_catalog_title_whatever_the_configured_universe(
+        api_world: World) -> None:
+    """OMEGA_TITLE_UNIVERSE_SIZE bounds title ids only while no catalog is known: once the
+    views hold the catalog, its ids are what a TV may watch (`make run` syncs 63,209)."""
+    state = dataclasses.replace(api_world.state, limits=dataclasses.replace(
+        api_world.state.limits, title_universe_size=10))
+    device = f"tv-{uuid.uuid4().hex[:8]}"
+    now = int(time.time() * 1000)
+    top = api_world.state.views.max_title_id
+    assert top == max(api_world.catalog) and api_world.heat > 10
+    with TestClient(create_app(as_role(api_world.settings, "api"), state=state)) as client:
+        ok = client.post("/v1/sync", content=json.dumps(valid_delta(
+            device, 1, now, [(api_world.heat, 600)])), headers=device_headers(api_world, device))
+        beyond = client.post("/v1/sync", content=json.dumps(valid_delta(
+            device, 2, now, [(top + 1, 600)])), headers=device_headers(api_world, device))
+    assert ok.status_code == 200, ok.text
+    assert beyond.status_code == 400
+    assert f"catalog ids are 1..{top}" in beyond.json()["error"]

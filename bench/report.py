@@ -12,7 +12,8 @@ from bench.results import RESULTS
 from omega.settings import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
-NOT_BENCHMARKS = {"results", "report", "faust_floor"}  # helpers, not benchmarks
+# helpers, and the fuzzer (it hunts crashes in the decoders; its timing is no figure)
+NOT_BENCHMARKS = {"results", "report", "faust_floor", "fuzz"}
 
 
 def number(value: float) -> str:

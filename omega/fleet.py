@@ -25,8 +25,25 @@ class FleetPlan:
     zipf_s: float = 1.1
 
 
+class PackedViews:
+    """Every device's views packed CSR-style: device i watched titles[offsets[i]:offsets[i+1]]
+    for seconds[...] (the fleet models' shared layout)."""
+
+    offsets: np.ndarray
+    titles: np.ndarray
+    seconds: np.ndarray
+
+    @property
+    def devices(self) -> int:
+        return len(self.offsets) - 1
+
+    def device(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.offsets[i], self.offsets[i + 1]
+        return self.titles[lo:hi], self.seconds[lo:hi]
+
+
 @dataclass
-class Fleet:
+class Fleet(PackedViews):
     """Per-device watched titles (CSR layout) with seconds watched, and the plan behind them."""
 
     plan: FleetPlan
@@ -36,14 +53,6 @@ class Fleet:
     community_of: np.ndarray  # community of each device
     community_titles: np.ndarray  # (communities, titles_per_community)
     title_rank: np.ndarray  # title id at each popularity rank
-
-    @property
-    def devices(self) -> int:
-        return len(self.offsets) - 1
-
-    def device(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.offsets[i], self.offsets[i + 1]
-        return self.titles[lo:hi], self.seconds[lo:hi]
 
 
 def zipf_weights(n: int, s: float) -> np.ndarray:

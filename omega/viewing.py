@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from omega.fleet import PackedViews
+
 Record = dict[str, Any]
 DEFAULT_RUNTIME_MIN = 100
 
@@ -92,7 +94,7 @@ def load_histories(catalog: Iterable[Record]) -> Histories:
 
 
 @dataclass
-class Viewing:
+class Viewing(PackedViews):
     """One period's views of every device (CSR layout), and who each device is."""
 
     plan: ViewingPlan
@@ -102,14 +104,6 @@ class Viewing:
     stars: np.ndarray  # NaN for stray views
     viewer: np.ndarray  # history index each device bootstraps
     second_viewer: np.ndarray
-
-    @property
-    def devices(self) -> int:
-        return len(self.offsets) - 1
-
-    def device(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.offsets[i], self.offsets[i + 1]
-        return self.titles[lo:hi], self.seconds[lo:hi]
 
 
 def simulate_viewing(hist: Histories, plan: ViewingPlan, seed: int, period: int = 0,

@@ -22,6 +22,10 @@ def number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def amount(value: float, unit: str) -> str:
+    return f"{number(value)} {unit}".strip()
+
+
 def render() -> str:
     results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
     lines = [
@@ -42,16 +46,16 @@ def render() -> str:
                f"{machines[result['machine']]}")
         for f in result["figures"]:
             lines.append(
-                f"| `{result['command']}` | {f['what']} | {number(f['value'])} {f['unit']} | "
-                f"{f['baseline']}: {number(f['baseline_value'])} {f['unit']} | "
+                f"| `{result['command']}` | {f['what']} | {amount(f['value'], f['unit'])} | "
+                f"{f['baseline']}: {amount(f['baseline_value'], f['unit'])} | "
                 f"{f['ratio']:.3f} | {run} |")
     recorded = {result["benchmark"] for result in results}
     missing = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py")
                      if not p.stem.startswith("_") and p.stem not in NOT_BENCHMARKS
                      and p.stem not in recorded)
     if missing:
-        lines += ["", "Not recorded here yet (they print their figures beside their "
-                      "baselines, but do not keep them): " + ", ".join(
+        lines += ["", "Not run since their figures are kept here (run them, then "
+                      "`python -m bench.report`): " + ", ".join(
                           f"`python -m bench.{name}`" for name in missing) + "."]
     lines += ["", "Machines:", ""]
     lines += [f"{n}. {m}" for m, n in machines.items()]

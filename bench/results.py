@@ -51,7 +51,8 @@ def commit() -> str:
     done = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True, check=False)
     dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--",
-                            "omega", "streams", "api", "producers", "consumers", "bench"],
+                            "omega", "streams", "api", "producers", "consumers", "bench",
+                            ":!bench/results"],
                            capture_output=True, text=True, check=False).stdout.strip()
     return (done.stdout.strip() or "unknown") + ("+changes" if dirty else "")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -90,15 +90,7 @@ def simulate_fleet(plan: FleetPlan, seed: int, period: int = 0) -> Fleet:
                  title_rank)
 
 
-class DeviceViews(Protocol):
-    """One period's views per device: a planted `Fleet` or a MovieLens `Viewing`."""
-
-    @property
-    def devices(self) -> int: ...
-    def device(self, i: int) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-def fleet_deltas(fleet: DeviceViews, seed: int, period: int, sent_at_ms: int,
+def fleet_deltas(fleet: PackedViews, seed: int, period: int, sent_at_ms: int,
                  app_version: str = "omega-fleet/1") -> Iterator[Record]:
     """One TvDelta per device for the period (seq = period + 1); a title watched twice in
     the period is one view with the seconds summed."""

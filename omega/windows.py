@@ -275,12 +275,9 @@ class WindowCounts:
         self.open.pop(window, None)
         return counted
 
-    def add_state(self, state: DeviceState, closed_through_ms: int | None) -> int:
-        """Count one device's open contributions; returns how many windows it had."""
-        return self.add_record(decode_state(state), closed_through_ms)
-
     def add_record(self, record: DeviceRecord, closed_through_ms: int | None) -> int:
-        """`add_state` for a state already decoded."""
+        """Count one device's open contributions (its decoded state); returns how many
+        windows it had."""
         read = 0
         for window, contribution in record.windows.items():
             if closed_through_ms is None or window > closed_through_ms:

@@ -106,11 +106,11 @@ def test_rebuild_equals_incremental_counts() -> None:
         live.add(window, applied.titles, applied.first_new)
     rebuilt = WindowCounts(5)
     for state in table.values():
-        rebuilt.add_state(state, None)
+        rebuilt.add_record(decode_state(state), None)
     assert as_dicts(rebuilt) == as_dicts(live)
     after_release = WindowCounts(5)
     for state in table.values():
-        after_release.add_state(state, closed_through_ms=0)
+        after_release.add_record(decode_state(state), closed_through_ms=0)
     assert after_release.windows() == {1000, 2000}
 
 

@@ -5,12 +5,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import time
@@ -22,8 +20,10 @@ from typing import Any
 from omega import processes
 from omega.processes import (
     JavaMissing,
+    MavenFailed,
     free_port,
     java,
+    maven_once,
     pid_alive,
     port_open,
     reap,
@@ -71,23 +71,13 @@ class LocalKafka:
     def ensure_jars(self) -> Path:
         """Resolve the broker's jars from Maven Central once per pom.xml version."""
         pom = self.kafka_home / "pom.xml"
-        stamp = self.libs_dir / ".pom.sha256"
-        digest = hashlib.sha256(pom.read_bytes()).hexdigest()
-        if stamp.exists() and stamp.read_text() == digest:
-            return self.libs_dir
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise LocalKafkaError("Maven (mvn) is not on PATH; install it (apt-get install maven)")
-        if self.libs_dir.exists():
-            shutil.rmtree(self.libs_dir)
-        log.info("resolving Kafka jars from Maven Central into %s", self.libs_dir)
-        cmd = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-               f"-DoutputDirectory={self.libs_dir}", "-DincludeScope=runtime"]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise LocalKafkaError(
-                f"mvn could not resolve the Kafka jars:\n{done.stdout}{done.stderr}")
-        stamp.write_text(digest)
+        try:
+            maven_once([pom], self.libs_dir, self.libs_dir / ".pom.sha256",
+                       ["-f", str(pom), "dependency:copy-dependencies",
+                        f"-DoutputDirectory={self.libs_dir}", "-DincludeScope=runtime"],
+                       "resolving Kafka jars")
+        except MavenFailed as exc:
+            raise LocalKafkaError(str(exc)) from exc
         return self.libs_dir
 
     # -- lifecycle --------------------------------------------------------------------

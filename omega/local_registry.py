@@ -9,9 +9,7 @@ empty. `omega registry` and the suite's fixture drive `LocalRegistry`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from omega import processes
-from omega.processes import JavaMissing, free_port, java
+from omega.processes import JavaMissing, MavenFailed, free_port, java, maven_once
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +46,17 @@ class LocalRegistry:
     def ensure_built(self) -> Path:
         """Run the Quarkus build over the registry's jars once per pom.xml version."""
         pom = self.home / "pom.xml"
-        stamp = self.home / ".cache" / ".pom.sha256"
-        digest = hashlib.sha256(pom.read_bytes() + (
-            self.home / "src" / "main" / "resources" / "application.properties").read_bytes()
-        ).hexdigest()
-        if stamp.exists() and stamp.read_text() == digest and self.runner.exists():
-            return self.runner
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise LocalRegistryError("Maven (mvn) is not on PATH; install it (apt-get install "
-                                     "maven)")
-        if self.build_dir.exists():
-            shutil.rmtree(self.build_dir)
-        log.info("building the Schema Registry (Apicurio, Quarkus) from Maven Central's jars")
-        done = subprocess.run([mvn, "-q", "-B", "-f", str(pom), "package"],
-                              capture_output=True, text=True, check=False)
-        if done.returncode != 0 or not self.runner.exists():
-            raise LocalRegistryError(
-                f"mvn could not build the registry:\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
-        stamp.write_text(digest)
+        try:
+            maven_once([pom, self.home / "src" / "main" / "resources" / "application.properties"],
+                       self.build_dir, self.home / ".cache" / ".pom.sha256",
+                       ["-f", str(pom), "package"],
+                       "building the Schema Registry (Apicurio, Quarkus)",
+                       force=not self.runner.exists())
+        except MavenFailed as exc:
+            raise LocalRegistryError(str(exc)) from exc
+        if not self.runner.exists():
+            raise LocalRegistryError(f"the registry's build made no runner jar in "
+                                     f"{self.build_dir}")
         return self.runner
 
     def start(self, timeout_s: float = 60.0, port: int = 0,

@@ -4,12 +4,16 @@ tests: free ports, liveness, children that die with their parent, process groups
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import logging
 import os
 import shutil
 import signal
 import socket
+import subprocess
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
 
@@ -76,3 +80,29 @@ def reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+class MavenFailed(RuntimeError):
+    """Maven is missing or its build failed; the message has its output."""
+
+
+def maven_once(inputs: list[Path], output: Path, stamp: Path, goals: list[str],
+               what: str, force: bool = False) -> bool:
+    """Run `mvn -q -B <goals>` into a fresh `output` unless `stamp` already holds the digest
+    of `inputs` (the local broker's jars, the local registry's build); True if it ran."""
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in inputs)).hexdigest()
+    if not force and stamp.exists() and stamp.read_text() == digest:
+        return False
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise MavenFailed("Maven (mvn) is not on PATH; install it (apt-get install maven)")
+    if output.exists():
+        shutil.rmtree(output)
+    log.info("%s from Maven Central into %s", what, output)
+    done = subprocess.run([mvn, "-q", "-B", *goals], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise MavenFailed(f"mvn failed ({what}):\n{done.stdout[-4000:]}{done.stderr[-2000:]}")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+    return True

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka import KafkaError, Message
 
-from omega.acls import API_GROUPS, ROLES, TRENDS_GROUPS, apply_acls, grants
+from omega.acls import API_GROUPS, ROLES, TRENDS_GROUPS, apply_acls, as_role, grants
 from omega.avro import AvroCodec
 from omega.cli import main
 from omega.kafka import ensure_topics, make_admin, make_consumer, make_producer, read_to_end
@@ -45,11 +45,6 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings
     apply_acls(admin, make_admin(admin))
     yield admin, credentials
     broker.stop()
-
-
-def as_role(settings: Settings, credentials: dict[str, str], role: str) -> Settings:
-    return settings.model_copy(update={"kafka_username": role,
-                                       "kafka_password": credentials[role]})
 
 
 def delivery_error(settings: Settings, topic: str) -> KafkaError | None:
@@ -89,7 +84,7 @@ def test_the_api_identity_reads_releases_only_and_no_credentials_is_refused(
     admin, credentials = secured
     for short in (TRENDS, DEVICE_STATE, WINDOW_PARTIALS, DEAD_LETTERS):
         assert delivery_error(admin, admin.topic(short)) is None, "the admin writes anywhere"
-    api = as_role(admin, credentials, "api")
+    api = as_role(admin, "api", credentials)
     for short in (DEVICE_STATE, WINDOW_PARTIALS, DEAD_LETTERS):
         assert fetch_error(api, api.topic(short)) == KafkaError.TOPIC_AUTHORIZATION_FAILED, short
     assert fetch_error(api, api.topic(TRENDS)) is None
@@ -100,7 +95,7 @@ def test_the_api_identity_reads_releases_only_and_no_credentials_is_refused(
     refused = delivery_error(api, api.topic(TRENDS))
     assert refused is not None and refused.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
 
-    analytics = as_role(admin, credentials, "analytics")
+    analytics = as_role(admin, "analytics", credentials)
     assert fetch_error(analytics, analytics.topic(DEVICE_STATE)) == \
         KafkaError.TOPIC_AUTHORIZATION_FAILED
     wrong = api.model_copy(update={"kafka_password": "not-the-password"})
@@ -147,9 +142,9 @@ def test_a_rotated_password_replaces_the_old_one(
     new = broker.rotate("producer", make_admin(admin))
     assert broker.credentials()["producer"] == new != old
     assert (broker.credentials_file.stat().st_mode & 0o777) == 0o600
-    producer = as_role(admin, {"producer": new}, "producer")
+    producer = as_role(admin, "producer", {"producer": new})
     assert delivery_error(producer, admin.topic(TV_DELTAS)) is None
-    stale = as_role(admin, {"producer": old}, "producer")
+    stale = as_role(admin, "producer", {"producer": old})
     assert delivery_error(stale, admin.topic(TV_DELTAS)) is not None
 
 
@@ -169,18 +164,18 @@ def test_the_worker_counts_and_releases_under_its_own_identity(
     junk = make_producer(settings)
     junk.produce(settings.topic(DEVICE_STATE), key=b"tv-junk", value=b"not json", partition=0)
     assert junk.flush(30) == 0
-    worker = WorkerProcess(as_role(settings, credentials, "worker"), tmp_path / "w.log", 0)
+    worker = WorkerProcess(as_role(settings, "worker", credentials), tmp_path / "w.log", 0)
     try:
         worker.wait_for_log("ready: rebuilt counts", timeout_s=120)
         now = int(time.time() * 1000)
         window = window_start(now, 10_000)
-        producer = make_producer(as_role(settings, credentials, "producer"))
+        producer = make_producer(as_role(settings, "producer", credentials))
         for i in range(12):
             delta = valid_delta(f"acl-tv-{i}", 1, now, [(1, 900), (2, 600), (3 + i % 5, 60)])
             producer.produce(settings.topic(TV_DELTAS), key=delta["device_id"].encode(),
                              value=codec.encode("omega.TvDelta", delta))
         assert producer.flush(30) == 0
-        released = collect_release(as_role(settings, credentials, "analytics"), codec, window)
+        released = collect_release(as_role(settings, "analytics", credentials), codec, window)
         counts = Counter({1: 12, 2: 12} | {3 + j: sum(i % 5 == j for i in range(12))
                                            for j in range(5)})
         expected = release_trends(window, window + 10_000, counts,

@@ -195,7 +195,7 @@ def connections_by_process(pids: list[int], port: int) -> list[int]:
 
 
 def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 900,
-               processes: int = 1) -> None:
+               processes: int = 1, log: Path | None = None) -> None:
     """Until `processes` distinct API processes (health's `process`; each round on a new
     connection, so any may answer) say the index, the snapshot and the trend windows are
     all there and no snapshot is building."""
@@ -218,7 +218,9 @@ def wait_ready(base: str, titles: int, windows: int, timeout_s: float = 900,
         except (httpx.HTTPError, KeyError, ValueError):
             pass
         time.sleep(0.2)
-    raise SystemExit("the API never became ready; see its log")
+    # The log lives in the benchmark's temporary folder, gone once it exits: show its end.
+    tail = log.read_text(errors="replace").splitlines()[-30:] if log and log.exists() else []
+    raise SystemExit("the API never became ready; the end of its log:\n" + "\n".join(tail))
 
 
 async def drive(base: str, requests: list[dict[str, Any]], clients: int) -> tuple[list[float],
@@ -417,7 +419,8 @@ def measure_workers(settings: Settings, titles: int, searches: int, workers: int
         api = start_api(chosen.model_copy(update={"api_dispatch": dispatch}), port, cores,
                         workers=workers)
         try:
-            wait_ready(base, titles, TREND_WINDOWS, processes=workers)
+            wait_ready(base, titles, TREND_WINDOWS, processes=workers,
+                       log=settings.data_dir / "api.log")
             print(f"\nAPI ready: omega-api --workers {workers} ({dispatch}) on {len(cores)} "
                   f"cores, {titles:,} titles, {TREND_WINDOWS} windows of DP trends (load "
                   "generators and broker on the same cores)")
@@ -464,7 +467,7 @@ def main() -> None:
             pin_process(json.loads(broker.read_text())["pid"], {1})
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_ready(base, titles, TREND_WINDOWS)
+            wait_ready(base, titles, TREND_WINDOWS, log=settings.data_dir / "api.log")
             print(f"\nAPI ready on {titles:,} titles and {TREND_WINDOWS} windows of DP trends "
                   "(one uvicorn process pinned to core 0; load generator and broker on core 1)")
             figures = search_driver_rows(base, args.searches) if args.only != "sync" else []

@@ -25,7 +25,7 @@ measurements behind the defaults.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -176,11 +176,15 @@ class Scored:
 class Ranker:
     def __init__(self, views: Views, index: TitleSearch, encoder: Encoder,
                  weights: Weights, prior: Prior | None = None,
-                 edge_sensitivity: int = 10, known_votes: int = 5000) -> None:
+                 edge_noise: Callable[[float], float] | None = None,
+                 known_votes: int = 5000) -> None:
         self.views, self.index, self.encoder, self.weights = views, index, encoder, weights
         self.known_votes = known_votes  # 0: no second retrieval among well-known titles
         self.prior = prior or Prior()
-        self.edge_sensitivity = edge_sensitivity  # P: the noise of every released edge
+        # ε of the released edges → their noise's standard deviation (api/state.py binds
+        # omega.privacy.pair_noise_std to the settings); default: Laplace, P = 10.
+        self.edge_noise = edge_noise or (
+            lambda epsilon: math.sqrt(discrete_laplace_variance(epsilon, 10)))
         self._signals: tuple[int, Signals] | None = None
         self._priors: dict[int, float] = {}
 
@@ -280,8 +284,7 @@ class Ranker:
         titles' DP week totals: the cosine of their audiences, as item-to-item
         recommenders use it, so that a blockbuster everyone watches is not every film's
         nearest neighbour. Scaled against the anchor's strongest edge."""
-        sigma = math.sqrt(discrete_laplace_variance(
-            self._edge_epsilon(), self.edge_sensitivity))
+        sigma = self.edge_noise(self._edge_epsilon())
         z = self.prior.confidence_z
         week = self.signals().week
         out: dict[int, tuple[float, int]] = {}

@@ -3,6 +3,7 @@ from settings by `build_state` (in the app's lifespan) and closed by `close_stat
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from omega.codecs import codec_for
 from omega.encoder import load_encoder
 from omega.index import open_index
 from omega.keys import folder_secret
+from omega.privacy import pair_noise_std
 from omega.settings import Settings
 from omega.tmdb import TmdbClient, TmdbStatus
 from omega.validation import DeltaLimits
@@ -64,7 +66,8 @@ def build_state(settings: Settings) -> ApiState:
                       or folder_secret(settings.data_dir / "api", "session-secret"))
     state = ApiState(settings=settings, codec=codec, views=views, index=index, encoder=encoder,
                      ranker=Ranker(views, search, encoder, weights_of(settings),
-                                   prior_of(settings), settings.max_pairs_per_device,
+                                   prior_of(settings),
+                                   functools.partial(pair_noise_std, settings),
                                    settings.rank_known_votes),
                      writer=KafkaWriter(settings), keys=KeyRing(settings.sync_keys),
                      limits=DeltaLimits.from_settings(settings),

@@ -25,6 +25,7 @@ from bench._harness import bench_settings
 from bench.release_breakdown import pair_counts
 from bench.streams import release_commit_ms, tree_rss_mb
 from omega.codecs import codec_for
+from omega.dp import gaussian_selection
 from omega.kafka import make_producer, produce_waiting
 from omega.partials import merge_partials, partial_key, partial_records
 from omega.release import release_coview_edges
@@ -51,9 +52,11 @@ def main() -> None:
                     for r in partial_records(window, "web", p, 4, {}, {}, {})]
         encoded = [(partial_key(r).encode(), codec.encode("omega.WindowPartial", r))
                    for r in records]
+        gaussian_selection(0.1, 1e-6, 45, 1000, settings.floor_error)  # as the worker at start
         started = time.perf_counter()
         totals = merge_partials(records)
-        release_coview_edges(window, window + 1, totals.pairs, 0.1, 1e-6, 45, 1000, None)
+        release_coview_edges(window, window + 1, totals.pairs, 0.1, 1e-6, 45, 1000, None,
+                             floor_error=settings.floor_error)
         offline = time.perf_counter() - started
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ Two baselines in the same run, on the same filters and candidates:
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import math
 import sys
@@ -266,7 +267,9 @@ def dp_releases(catalog: list[Record], devices: int, windows: int, seed: int,
                                  settings.epsilon, k, seed)
         for edge in release_coview_edges(start, start + window_ms, pair_counts,
                                          settings.epsilon, settings.delta, p,
-                                         settings.min_devices, seed):
+                                         settings.min_devices, seed,
+                                         mechanism=settings.pair_mechanism,
+                                         floor_error=settings.floor_error):
             edges[(edge["title_a"], edge["title_b"])] = edge  # compacted: latest wins
     return trends, list(edges.values())
 
@@ -286,6 +289,7 @@ def build_stack(args: argparse.Namespace) -> Stack:
     from api.views import Views
     from omega.catalog import load_catalog
     from omega.encoder import load_encoder
+    from omega.privacy import pair_noise_std
     from omega.settings import Settings
     from omega.titles import title_payload
     from streams.blend import CoviewGraph, blend
@@ -319,7 +323,7 @@ def build_stack(args: argparse.Namespace) -> Stack:
     index = ExactIndex(ids, matrix, [title_payload(r) for r in catalog])
     encoder = load_encoder(settings.data_dir / "models", "fp32")
     ranker = Ranker(views, index, encoder, weights_of(settings), prior_of(settings),
-                    settings.max_pairs_per_device, settings.rank_known_votes)
+                    functools.partial(pair_noise_std, settings), settings.rank_known_votes)
     return Stack(views, index, ranker, encoder, {r["title_id"]: r for r in catalog})
 
 

@@ -8,10 +8,12 @@ Method (everything a release goes through is the worker's own code):
    its "next views". Simulated fleet: sync period 0 is history, period 1 the next views.
 2. History deltas are bounded per device per sync window by `omega.windows.apply_delta`
    (K titles, P pairs, a re-sent seq counted once), exactly as the worker does.
-3. Each window's pair counts go through `omega.release.release_coview_edges` (discrete
-   Laplace noise, threshold max(τ, min_devices)) with the seed; released edges are
-   summed over windows (post-processing). ε = ∞ means no noise and no threshold: every
-   pair a bounded device contributed (research only, never released).
+3. Each window's pair counts go through `omega.release.release_coview_edges` (the
+   settings' mechanism: Gaussian partition selection over all P = 45 pairs by default)
+   with the seed; released edges are summed over windows (post-processing). ε = ∞ means
+   no noise and no threshold: every pair a bounded device contributed (research only,
+   never released). The naive release shipped before (a device's first 10 pairs, discrete
+   Laplace, max(τ, min_devices)) runs at ε = 0.1 beside it, same split and seed.
 4. A device's recommendations are its history titles' released neighbours, scored by the
    summed noisy count, history excluded: what a TV computes locally from the pattern
    download, so it costs no privacy. The baseline is the most popular titles by exact
@@ -45,6 +47,7 @@ from omega.windows import Bounds, DeviceState, apply_delta, pair_key, pair_of, w
 Record = dict[str, Any]
 EPSILONS: tuple[float | None, ...] = (0.1, 1.0, None)  # None = ∞ (no noise, research only)
 TOP_N = 10
+NAIVE_PAIRS = 10  # the naive release's P: a device's first 10 pairs (its top 5 titles)
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,9 @@ def released_edges(counts: WindowCounts, epsilon: float | None, settings: Settin
             continue
         for edge in release_coview_edges(window, window + window_ms, window_pairs, epsilon,
                                          settings.delta, settings.max_pairs_per_device,
-                                         settings.min_devices, seed):
+                                         settings.min_devices, seed,
+                                         mechanism=settings.pair_mechanism,
+                                         floor_error=settings.floor_error):
             total[pair_key(edge["title_a"], edge["title_b"])] += edge["noisy_count"]
     return total
 
@@ -221,8 +226,10 @@ def score(recommended: dict[str, list[int]], next_views: Mapping[str, set[int]]
 
 
 def backtest(data: str, split: Split, window_ms: int, settings: Settings, seed: int,
-             eval_devices: int = 0, epsilons: Sequence[float | None] = EPSILONS) -> list[Row]:
-    """The results table: popularity baseline, then co-view at each ε."""
+             eval_devices: int = 0, epsilons: Sequence[float | None] = EPSILONS,
+             naive_epsilon: float | None = 0.1) -> list[Row]:
+    """The results table: popularity baseline, the naive release at `naive_epsilon` (when
+    the settings ship the Gaussian one), then co-view at each ε."""
     bounds = Bounds(settings.max_titles_per_device, settings.max_pairs_per_device)
     counts = bounded_counts(split.history, window_ms, bounds,
                             total=len(split.history) if len(split.history) > 100_000 else None)
@@ -235,12 +242,24 @@ def backtest(data: str, split: Split, window_ms: int, settings: Settings, seed: 
     popular = {d: recommend_popular(counts.history[d], by_popularity) for d in devices}
     rows = [Row(data, "popularity (exact counts)", None, len(devices),
                 *score(popular, wanted), 0)]
-    for epsilon in epsilons:
-        edges = released_edges(counts, epsilon, settings, window_ms, seed)
+    runs: list[tuple[str, float | None, WindowCounts, Settings]] = []
+    if settings.pair_mechanism == "gaussian" and naive_epsilon is not None:
+        # The release shipped before, on the same split and seed: P = 10 pairs, Laplace.
+        old = settings.model_copy(update={"max_pairs_per_device": NAIVE_PAIRS,
+                                          "pair_mechanism": "laplace"})
+        old_counts = bounded_counts(split.history, window_ms,
+                                    Bounds(settings.max_titles_per_device, NAIVE_PAIRS),
+                                    total=len(split.history) if len(split.history) > 100_000
+                                    else None)
+        runs.append((f"watched together, naive (P = {NAIVE_PAIRS}, Laplace)", naive_epsilon,
+                     old_counts, old))
+    runs += [("watched together", epsilon, counts, settings) for epsilon in epsilons]
+    for method, epsilon, window_counts, chosen in runs:
+        edges = released_edges(window_counts, epsilon, chosen, window_ms, seed)
         picks = recommend_coview_batch([counts.history[d] for d in devices], edges)
         coview = dict(zip(devices, picks, strict=True))
-        rows.append(Row(data, "watched together", epsilon, len(devices),
-                        *score(coview, wanted), len(edges)))
+        rows.append(Row(data, method, epsilon, len(devices), *score(coview, wanted),
+                        len(edges)))
     return rows
 
 
@@ -288,7 +307,8 @@ def plot(rows: Sequence[Row], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [("popularity" if r.method.startswith("popularity") else
-               f"co-view ε={'∞' if r.epsilon is None else f'{r.epsilon:g}'}") for r in rows]
+               f"{'naive' if 'naive' in r.method else 'co-view'} "
+               f"ε={'∞' if r.epsilon is None else f'{r.epsilon:g}'}") for r in rows]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
     ax.bar(x - 0.2, [r.hit_rate for r in rows], 0.4, label="hit rate@10")

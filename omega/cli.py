@@ -286,7 +286,9 @@ def format_report(settings: Settings) -> str:
                                     "min: a page visit, not a person)")):
         releases = unit_releases(settings, unit)
         parts = " + ".join(f"{r.name} ε {r.epsilon:g} over {r.coordinates} coordinates"
-                           + (f", δ {r.delta:g}" if r.delta else "") for r in releases)
+                           + (f", δ {r.delta:g}" if r.delta else "")
+                           + (" (Gaussian partition selection)" if r.mechanism == "gaussian"
+                              else "") for r in releases)
         lines += ["", f"{label}: each window it counts in, {parts}.",
                   "| period | windows (most the ledger admits) | ε, summed | "
                   "ε, composed (PLD) | at δ |",
@@ -295,11 +297,14 @@ def format_report(settings: Settings) -> str:
             lines.append(f"| {period} | {g.windows} | {g.basic_epsilon:.2f} | "
                          f"{g.epsilon:.3f} | {g.delta:.2g} |")
     floats = ", ".join(f"{r.name} {float_sampler_delta(r.epsilon, r.coordinates):.2g}"
-                       for unit in ("device", "session") for r in unit_releases(settings, unit))
-    lines += ["", "δ per row: the thresholds' δ and the float sampler's δ (per coordinate: "
-              f"{floats}; computed exactly from its output distribution) over those windows, "
-              f"plus {settings.delta:g} for the composition. Composed with Google's "
-              "dp-accounting (privacy-loss distributions, pessimistic)."]
+                       for unit in ("device", "session") for r in unit_releases(settings, unit)
+                       if r.mechanism == "laplace")
+    lines += ["", "δ per row: the thresholds' δ and the Laplace float sampler's δ (per "
+              f"coordinate: {floats}; computed exactly from its output distribution) over "
+              f"those windows, plus {settings.delta:g} for the composition. A Gaussian "
+              "release's threshold takes half its δ; its noise's (ε, δ) curve is in its "
+              "privacy-loss distribution, built from the sampler's exact output. Composed "
+              "with Google's dp-accounting (privacy-loss distributions, pessimistic)."]
     return "\n".join(lines)
 
 

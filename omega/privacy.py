@@ -27,6 +27,7 @@ import numpy as np
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 _GRID = 2**53  # uniforms are m · 2⁻⁵³, m in [0, 2⁵³)
 DAY_S, WEEK_S, YEAR_S = 86_400, 7 * 86_400, 365 * 86_400
+PLD_MAX_EPSILON = 20.0  # per coordinate: beyond, `composed` states basic composition
 
 
 def geometric_from_uniforms(uniform: FloatArray, scale: float) -> FloatArray:
@@ -95,7 +96,7 @@ def float_sampler_delta(epsilon: float, sensitivity: int) -> float:
     """δ the float sampler adds to one coordinate's ε/sensitivity guarantee (count changed
     by one): max over both shifts of Σ_k max(0, P(k) − e^{ε/s}·P(k∓1))."""
     pmf = float_sampler_pmf(epsilon, sensitivity)
-    ratio = math.exp(epsilon / sensitivity)
+    ratio = math.exp(min(epsilon / sensitivity, 700.0))  # e^x overflows a float beyond
     worst = 0.0
     for shift in (1, -1):
         keys = set(pmf) | {k + shift for k in pmf}
@@ -116,20 +117,63 @@ def ideal_geometric_pmf(epsilon: float, sensitivity: int, k: int) -> float:
 class Release:
     """One noised release a unit takes part in each window: ε, the number of coordinates
     (titles, pairs, queries) one unit changes by one each, and the partition-selection δ
-    (0 for public partitions)."""
+    (0 for public partitions).
+
+    `mechanism` "laplace": discrete Laplace of scale coordinates/ε, pure ε-DP but for the
+    float sampler's δ. "gaussian": Gaussian partition selection (omega/dp.py
+    `gaussian_selection`): the noise is (ε, δ/2) over the coordinates, which its privacy
+    loss distribution carries, and the threshold adds δ/2."""
 
     name: str
     epsilon: float
     coordinates: int
     delta: float = 0.0
+    mechanism: str = "laplace"
 
     @property
     def float_delta(self) -> float:
+        if self.mechanism == "gaussian":
+            return 0.0  # the PLD is built from the sampler's exact distribution
         return self.coordinates * float_sampler_delta(self.epsilon, self.coordinates)
 
     @property
     def total_delta(self) -> float:
+        if self.mechanism == "gaussian":
+            return self.delta / 2 + self.float_delta  # the threshold's half
         return self.delta + self.float_delta
+
+
+def gaussian_sampler_pld(sigma: float) -> Any:
+    """The privacy-loss distribution of one coordinate of `DiscreteGaussian(sigma)` as it
+    is sampled (its exact grid distribution, not the ideal one), count changed by one."""
+    from dp_accounting.pld import privacy_loss_distribution as pld  # noqa: PLC0415
+
+    from omega.dp import discrete_gaussian  # noqa: PLC0415 - dp imports this module
+
+    noise = discrete_gaussian(sigma)
+    log_grid = math.log(_GRID)
+    lower = {value - noise.bound: math.log(count) - log_grid
+             for value, count in enumerate(noise.grid_counts) if count}
+    upper = {value + 1: log_p for value, log_p in lower.items()}
+    return pld.from_two_probability_mass_functions(lower, upper,
+                                                   value_discretization_interval=1e-4)
+
+
+def pair_release(settings: Any, epsilon: float | None = None) -> Release:
+    return Release("pairs", settings.epsilon if epsilon is None else epsilon,
+                   settings.max_pairs_per_device, settings.delta, settings.pair_mechanism)
+
+
+def pair_noise_std(settings: Any, epsilon: float | None = None) -> float:
+    """The standard deviation of the noise on each released co-view count."""
+    release = pair_release(settings, epsilon)
+    if release.mechanism == "gaussian":
+        from omega.dp import gaussian_selection  # noqa: PLC0415 - dp imports this module
+
+        return gaussian_selection(release.epsilon, release.delta, release.coordinates,
+                                  settings.min_devices, settings.floor_error).sigma
+    p = math.exp(-release.epsilon / release.coordinates)
+    return math.sqrt(2 * p / (1 - p) ** 2)
 
 
 def unit_releases(settings: Any, unit: str = "device") -> tuple[Release, Release]:
@@ -137,8 +181,7 @@ def unit_releases(settings: Any, unit: str = "device") -> tuple[Release, Release
     takes part in each window it counts in."""
     if unit == "device":
         return (Release("titles", settings.epsilon, settings.max_titles_per_device),
-                Release("pairs", settings.epsilon, settings.max_pairs_per_device,
-                        settings.delta))
+                pair_release(settings))
     return (Release("web titles", settings.epsilon, settings.max_titles_per_session),
             Release("queries", settings.epsilon, settings.max_queries_per_session,
                     settings.delta))
@@ -150,9 +193,15 @@ def _pld(releases: tuple[Release, ...], windows: int) -> Any:
 
     window = None
     for release in releases:
-        part = pld.from_discrete_laplace_mechanism(
-            release.epsilon / release.coordinates, sensitivity=1,
-            value_discretization_interval=1e-4).self_compose(release.coordinates)
+        if release.mechanism == "gaussian":
+            from omega.dp import gaussian_sigma  # noqa: PLC0415 - dp imports this module
+
+            sigma = gaussian_sigma(release.epsilon, release.delta / 2, release.coordinates)
+            part = gaussian_sampler_pld(sigma).self_compose(release.coordinates)
+        else:
+            part = pld.from_discrete_laplace_mechanism(
+                release.epsilon / release.coordinates, sensitivity=1,
+                value_discretization_interval=1e-4).self_compose(release.coordinates)
         if release.total_delta > 0:
             part = part.compose(pld.from_privacy_parameters(
                 common.DifferentialPrivacyParameters(0.0, release.total_delta)))
@@ -178,8 +227,13 @@ def composed(releases: tuple[Release, ...], windows: int, slack_delta: float) ->
     if windows == 0:
         return Guarantee(0, 0.0, 0.0, 0.0)
     delta = windows * sum(r.total_delta for r in releases) + slack_delta
+    basic = windows * sum(r.epsilon for r in releases)
+    if any(r.epsilon / r.coordinates > PLD_MAX_EPSILON for r in releases):
+        # No privacy to speak of (the soak's ε = 10⁹ turns the noise off), and a PLD over
+        # such losses does not fit in memory: basic composition is the honest bound.
+        return Guarantee(windows, basic, min(delta, 1.0), basic)
     epsilon = float(_pld(releases, windows).get_epsilon_for_delta(delta))
-    return Guarantee(windows, windows * sum(r.epsilon for r in releases), delta, epsilon)
+    return Guarantee(windows, basic, delta, epsilon)
 
 
 @dataclass(frozen=True, slots=True)

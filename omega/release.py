@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from omega.dp import noisy_counts, select_partition_arrays, select_partitions, window_random_state
+from omega.dp import (
+    noisy_counts,
+    select_partition_arrays,
+    select_partitions,
+    select_partitions_gaussian,
+    window_random_state,
+)
 from omega.partials import PairCounts
 from omega.windows import PAIR_SHIFT
 
@@ -41,14 +47,26 @@ def release_trends(
 def release_coview_edges(
     window_start_ms: int, window_end_ms: int, pair_counts: Mapping[int, int] | PairCounts,
     epsilon: float, delta: float, max_pairs: int, min_devices: int, seed: int | None,
-    key: bytes | None = None,
+    key: bytes | None = None, mechanism: str = "gaussian", floor_error: float = 1e-9,
 ) -> list[Record]:
-    """CoviewEdge records: pairs whose noisy device count passes max(τ, min_devices)."""
+    """CoviewEdge records: pairs whose noisy device count passes the mechanism's threshold.
+
+    `mechanism` "gaussian" (shipped): discrete Gaussian noise for ℓ2 sensitivity √P and
+    the threshold max(τ_Gaussian, the floor that a pair of min_devices − 1 devices passes
+    with probability ≤ floor_error); "laplace" (the naive release, kept for comparison):
+    discrete Laplace of scale P/ε and max(τ, min_devices) on the noisy count.
+    """
     if not isinstance(pair_counts, PairCounts):
         pair_counts = PairCounts.from_mapping(pair_counts)
     state = window_random_state(seed, "coview", window_start_ms, key)
-    passed, noisy = select_partition_arrays(pair_counts.counts, epsilon, delta, max_pairs,
-                                            min_devices, state)
+    if mechanism == "gaussian":
+        passed, noisy = select_partitions_gaussian(pair_counts.counts, epsilon, delta,
+                                                   max_pairs, min_devices, floor_error, state)
+    elif mechanism == "laplace":
+        passed, noisy = select_partition_arrays(pair_counts.counts, epsilon, delta, max_pairs,
+                                                min_devices, state)
+    else:
+        raise ValueError(f"unknown pair mechanism {mechanism!r}: 'gaussian' or 'laplace'")
     keys = pair_counts.keys[passed]
     firsts = (keys >> PAIR_SHIFT).tolist()
     seconds = (keys & ((1 << PAIR_SHIFT) - 1)).tolist()

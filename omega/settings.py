@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -199,11 +200,20 @@ class Settings(BaseSettings):
         default=10, gt=0, description="K: titles per device per window."
     )
     max_pairs_per_device: int = Field(
-        default=10, gt=0, description="P: co-view pairs per device per window."
-    )
+        default=45, gt=0, description="P: co-view pairs per device per window; 45 = every "
+                                      "pair of K = 10 titles, so none is dropped.")
+    pair_mechanism: Literal["gaussian", "laplace"] = Field(
+        default="gaussian", description="Co-view pair release: Gaussian partition selection "
+                                        "(noise for ℓ2 sensitivity √P) or the naive Laplace "
+                                        "threshold (scale P/ε), kept for comparison.")
     min_devices: int = Field(
-        default=1000, ge=1, description="No pair or query is released below this many units."
-    )
+        default=1000, ge=1, description="No pair or query is released below this many units.")
+    floor_error: float = Field(
+        default=1e-9, gt=0, lt=1,
+        description="Gaussian pairs: the largest chance that a pair watched by fewer than "
+                    "min_devices devices is released (the floor threshold). Per pair: a "
+                    "1M-device window holds ~3M pairs, so 1e-9 keeps the expected number "
+                    "of such pairs released below 0.01 a window.")
     max_queries_per_session: int = Field(default=3, gt=0, description="Q per session, window.")
     max_titles_per_session: int = Field(default=10, gt=0, description="Web titles per session.")
     max_query_chars: int = Field(default=200, gt=0, description="Longest search query.")
@@ -219,7 +229,8 @@ class Settings(BaseSettings):
                                        description="The week cap's horizon.")
     ledger_year_budget: float = Field(
         default=100.0, gt=0, description="ε (summed) in any year: 500 windows; composed "
-                                         "with PLD, ε ≈ 4.9 (omega privacy report).")
+                                         "with PLD, ε ≈ 5.5 at δ = 2.5e-4 (omega privacy "
+                                         "report).")
     ledger_year_seconds: float = Field(default=365 * 86_400, gt=0,
                                        description="The year cap's horizon.")
     release_seed: int | None = Field(
@@ -298,7 +309,8 @@ def get_settings() -> Settings:
 README_SETTINGS = (
     "kafka_bootstrap", "kafka_auth", "kafka_username", "kafka_password", "kafka_ssl_ca",
     "schema_registry_url", "data_dir", "window_seconds", "allowed_lateness_seconds",
-    "epsilon", "delta", "max_titles_per_device", "max_pairs_per_device", "min_devices",
+    "epsilon", "delta", "max_titles_per_device", "max_pairs_per_device", "pair_mechanism",
+    "min_devices",
     "ledger_budget", "ledger_week_budget", "ledger_year_budget", "release_key",
     "dead_letter_key", "sync_keys", "session_secret", "metrics_token", "api_host",
     "api_port", "api_workers", "qdrant_url", "tmdb_api_key",

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from omega.avro import AvroCodec
+from omega.dp import gaussian_selection
 from omega.keys import (
     SEALED_REASON,
     dead_letter_key,
@@ -94,6 +95,9 @@ class WindowPipeline:
         self.limits = DeltaLimits.from_settings(settings)
         self.web_limits = WebLimits.from_settings(settings)
         self.bounds = Bounds(settings.max_titles_per_device, settings.max_pairs_per_device)
+        if settings.pair_mechanism == "gaussian":  # calibrate σ now (~0.3 s), not at a close
+            gaussian_selection(settings.epsilon, settings.delta, settings.max_pairs_per_device,
+                               settings.min_devices, settings.floor_error)
         self.policy = LedgerPolicy.from_settings(settings)
         self.window_ms = int(settings.window_seconds * 1000)
         self.lateness_ms = int(settings.allowed_lateness_seconds * 1000)
@@ -326,7 +330,7 @@ class WindowPipeline:
                                       key=key),
             edges=release_coview_edges(window, end, totals.pairs, s.epsilon, s.delta,
                                        s.max_pairs_per_device, s.min_devices, s.release_seed,
-                                       key),
+                                       key, s.pair_mechanism, s.floor_error),
             searches=release_search_trends(window, end, totals.queries, s.epsilon, s.delta,
                                            s.max_queries_per_session, s.min_devices,
                                            s.release_seed, key),

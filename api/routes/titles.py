@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
@@ -13,7 +12,7 @@ from fastapi.responses import Response
 from api.privacy import accounting
 from api.ranking import title_card
 from api.routes.deps import State, require_index, require_title
-from omega.ranges import discrete_laplace_variance
+from omega.privacy import pair_noise_std
 
 router = APIRouter(tags=["titles"])
 
@@ -41,20 +40,25 @@ def title(state: State, title_id: int = Path(ge=1, le=2**53)) -> dict[str, Any]:
 
 def pair_privacy(state: State) -> dict[str, Any]:
     """What the noise on a "watched together" count means, in numbers a viewer can read."""
-    epsilon, pairs = state.views.edge_epsilon, state.settings.max_pairs_per_device
+    epsilon = state.views.edge_epsilon
     if epsilon is None:
         return {"epsilonPerWindow": None, "noiseStd": None, "minDevices": None,
                 "note": "no pairs released yet: they appear once enough TVs have reported"}
-    std = math.sqrt(discrete_laplace_variance(epsilon, pairs))
-    floor = state.settings.min_devices
+    settings = state.settings
+    std = pair_noise_std(settings, epsilon)
+    floor = settings.min_devices
+    gaussian = settings.pair_mechanism == "gaussian"
+    chance = (f"a pair of fewer than {floor:,} devices passes with probability at most "
+              f"{settings.floor_error:g}" if gaussian else
+              "as that count is noisy, a pair with fewer devices passes now and then, rarely")
     # Each pair's count is one window's release (the latest that released it).
-    return {**accounting(state.settings, "device", "pairs", "window", 1),
+    return {**accounting(settings, "device", "pairs", "window", 1),
             "noiseStd": round(std, 1), "minDevices": floor,
+            "mechanism": "discrete Gaussian" if gaussian else "discrete Laplace",
             "note": f"Each count is the devices that watched both in a window, plus random "
                     f"noise of about ±{std:.0f}, so no one's viewing can be read from it; "
                     f"a pair is shown only when its noisy count reaches the release "
-                    f"threshold (at least {floor:,}); as that count is noisy, a pair with "
-                    f"fewer devices passes now and then, rarely."}
+                    f"threshold (at least {floor:,}); {chance}."}
 
 
 def poster_of(state: State, title_id: int) -> str | None:

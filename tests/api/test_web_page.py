@@ -120,7 +120,7 @@ def test_a_title_page_is_a_deep_link_with_similar_titles_and_noisy_co_views(
     expect(together).to_have_count(1)
     expect(together.first.locator(".title")).to_have_text("Heat (1995)")
     expect(together.first).to_contain_text("about 2,500 TVs (noisy count)")
-    expect(page.locator(".honest")).to_contain_text("noise of about ±141")
+    expect(page.locator(".honest")).to_contain_text("noise of about ±260")
     together.first.locator(".title").click()  # another title's page, in the page
     expect(page.locator("#title-heading")).to_have_text("Heat (1995)")
     expect(page).to_have_url(f"{base_url}/titles/{api_world.heat}")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from diffprivlib.mechanisms import Geometric
 
+import omega.dp
 from omega.dp import (
     KeyedUniforms,
     add_noise,
@@ -139,3 +140,86 @@ def test_a_seed_wins_over_a_key_and_no_seed_or_key_is_os_randomness() -> None:
     assert isinstance(window_random_state(7, "trends", 0, b"k" * 32), np.random.RandomState)
     assert isinstance(window_random_state(None, "trends", 0, b"k" * 32), KeyedUniforms)
     assert window_random_state(None, "trends", 0, None) is None
+
+
+# -- Gaussian partition selection ----------------------------------------------------------
+
+def analytic_gaussian_sigma(epsilon: float, delta: float, l2: float) -> float:
+    """Balle and Wang 2018's exact σ for the continuous Gaussian mechanism (bisected)."""
+    from scipy.stats import norm
+
+    def delta_at(sigma: float) -> float:
+        a, b = l2 / (2 * sigma), epsilon * sigma / l2
+        return float(norm.cdf(a - b) - math.exp(epsilon) * norm.cdf(-a - b))
+
+    low, high = 1e-3, 1e6
+    for _ in range(200):
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if delta_at(middle) > delta else (low, middle)
+    return high
+
+
+@pytest.mark.parametrize(("epsilon", "delta", "coordinates"),
+                         [(1.0, 1e-5, 1), (0.1, 5e-7, 45), (0.5, 1e-6, 10)])
+def test_gaussian_sigma_matches_the_analytic_gaussian(epsilon: float, delta: float,
+                                                      coordinates: int) -> None:
+    """Known answer: σ(ε = 1, δ = 1e-5, Δ₂ = 1) = 3.73 (Balle and Wang, Table 1 style);
+    the discrete Gaussian's pessimistic PLD asks at most 3% more than the continuous one."""
+    sigma = omega.dp.gaussian_sigma(epsilon, delta, coordinates)
+    analytic = analytic_gaussian_sigma(epsilon, delta, math.sqrt(coordinates))
+    assert analytic <= sigma <= 1.03 * analytic
+    if coordinates == 1:
+        assert sigma == pytest.approx(3.73, rel=0.02)
+
+
+def test_discrete_gaussian_sampler_is_exactly_what_its_grid_counts_say() -> None:
+    noise = omega.dp.discrete_gaussian(7.5)
+    counts = noise.grid_counts
+    assert sum(counts) == 2**53 and len(counts) == 2 * noise.bound + 1
+    edges = np.cumsum(counts)[:-1]  # the first grid point of each next value
+    middle = noise.bound  # value 0 sits at index bound
+
+    class Grid:  # a noise source returning chosen grid points m · 2⁻⁵³
+        def __init__(self, points: np.ndarray) -> None:
+            self.points = points
+
+        def random_sample(self, size: int) -> np.ndarray:
+            return self.points.astype(np.float64) * 2.0**-53
+
+    near = np.arange(middle - 30, middle + 30)
+    points = np.concatenate([edges[near] - 1, edges[near]])
+    drawn = noise.sample(len(points), Grid(points))  # type: ignore[arg-type]
+    expected = np.concatenate([near - middle, near + 1 - middle])
+    assert drawn.tolist() == expected.tolist()
+    # and the moments of a million seeded draws are the discrete Gaussian's
+    draws = noise.sample(1_000_000, np.random.RandomState(5))
+    assert abs(draws.mean()) < 0.05 and draws.std() == pytest.approx(7.5, rel=0.01)
+
+
+def test_gaussian_thresholds_are_tight() -> None:
+    s = omega.dp.gaussian_selection(0.1, 1e-6, 45, 1000, 1e-9)
+    noise, per_pair = s.noise, omega.dp.per_partition_delta(1e-6 / 2, 45)
+    # a pair only the extra device has (count 1) passes with probability ≤ δ′, and one
+    # lower threshold would break that
+    assert noise.tail(s.selection_threshold - 1) <= per_pair < noise.tail(
+        s.selection_threshold - 2)
+    # a pair of 999 devices passes with probability ≤ floor_error, one lower breaks it
+    assert noise.tail(s.floor_threshold - 999) <= 1e-9 < noise.tail(s.floor_threshold - 1000)
+    assert (round(s.sigma, 1), s.selection_threshold, s.floor_threshold) == (259.6, 1454, 2557)
+
+
+def test_the_gaussian_release_accounts_to_its_epsilon() -> None:
+    """The exact sampler's PLD over P coordinates gives ε at δ/2, as calibrated."""
+    from omega.privacy import gaussian_sampler_pld
+
+    sigma = omega.dp.gaussian_sigma(0.1, 5e-7, 45)
+    loss = gaussian_sampler_pld(sigma).self_compose(45)
+    assert loss.get_epsilon_for_delta(5e-7) == pytest.approx(0.1, abs=0.003)
+
+
+@pytest.mark.parametrize("sigma", [0.3, 1.7, 3.25, 11.0, 29.357130052920464, 259.6, 1234.5])
+def test_grid_counts_are_a_distribution_for_any_sigma(sigma: float) -> None:
+    """A float cdf that ends a hair above 1 once gave a negative count (σ = 29.36, the
+    σ of ε = 1, P = 45): every count is now ≥ 0 and they sum to the grid."""
+    counts = omega.dp.DiscreteGaussian(sigma).grid_counts
+    assert min(counts) >= 0 and sum(counts) == 2**53

@@ -26,7 +26,7 @@ from diffprivlib.mechanisms import Geometric
 
 from bench import results
 from omega.codecs import codec_for
-from omega.dp import discrete_laplace_threshold, gaussian_selection
+from omega.dp import discrete_laplace_threshold, gaussian_selection, window_random_state
 from omega.partials import merge_partials, partial_records
 from omega.release import release_coview_edges
 from omega.settings import get_settings
@@ -57,8 +57,8 @@ def pair_counts(devices: int, partitions: int = 4, titles: int = 10_000,
 
 def one_call_per_pair(pairs: dict[int, int]) -> int:
     """The release before numpy: one diffprivlib call per pair, in sorted order."""
-    mechanism = Geometric(epsilon=EPSILON, sensitivity=MAX_PAIRS,
-                          random_state=np.random.RandomState(7))
+    mechanism = Geometric(epsilon=EPSILON, sensitivity=MAX_PAIRS,  # the release's own stream
+                          random_state=window_random_state(7, "coview", 0))
     threshold = max(discrete_laplace_threshold(EPSILON, DELTA, MAX_PAIRS), MIN_DEVICES)
     return sum(mechanism.randomise(pairs[key]) >= threshold for key in sorted(pairs))
 

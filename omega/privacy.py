@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from omega.ranges import discrete_laplace_variance
+
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 _GRID = 2**53  # uniforms are m · 2⁻⁵³, m in [0, 2⁵³)
 DAY_S, WEEK_S, YEAR_S = 86_400, 7 * 86_400, 365 * 86_400
@@ -168,12 +170,10 @@ def pair_noise_std(settings: Any, epsilon: float | None = None) -> float:
     """The standard deviation of the noise on each released co-view count."""
     release = pair_release(settings, epsilon)
     if release.mechanism == "gaussian":
-        from omega.dp import gaussian_selection  # noqa: PLC0415 - dp imports this module
+        from omega.dp import gaussian_sigma  # noqa: PLC0415 - dp imports this module
 
-        return gaussian_selection(release.epsilon, release.delta, release.coordinates,
-                                  settings.min_devices, settings.floor_error).sigma
-    p = math.exp(-release.epsilon / release.coordinates)
-    return math.sqrt(2 * p / (1 - p) ** 2)
+        return gaussian_sigma(release.epsilon, release.delta / 2, release.coordinates)
+    return math.sqrt(discrete_laplace_variance(release.epsilon, release.coordinates))
 
 
 def unit_releases(settings: Any, unit: str = "device") -> tuple[Release, Release]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,3 +38,22 @@ def bench_settings(**overrides: object) -> Iterator[Settings]:
         finally:
             if broker is not None:
                 broker.stop()
+
+
+def start_worker(settings: Settings, log_path: Path, timeout_s: float = 180,
+                 loglevel: str = "info") -> subprocess.Popen[bytes]:
+    """`python -m streams` on `settings`, returned once it has rebuilt its open windows
+    (its log says "ready: rebuilt counts"): events sent before that can be late."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", loglevel],
+                                  env=settings.subprocess_env(), stdout=log,
+                                  stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    deadline = time.monotonic() + timeout_s
+    while b"ready: rebuilt counts" not in log_path.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            tail = log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"worker not ready within {timeout_s:.0f} s:\n{tail}")
+        time.sleep(0.5)
+    return worker

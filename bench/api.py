@@ -340,11 +340,13 @@ def wrk_row(name: str, base: str, route: str, lines: list[str], pid: int, cores:
     return True
 
 
-def served(base: str, route: str) -> float:
-    """The API's own count of answered requests on `route` (from /metrics)."""
+def served(base: str, route: str, status: str | None = None) -> float:
+    """The API's own count of answered requests on `route` (from /metrics), of one HTTP
+    `status` if given."""
     text = httpx.get(f"{base}/metrics", timeout=10, follow_redirects=True).text
+    code = re.escape(status) if status else '[^"]+'
     return sum(float(m.group(1)) for m in re.finditer(
-        rf'^omega_api_requests_total{{route="{re.escape(route)}",status="[^"]+"}} (\S+)$',
+        rf'^omega_api_requests_total{{route="{re.escape(route)}",status="{code}"}} (\S+)$',
         text, re.M))
 
 

@@ -15,13 +15,11 @@ same run is the offline compute of the same steps (`bench.release_breakdown`'s s
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
 from collections import Counter
 
 from bench import results
-from bench._harness import bench_settings
+from bench._harness import bench_settings, start_worker
 from bench.release_breakdown import pair_counts
 from bench.streams import release_commit_ms, tree_rss_mb
 from omega.codecs import codec_for
@@ -29,7 +27,6 @@ from omega.dp import gaussian_selection
 from omega.kafka import make_producer, produce_waiting
 from omega.partials import merge_partials, partial_key, partial_records
 from omega.release import release_coview_edges
-from omega.settings import REPO_ROOT
 from omega.topics import WINDOW_PARTIALS
 from omega.windows import window_start
 
@@ -61,26 +58,18 @@ def main() -> None:
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         log_path = settings.data_dir / "worker.log"
-        with open(log_path, "wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "streams", "--loglevel", "info"],
-                                      env=settings.subprocess_env(), stdout=log,
-                                      stderr=subprocess.STDOUT, cwd=REPO_ROOT)
-            try:
-                deadline = time.monotonic() + 120
-                while b"ready: rebuilt counts" not in log_path.read_bytes():
-                    if worker.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"worker not ready:\n{log_path.read_text()[-3000:]}")
-                    time.sleep(0.5)
-                producer = make_producer(settings)  # as the worker's partials producer
-                for key, value in encoded:
-                    produce_waiting(producer, settings.topic(WINDOW_PARTIALS), key, value)
-                assert producer.flush(60) == 0
-                last_acked_ms = time.time() * 1000
-                released_ms = release_commit_ms(settings, window, timeout_s=300)
-                rss = tree_rss_mb(worker.pid)
-            finally:
-                worker.terminate()
-                worker.wait(60)
+        worker = start_worker(settings, log_path, timeout_s=120)
+        try:
+            producer = make_producer(settings)  # as the worker's partials producer
+            for key, value in encoded:
+                produce_waiting(producer, settings.topic(WINDOW_PARTIALS), key, value)
+            assert producer.flush(60) == 0
+            last_acked_ms = time.time() * 1000
+            released_ms = release_commit_ms(settings, window, timeout_s=300)
+            rss = tree_rss_mb(worker.pid)
+        finally:
+            worker.terminate()
+            worker.wait(60)
         lines = [line for line in log_path.read_text().splitlines() if "release step" in line]
     mb = sum(len(v) for _, v in encoded) / 1e6
     print(f"\n{args.devices:,} devices: {len(totals.pairs):,} distinct pairs, "

@@ -1,14 +1,16 @@
 """Soak: /v1/sync and the Kafka path driven together for 60 s; accepted = counted?
 
-A worker, the API (its own process) and the broker run on this machine; 16 HTTP clients
-send TV deltas to /v1/sync as fast as the API answers, while a producer writes deltas
-straight to the topic at a steady rate the worker can keep up with (the worker, not the
-broker, is the slow part: `bench.streams`). Every delta is a new device with one title,
-so each accepted delta adds exactly 1 to one title's count. The release runs with
-ε = 10⁹ (noise rounds to 0) so that the released counts can be summed and compared
-with what was accepted: the number reported as lost is accepted − counted.
+A worker, the API (its own process) and the broker run on this machine; wrk (C, 16
+connections) sends TV deltas to /v1/sync as fast as the API answers, while a producer
+writes deltas straight to the topic at a steady rate. Every delta is a new device with
+one title, so each accepted delta adds exactly 1 to one title's count. The release runs
+with ε = 10⁹ (noise rounds to 0) so that the released counts can be summed and compared
+with what was accepted: the number reported as lost is accepted − counted, and the dead
+letters are listed by reason. "Accepted" is the API's own count of 200 answers (it may
+answer a request wrk stopped waiting for) plus the deliveries Kafka acknowledged.
 
-Baseline in the same run: the seed product's sync servers, 1,250 syncs/s per core.
+Baseline in the same run: the seed product's sync servers, 1,250 syncs/s per core
+(published, not measured here).
 
     python -m bench.soak [--seconds 60] [--kafka-rate 1500] [--clients 16]
 """
@@ -16,71 +18,49 @@ Baseline in the same run: the seed product's sync servers, 1,250 syncs/s per cor
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter
 from typing import Any
 
 import httpx
 
 from api.security import KeyRing
 from bench import results
-from bench._harness import bench_settings
-from bench.api import pct, start_api
+from bench._harness import bench_settings, start_worker
+from bench.api import served, start_api, wrk_post
+from bench.streams import release_commit_ms
 from omega.codecs import codec_for
-from omega.kafka import make_consumer, make_producer
+from omega.kafka import make_producer, read_to_end
 from omega.processes import free_port
-from omega.settings import REPO_ROOT, Settings
-from omega.topics import TRENDS, TV_DELTAS
+from omega.settings import Settings
+from omega.topics import DEAD_LETTERS, TRENDS, TV_DELTAS
 from omega.windows import window_start
 
 SEED_SYNC_PER_CORE = 10_000 / 8
 UNIVERSE = 100
 WINDOW_S = 20
+MAX_SYNC_PER_S = 6_000  # wrk's requests are all distinct devices up to this rate
 
 
-def delta(device: str, i: int) -> dict[str, Any]:
-    return {"device_id": device, "seq": 1, "sent_at_ms": int(time.time() * 1000),
-            "app_version": "soak/1", "titles": [{"title_id": 1 + i % UNIVERSE,
-                                                 "seconds_watched": 600, "completion": 0.5,
-                                                 "rating": None}]}
+def delta(device: str, i: int, sent_at_ms: int | str) -> dict[str, Any]:
+    return {"device_id": device, "seq": 1, "sent_at_ms": sent_at_ms, "app_version": "soak/1",
+            "titles": [{"title_id": 1 + i % UNIVERSE, "seconds_watched": 600,
+                        "completion": 0.5, "rating": None}]}
 
 
-async def drive_sync(base: str, settings: Settings, seconds: float, clients: int
-                     ) -> tuple[list[float], int, int, list[int]]:
-    """(latencies ms, accepted, refused, sent_at of each accepted) for `seconds`."""
+def wrk_lines(settings: Settings, count: int) -> list[str]:
+    """`count` syncs of distinct devices for bench/wrk/requests.lua, each stamped with the
+    time wrk sends it (a repeated device would not add 1 again)."""
     keys = KeyRing(settings.sync_keys)
-    latencies: list[float] = []
-    accepted_at: list[int] = []
-    refused = 0
-    counter = iter(range(10**9))
-    deadline = time.monotonic() + seconds
-
-    async def client(http: httpx.AsyncClient) -> None:
-        nonlocal refused
-        while time.monotonic() < deadline:
-            i = next(counter)
-            device = f"soak-api-{i}"
-            record = delta(device, i)
-            started = time.perf_counter()
-            response = await http.post("/v1/sync", content=json.dumps(record), headers={
-                "X-Device-Id": device, "Content-Type": "application/json",
-                "Authorization": f"Bearer {keys.token(device)}"})
-            latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code == 200:
-                accepted_at.append(record["sent_at_ms"])
-            else:
-                refused += 1
-
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-    return latencies, len(accepted_at), refused, accepted_at
+    lines = []
+    for i in range(count):
+        device = f"soak-api-{i}"
+        body = json.dumps(delta(device, i, "__NOW_MS__")).replace('"__NOW_MS__"', "__NOW_MS__")
+        lines.append(f"/v1/sync\t{device}\t{keys.token(device)}\t{body}")
+    return lines
 
 
 def drive_kafka(settings: Settings, seconds: float, rate: float, out: dict[str, Any]) -> None:
@@ -91,59 +71,51 @@ def drive_kafka(settings: Settings, seconds: float, rate: float, out: dict[str, 
     started = time.monotonic()
     i = 0
 
-    def report(at: int) -> Any:
-        def on_delivery(err: Any, _msg: Any) -> None:
-            if err is None:
-                acked.append(at)
-            else:
-                failed.append(str(err))
-        return on_delivery
+    def on_delivery(err: Any, _msg: Any) -> None:
+        if err is None:
+            acked.append(1)
+        else:
+            failed.append(str(err))
 
     while time.monotonic() - started < seconds:
-        record = delta(f"soak-kafka-{i}", i)
+        record = delta(f"soak-kafka-{i}", i, int(time.time() * 1000))
         producer.produce(settings.topic(TV_DELTAS), key=record["device_id"].encode(),
-                         value=codec.encode("omega.TvDelta", record),
-                         on_delivery=report(record["sent_at_ms"]))
+                         value=codec.encode("omega.TvDelta", record), on_delivery=on_delivery)
         producer.poll(0)
         i += 1
         ahead = i / rate - (time.monotonic() - started)
         if ahead > 0:
-            time.sleep(ahead)
+            time.sleep(ahead)  # pacing the producer, not waiting for an outcome
     producer.flush(60)
-    out.update(sent=i, acked=acked, failed=failed, seconds=time.monotonic() - started)
+    out.update(sent=i, acked=len(acked), failed=failed, seconds=time.monotonic() - started)
 
 
-def released_counts(settings: Settings, windows: set[int], timeout_s: float) -> dict[int, int]:
-    """Sum of released tv counts per window, once every window in `windows` is complete."""
+def released_counts(settings: Settings, last_window: int, timeout_s: float) -> dict[int, int]:
+    """Sum of released tv counts per window through `last_window`, read once it is released
+    (releases commit in window order, so every earlier one is final then)."""
+    release_commit_ms(settings, last_window, timeout_s)
     codec = codec_for(settings)
-    consumer = make_consumer(settings, f"soak-{time.time_ns()}")
-    consumer.subscribe([settings.topic(TRENDS)])
-    totals: dict[int, int] = defaultdict(int)
-    records: dict[int, int] = defaultdict(int)
-    deadline = time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline and any(records[w] < UNIVERSE for w in windows):
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error():
-                continue
-            r = codec.decode(msg.value() or b"", "omega.TrendRelease")
-            if r["source"] == "tv":
-                totals[r["window_start_ms"]] += r["noisy_count"]
-                records[r["window_start_ms"]] += 1
-    finally:
-        consumer.close()
-    missing = [w for w in windows if records[w] < UNIVERSE]
-    if missing:
-        raise SystemExit(f"windows {missing} not released within {timeout_s:.0f} s")
+    totals: Counter[int] = Counter()
+    for msg in read_to_end(settings, [settings.topic(TRENDS)]):
+        r = codec.decode(msg.value() or b"", "omega.TrendRelease")
+        if r["source"] == "tv" and r["window_start_ms"] <= last_window:
+            totals[r["window_start_ms"]] += r["noisy_count"]
     return dict(totals)
+
+
+def dead_letters(settings: Settings) -> Counter[str]:
+    """Dead letters by reason code (the reason codes are not sealed)."""
+    codec = codec_for(settings)
+    return Counter(codec.decode(msg.value() or b"", "omega.DeadLetter")["reason_code"]
+                   for msg in read_to_end(settings, [settings.topic(DEAD_LETTERS)]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--kafka-rate", type=float, default=1500,
-                        help="deltas/s straight to Kafka (near what one worker keeps up with)")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+                        help="deltas/s straight to Kafka (default 1500)")
+    parser.add_argument("--clients", type=int, default=16, help="wrk's connections")
     args = parser.parse_args()
     overrides: dict[str, Any] = {
         "title_universe_size": UNIVERSE, "window_seconds": WINDOW_S,
@@ -152,10 +124,8 @@ def main() -> None:
         "release_seed": 1, "rate_limit_ip_per_s": 0, "rate_limit_device_per_min": 0}
     with bench_settings(**overrides) as settings:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        worker_log = open(settings.data_dir.parent / "worker.log", "ab")
-        worker = subprocess.Popen([sys.executable, "-m", "streams"], cwd=REPO_ROOT,
-                                  env=settings.subprocess_env(), stdout=worker_log,
-                                  stderr=subprocess.STDOUT)
+        lines = wrk_lines(settings, args.seconds * MAX_SYNC_PER_S)
+        worker = start_worker(settings, settings.data_dir.parent / "worker.log")
         port = free_port()
         api = start_api(settings, port, os.sched_getaffinity(0))  # where soak runs
         base = f"http://127.0.0.1:{port}"
@@ -167,35 +137,43 @@ def main() -> None:
                     break
                 except httpx.HTTPError:
                     time.sleep(1)
-            time.sleep(10)  # the worker joins its group
             kafka: dict[str, Any] = {}
             producer = threading.Thread(target=drive_kafka,
                                         args=(settings, args.seconds, args.kafka_rate, kafka))
             producer.start()
-            latencies, api_accepted, refused, api_at = asyncio.run(
-                drive_sync(base, settings, args.seconds, args.clients))
+            measured = wrk_post(base, lines, args.seconds, args.clients,
+                                settings.data_dir / "wrk.tsv")
+            if measured is None:
+                raise SystemExit("wrk is not installed: `make bench-deps` installs it")
             producer.join()
-            window_ms = WINDOW_S * 1000
-            accepted_at = api_at + kafka["acked"]
-            windows = {window_start(t, window_ms) for t in accepted_at}
+            ended_ms = int(time.time() * 1000)
+            rate, p50, p99, non_2xx, sent = measured
+            last_window = window_start(ended_ms, WINDOW_S * 1000)
             print("load done; waiting for the worker to count and release every window",
-                  file=sys.stderr)
-            counted = sum(released_counts(settings, windows, timeout_s=900).values())
-            accepted = len(accepted_at)
-            rate = len(latencies) / args.seconds
-            print(f"\n{args.seconds:.0f} s soak, one worker + one API process + broker + "
+                  flush=True)
+            per_window = released_counts(settings, last_window, timeout_s=900)
+            # read only now: requests wrk gave up on at the end may still have been answered
+            api_accepted = int(served(base, "/v1/sync", "200"))
+            if api_accepted > len(lines):
+                raise SystemExit(f"the API accepted {api_accepted:,} syncs but wrk had "
+                                 f"{len(lines):,} distinct devices: raise MAX_SYNC_PER_S")
+            counted = sum(per_window.values())
+            letters = dead_letters(settings)
+            accepted = api_accepted + kafka["acked"]
+            print(f"\n{args.seconds} s soak, one worker + one API process + broker + "
                   "load generators on 2 shared cores")
-            print(f"/v1/sync, {args.clients} clients: {rate:,.0f} req/s  p50 "
-                  f"{pct(latencies, 50):.1f} ms  p99 {pct(latencies, 99):.1f} ms  "
-                  f"accepted {api_accepted:,}  refused {refused}  | seed "
-                  f"{SEED_SYNC_PER_CORE:,.0f}/s per core: {rate / SEED_SYNC_PER_CORE:.2f}×")
+            print(f"/v1/sync, wrk {args.clients} connections: {rate:,.0f} req/s  p50 "
+                  f"{p50:.1f} ms  p99 {p99:.1f} ms  accepted {api_accepted:,}  non-2xx "
+                  f"{non_2xx}  | seed {SEED_SYNC_PER_CORE:,.0f}/s per core: "
+                  f"{rate / SEED_SYNC_PER_CORE:.2f}×")
             print(f"Kafka path: {kafka['sent']:,} sent at {kafka['sent'] / kafka['seconds']:,.0f}"
-                  f"/s, {len(kafka['acked']):,} acknowledged, {len(kafka['failed'])} failed")
+                  f"/s, {kafka['acked']:,} acknowledged, {len(kafka['failed'])} failed")
             print(f"accepted {accepted:,}  counted {counted:,}  lost {accepted - counted:,} "
-                  f"over {len(windows)} windows")
+                  f"over {len(per_window)} released windows; dead letters: "
+                  f"{dict(letters) or 'none'}")
             results.record("soak", [
-                results.Figure(f"/v1/sync under a {args.seconds:.0f} s soak, API + worker on "
-                               "2 shared cores", rate, "req/s",
+                results.Figure(f"/v1/sync under a {args.seconds} s soak (wrk), API + worker + "
+                               "broker on 2 shared cores", rate, "req/s",
                                "the seed product's syncs per core (published, not measured)",
                                SEED_SYNC_PER_CORE),
                 results.Figure("deltas counted of those accepted", counted, "deltas",

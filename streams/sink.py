@@ -13,6 +13,7 @@ from omega.avro import AvroCodec
 from omega.kafka import make_producer, read_to_end
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, RELEASE_LOG, SEARCH_TRENDS, TRENDS
+from omega.windows import window_start
 from streams.pipeline import Record, WindowRelease
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,27 @@ class ReleaseSink:
 
 
 def read_released_through(settings: Settings, codec: AvroCodec, stream: str) -> int | None:
-    """The last window `stream` released, from the committed release log."""
+    """The last window `stream` released, from the committed release log, on the grid of
+    the current window size (`on_window_grid`)."""
     released: int | None = None
     for msg in read_to_end(settings, [settings.topic(RELEASE_LOG)], timeout_s=30,
                            group_id=f"{settings.streams_app_id}-release-log-reader"):
         value = msg.value()
         if msg.key() == stream.encode() and value is not None:
             released = codec.decode(value, "omega.ReleaseMark")["released_through_ms"]
-    return released
+    return on_window_grid(released, int(settings.window_seconds * 1000))
+
+
+def on_window_grid(released: int | None, window_ms: int) -> int | None:
+    """`released` moved down to a start of the current window size. Windows follow the
+    release log (the next is the last released + one window), so a log written with
+    another OMEGA_WINDOW_SECONDS would put every later window off the grid the deltas are
+    counted on: each release would find no counts and publish noise alone. The window
+    that holds the last released start counts as released (never released twice)."""
+    if released is None or released % window_ms == 0:
+        return released
+    aligned = window_start(released, window_ms)
+    log.warning("the release log's last window (%d) is not a start of a %d s window "
+                "(OMEGA_WINDOW_SECONDS changed since it was written): releases go on from "
+                "window %d", released, window_ms // 1000, aligned + window_ms)
+    return aligned

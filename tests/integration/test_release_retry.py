@@ -21,8 +21,8 @@ from omega.partials import PairCounts, WindowTotals
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, TRENDS
 from streams.pipeline import WindowPipeline
-from streams.sink import ReleaseSink
-from tests.conftest import REPO_ROOT
+from streams.sink import WINDOW_STREAM, ReleaseSink, on_window_grid, read_released_through
+from tests.conftest import REPO_ROOT, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ import os
 from omega.codecs import codec_for
 from omega.settings import Settings
 from streams.pipeline import WindowPipeline
-from streams.sink import ReleaseSink
+from streams.sink import WINDOW_STREAM, ReleaseSink, on_window_grid, read_released_through
 from tests.integration.test_release_retry import WINDOW, totals
 
 settings = Settings()
@@ -97,3 +97,25 @@ def test_a_release_killed_before_its_commit_is_rebuilt_byte_identical(
     else:  # what the keyed noise prevents: a second, independent draw of the same counts
         assert committed != first_attempt
         assert len(everything) > len(committed)
+
+
+def test_a_release_log_written_with_another_window_size_is_read_on_the_current_grid(
+    kafka_settings: Callable[..., Settings], codec: AvroCodec,
+) -> None:
+    """`make run` after a 30 s run on the same data: releases must follow the 60 s grid
+    the deltas are counted on, or each would find no counts and publish noise alone."""
+    short = kafka_settings(title_universe_size=300, window_seconds=30, min_devices=100)
+    last = 1_796_451_390_000  # a 30 s window that does not start a 60 s one
+    assert ReleaseSink(short, codec).publish_once(
+        last, lambda: WindowPipeline(short, codec).release(last, totals())) == last
+    # The commit's markers reach the log a moment after commit_transaction returns.
+    wait_for(lambda: read_released_through(short, codec, WINDOW_STREAM) is not None,
+             what="the release mark readable as committed")
+    assert read_released_through(short, codec, WINDOW_STREAM) == last
+
+    minute = short.model_copy(update={"window_seconds": 60})
+    through = read_released_through(minute, codec, WINDOW_STREAM)
+    assert through == last - 30_000 and through % 60_000 == 0
+    assert through + 60_000 > last  # the next window starts after what was released
+    assert on_window_grid(None, 60_000) is None
+    assert on_window_grid(last - 30_000, 60_000) == last - 30_000

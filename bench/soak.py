@@ -147,7 +147,7 @@ def main() -> None:
                 raise SystemExit("wrk is not installed: `make bench-deps` installs it")
             producer.join()
             ended_ms = int(time.time() * 1000)
-            rate, p50, p99, non_2xx, sent = measured
+            rate, p50, p99, non_2xx, _sent = measured
             last_window = window_start(ended_ms, WINDOW_S * 1000)
             print("load done; waiting for the worker to count and release every window",
                   flush=True)

@@ -40,7 +40,7 @@ import os
 from omega.codecs import codec_for
 from omega.settings import Settings
 from streams.pipeline import WindowPipeline
-from streams.sink import WINDOW_STREAM, ReleaseSink, on_window_grid, read_released_through
+from streams.sink import ReleaseSink
 from tests.integration.test_release_retry import WINDOW, totals
 
 settings = Settings()

@@ -295,9 +295,12 @@ def _watermarks(consumer: Consumer, tp: TopicPartition, deadline: float) -> tupl
             time.sleep(0.1)  # back-off before asking the partition again
 
 
-def produce_waiting(producer: Producer, topic: str, key: bytes, value: bytes,
+def produce_waiting(producer: Producer, topic: str, key: bytes | None, value: bytes | None,
                     **kwargs: Any) -> None:
-    """produce(), waiting for room when the client's queue is full instead of failing."""
+    """produce(), serving delivery reports while the client's queue is full instead of
+    raising BufferError: a transaction that writes a million records (a state sweep)
+    fills librdkafka's queue long before it commits. While a broker is down the queue
+    never drains; a transaction's caller has a watchdog for that (streams/app.py)."""
     while True:
         try:
             producer.produce(topic, key=key, value=value, **kwargs)

@@ -19,7 +19,7 @@ import mode
 
 from omega.avro import AvroCodec
 from omega.codecs import codec_for
-from omega.kafka import bootstrap_servers, ensure_topics, make_producer
+from omega.kafka import bootstrap_servers, ensure_topics, make_producer, produce_waiting
 from omega.partials import (
     PendingPartials,
     complete_window,
@@ -197,9 +197,8 @@ class PartialsPublisher:
     def publish(self, records: list[dict[str, Any]]) -> None:
         topic = self.settings.topic(WINDOW_PARTIALS)
         for record in records:
-            self.producer.produce(topic, key=partial_key(record).encode(),
-                                  value=self.codec.encode("omega.WindowPartial", record))
-            self.producer.poll(0)
+            produce_waiting(self.producer, topic, partial_key(record).encode(),
+                            self.codec.encode("omega.WindowPartial", record))
         if self.producer.flush(60):
             raise RuntimeError("window partials not acknowledged by Kafka in 60 s")
 

@@ -40,7 +40,7 @@ import orjson
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from omega.avro import AvroCodec
-from omega.kafka import make_consumer, make_producer, read_to_end
+from omega.kafka import make_consumer, make_producer, produce_waiting, read_to_end
 from omega.settings import Settings
 from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from omega.windows import DeviceRecord, decode_state, retire, state_bytes
@@ -58,6 +58,11 @@ BATCH = 10_000
 # back (confluentinc/librdkafka#5456, open; seen here in a broker outage). Short, so that
 # after a short outage the restarted worker reads its deltas again before they are late.
 TRANSACTION_STALL_S = 15.0
+# State changes per transaction of a retirement sweep: one transaction for a million
+# devices would hold them all in librdkafka's queue and outlast TRANSACTION_STALL_S.
+# Each transaction is whole (a device's new state lands or not); a crash between two
+# leaves devices not yet swept, which the next sweep after the restart finds again.
+SWEEP_BATCH = 20_000
 Publish = Callable[[list[dict[str, Any]]], None]
 
 
@@ -247,13 +252,13 @@ class DirectDeltas:
         except Exception as exc:  # noqa: BLE001 - a worker never dies on bad input
             letter_key, letter = self.pipeline.dead_letter(
                 exc, raw, key, self.source, partition, msg.offset() or 0)
-            self.producer.produce(self.dead_topic, key=letter_key, value=letter)
+            produce_waiting(self.producer, self.dead_topic, letter_key, letter)
             return
         if accepted.state is not None:
             value = state_bytes(accepted.state)
             table[accepted.unit] = value
-            self.producer.produce(self.state_topic, key=accepted.unit.encode(), value=value,
-                                  partition=partition)
+            produce_waiting(self.producer, self.state_topic, accepted.unit.encode(), value,
+                            partition=partition)
 
     def _close_windows(self) -> None:
         """Hand each owned partition's closed windows to the releaser (committed data only:
@@ -277,10 +282,10 @@ class DirectDeltas:
             self.retire_released(self.pipeline.released_through_ms)
 
     def retire_released(self, released_through_ms: int) -> int:
-        """Rewrite, in one transaction, the state of every owned device whose windows are
-        all released: its titles dropped (ledger kept), or a tombstone once no ledger cap
-        can see its charges, so `device-state` holds no raw data it no longer needs.
-        Returns how many devices changed."""
+        """Rewrite, in transactions of at most SWEEP_BATCH, the state of every owned device
+        whose windows are all released: its titles dropped (ledger kept), or a tombstone
+        once no ledger cap can see its charges, so `device-state` holds no raw data it no
+        longer needs. Returns how many devices changed."""
         keep_ms, now = self.pipeline.policy.keep_ms, self.now_ms()
         changes: list[tuple[int, str, bytes | None]] = []
         for partition, table in self.tables.items():
@@ -290,21 +295,24 @@ class DirectDeltas:
                 if retired is not state:
                     changes.append((partition, device,
                                     None if retired is None else state_bytes(retired)))
-        if changes:
-            self._transaction_since = time.monotonic()
-            try:
-                self.producer.begin_transaction()
-                for partition, device, new in changes:
-                    self.producer.produce(self.state_topic, key=device.encode(), value=new,
-                                          partition=partition)
-                    self.producer.poll(0)
-                self.producer.commit_transaction(60)
-            finally:
-                self._transaction_since = None
-            for partition, device, new in changes:
-                if new is None:
-                    self.tables[partition].pop(device, None)
-                else:
-                    self.tables[partition][device] = new
+        for start in range(0, len(changes), SWEEP_BATCH):
+            self._write_sweep(changes[start:start + SWEEP_BATCH])
         self._retired_through = released_through_ms
         return len(changes)
+
+    def _write_sweep(self, changes: list[tuple[int, str, bytes | None]]) -> None:
+        """One transaction of a sweep's changes; the tables follow once it commits."""
+        self._transaction_since = time.monotonic()
+        try:
+            self.producer.begin_transaction()
+            for partition, device, new in changes:
+                produce_waiting(self.producer, self.state_topic, device.encode(), new,
+                                partition=partition)
+            self.producer.commit_transaction(60)
+        finally:
+            self._transaction_since = None
+        for partition, device, new in changes:
+            if new is None:
+                self.tables[partition].pop(device, None)
+            else:
+                self.tables[partition][device] = new

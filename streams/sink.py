@@ -10,7 +10,7 @@ from collections.abc import Callable
 from confluent_kafka import KafkaException, Producer
 
 from omega.avro import AvroCodec
-from omega.kafka import make_producer, read_to_end
+from omega.kafka import make_producer, produce_waiting, read_to_end
 from omega.settings import Settings
 from omega.topics import COVIEW_EDGES, RELEASE_LOG, SEARCH_TRENDS, TRENDS
 from omega.windows import window_start
@@ -94,9 +94,8 @@ class ReleaseSink:
                  key: Callable[[Record], str]) -> None:
         name = self.settings.topic(topic)
         for record in records:
-            self.producer.produce(name, key=key(record).encode(),
-                                  value=self.codec.encode(schema, record))
-            self.producer.poll(0)
+            produce_waiting(self.producer, name, key(record).encode(),
+                            self.codec.encode(schema, record))
 
 
 def read_released_through(settings: Settings, codec: AvroCodec, stream: str) -> int | None:

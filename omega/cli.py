@@ -19,6 +19,7 @@ from omega.kafka import (
     make_admin,
 )
 from omega.local_kafka import LocalKafkaError
+from omega.partitions import PartitionsChanged
 from omega.settings import Settings, get_settings
 from omega.topics import topic_catalog
 
@@ -54,7 +55,10 @@ def start() -> None:
         state = broker.start(timeout_s=settings.kafka_start_timeout_s)
     except LocalKafkaError as exc:
         raise click.ClickException(str(exc)) from exc
-    _, acls = ensure_topics_and_acls(as_admin(settings))
+    try:
+        _, acls = ensure_topics_and_acls(as_admin(settings))
+    except PartitionsChanged as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"kafka running at {state.bootstrap} (pid {state.pid}, data {state.data_dir})")
     if settings.kafka_auth:
         click.echo(f"SASL/SCRAM-SHA-512 on; each role's password in {broker.credentials_file} "
@@ -149,7 +153,7 @@ def run(devices: int, web_sessions: float) -> None:
     broker = None if settings.kafka_bootstrap else local_kafka(settings)
     try:
         code = run_stack(settings, broker, devices, web_sessions)
-    except LocalKafkaError as exc:
+    except (LocalKafkaError, PartitionsChanged) as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
 
@@ -167,7 +171,7 @@ def topics_create() -> None:
     settings = get_settings()
     try:
         created, acls = ensure_topics_and_acls(as_admin(settings))
-    except (KafkaUnavailable, KafkaException) as exc:
+    except (KafkaUnavailable, KafkaException, PartitionsChanged) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))
     if acls:

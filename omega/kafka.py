@@ -28,6 +28,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from omega.acls import READ_TO_END_GROUPS, apply_acls
+from omega.partitions import PER_UNIT, check_partitions
 from omega.settings import Settings
 from omega.topics import TopicSpec, topic_catalog
 
@@ -120,10 +121,15 @@ def check_reachable(settings: Settings, timeout_s: float = 5.0) -> None:
 def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None,
                   update_existing: bool = False) -> list[str]:
     """Create the catalog's topics that do not exist yet; returns the names created. With
-    `update_existing`, existing topics get the catalog's retention and cleanup policy."""
+    `update_existing`, existing topics get the catalog's retention and cleanup policy.
+    Raises PartitionsChanged, before creating any, when the topics keyed by device or
+    session exist with another partition count than the settings' (omega/partitions.py)."""
     specs = specs if specs is not None else list(topic_catalog(settings).values())
     admin = make_admin(settings)
-    existing = set(admin.list_topics(timeout=10).topics)
+    metadata = admin.list_topics(timeout=10).topics
+    if any(spec.short_name in PER_UNIT for spec in specs):
+        check_partitions(settings, metadata)
+    existing = set(metadata)
     wanted = [
         NewTopic(settings.topic(spec.short_name), num_partitions=spec.partitions,
                  replication_factor=1 if not settings.kafka_bootstrap else -1,

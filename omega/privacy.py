@@ -10,16 +10,17 @@ Pure functions, shared by the worker's noise (omega/dp.py), the API's privacy fi
   of uniforms is computed here (the formula is monotone on each side of ½, so the grid
   splits into one interval per output value, found by bisection), and the δ it adds is
   the hockey-stick divergence of that distribution from itself shifted by one.
-- `unit_window_pld` and `composed`: the privacy-loss distributions (Google's
-  `dp-accounting`, PLD) of one unit's window and of the windows the ledger admits in a
-  day, week and year.
+- `max_windows`: the most windows the ledger (omega/ledger.py) lets a unit count in
+  within any span of time of a period, whenever it starts.
+- `composed`: the privacy-loss distributions (Google's `dp-accounting`, PLD) of one
+  unit's window and of the windows the ledger admits in a day, week and year.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -251,16 +252,36 @@ def ledger_caps(settings: Any) -> tuple[Cap, ...]:
             Cap("year", settings.ledger_year_budget, settings.ledger_year_seconds))
 
 
+def windows_touched(period_s: float, window_s: float) -> int:
+    """The most windows whose data a span of time of `period_s` holds: the windows that
+    fit in it, and one more, as a span that starts inside a window reaches into a further
+    one (a day of 4-hour windows touches 7 of them)."""
+    return math.ceil(period_s / window_s - 1e-9) + 1
+
+
 def max_windows(period_s: float, window_s: float, cost: float, caps: tuple[Cap, ...]) -> int:
-    """The most windows one unit can count in within any `period_s`: every rolling cap of
-    horizon H ≤ period admits floor(budget/cost) windows per H (so ⌈period/H⌉ of those),
-    a longer cap admits its own; and there are only ⌈period/window⌉ windows."""
-    most = math.ceil(period_s / window_s - 1e-9)
-    for cap in caps:
-        per_horizon = math.floor(cap.budget / cost + 1e-9)
-        repeats = math.ceil(period_s / cap.horizon_s - 1e-9) if cap.horizon_s < period_s else 1
-        most = min(most, per_horizon * repeats)
-    return most
+    """The most windows one unit can count in within any span of time of `period_s`.
+
+    Such a span touches T = `windows_touched` consecutive windows. The ledger checks each
+    cap over its horizon plus one window of window starts (omega/ledger.py), so every run
+    of L = `windows_touched(horizon)` consecutive windows holds at most n = ⌊budget/cost⌋
+    charges: T windows are ⌊T/L⌋ such runs and a shorter rest, bounded by every cap in
+    turn. At a period equal to a cap's horizon this is exactly n (when no other cap is
+    tighter): the counts stated hold for any span of that length."""
+    runs = [(windows_touched(cap.horizon_s, window_s), math.floor(cap.budget / cost + 1e-9))
+            for cap in caps]
+
+    @cache
+    def most(windows: int) -> int:
+        bound = windows
+        for length, allowed in runs:
+            if windows <= length:
+                bound = min(bound, allowed)
+            else:
+                bound = min(bound, windows // length * allowed + most(windows % length))
+        return bound
+
+    return most(windows_touched(period_s, window_s))
 
 
 def report_rows(settings: Any, unit: str = "device") -> list[tuple[str, Guarantee]]:
@@ -276,13 +297,14 @@ def report_rows(settings: Any, unit: str = "device") -> list[tuple[str, Guarante
 
 
 def unit_windows(settings: Any, unit: str, period_s: float) -> int:
-    """The most windows one unit counts in within any `period_s` at these settings."""
+    """The most windows one unit counts in within any span of time of `period_s` at these
+    settings: the report's and the API's window counts."""
     releases = unit_releases(settings, unit)
     window_s = settings.window_seconds
     most = max_windows(period_s, window_s, sum(r.epsilon for r in releases),
                        ledger_caps(settings))
-    if unit == "session":
-        most = min(most, math.ceil(settings.session_ttl_s / window_s - 1e-9) + 1)
+    if unit == "session":  # and no more than its token's lifetime touches
+        most = min(most, windows_touched(settings.session_ttl_s, window_s))
     return most
 
 

@@ -130,16 +130,17 @@ def encode_state(record: DeviceRecord) -> DeviceState:
             "l": [[w, e] for w, e in record.ledger.charges]}
 
 
-def retire(state: DeviceState, released_through_ms: int, now_ms: int,
-           keep_ms: int) -> DeviceState | None:
+def retire(state: DeviceState, released_through_ms: int, keep_ms: int) -> DeviceState | None:
     """What a device's table value becomes once its windows are released: `state` itself
     while a window is still open; its ledger alone once every window is released (the
-    titles are no longer needed); None (a tombstone) once no cap can see its charges."""
+    titles are no longer needed); None (a tombstone) once no window after
+    `released_through_ms` can see its charges. Decided on released-window time, never on
+    the worker's clock: a clock that jumps forward a year drops no charge."""
     record = decode_state(state)
     if any(w > released_through_ms for w in record.windows):
         return state
     last = record.ledger.last_needed(keep_ms)
-    if last is None or last <= now_ms:
+    if last is None or last <= released_through_ms:
         return None
     if not record.windows:
         return state
@@ -183,17 +184,21 @@ def apply_delta(
     delta: DeviceDelta,
     window: int,
     bounds: Bounds,
-    released_through_ms: int | None,
+    closed_through_ms: int | None,
     policy: LedgerPolicy | None = None,
+    *,
+    released_through_ms: int | None = None,
 ) -> Applied:
     """Merge `delta` into the device's state for `window`, within K, P and the budget.
 
-    Windows already released are dropped from the state so it stays bounded. A device
-    over budget adds nothing and its state is left as it was.
+    Windows closed through `closed_through_ms` are dropped from the state so it stays
+    bounded, and charges that no window after `released_through_ms` (the release log's)
+    can see are dropped from the ledger. A device over budget adds nothing and its state
+    is left as it was.
     """
     record = decode_state(state)
-    if released_through_ms is not None:
-        record.windows = {w: c for w, c in record.windows.items() if w > released_through_ms}
+    if closed_through_ms is not None:
+        record.windows = {w: c for w, c in record.windows.items() if w > closed_through_ms}
     contribution = record.windows.get(window)
     if contribution is not None and delta.seq in contribution.seqs:
         raise DeltaRejected(
@@ -201,7 +206,8 @@ def apply_delta(
             f"device already sent seq {delta.seq} in this window; a re-sent delta counts once")
     if contribution is None:
         if policy is not None:
-            record.ledger.expire(window, policy.keep_ms)
+            if released_through_ms is not None:
+                record.ledger.expire(released_through_ms, policy.keep_ms)
             if not record.ledger.try_charge(window, policy):
                 return Applied(state or encode_state(DeviceRecord()), [], 0, bounds.pairs,
                                over_budget=True)

@@ -286,12 +286,12 @@ class DirectDeltas:
         whose windows are all released: its titles dropped (ledger kept), or a tombstone
         once no ledger cap can see its charges, so `device-state` holds no raw data it no
         longer needs. Returns how many devices changed."""
-        keep_ms, now = self.pipeline.policy.keep_ms, self.now_ms()
+        keep_ms = self.pipeline.policy.keep_ms
         changes: list[tuple[int, str, bytes | None]] = []
         for partition, table in self.tables.items():
             for device, value in table.items():
                 state = orjson.loads(value)
-                retired = retire(state, released_through_ms, now, keep_ms)
+                retired = retire(state, released_through_ms, keep_ms)
                 if retired is not state:
                     changes.append((partition, device,
                                     None if retired is None else state_bytes(retired)))

@@ -129,7 +129,8 @@ class WindowPipeline:
             window = window_start(delta.sent_at_ms, self.window_ms)
             closed_through = self._check_open("tv", partition, window, now_ms)
             applied = apply_delta(device_state(delta.device_id), delta, window, self.bounds,
-                                  closed_through, self.policy)
+                                  closed_through, self.policy,
+                                  released_through_ms=self.released_through_ms)
         except DeltaRejected as exc:
             self.metrics[f"dead_letter.{exc.code}"] += 1
             raise
@@ -156,7 +157,7 @@ class WindowPipeline:
         state, queries, titles = apply_interaction(
             session_state(event.session_id), event, window,
             self.settings.max_queries_per_session, self.settings.max_titles_per_session,
-            closed_through, self.policy)
+            closed_through, self.policy, released_through_ms=self.released_through_ms)
         self.web.setdefault(partition, WebCounts()).add(window, titles, queries)
         self.metrics["interactions.accepted"] += 1
         return Accepted(event.session_id, window, {**state, "p": partition})

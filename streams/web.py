@@ -88,19 +88,22 @@ SessionState = dict[str, Any]  # {"w": [[window, queries, titles], ...], "l": [[
 
 def apply_interaction(
     state: SessionState | None, event: WebEvent, window: int, max_queries: int,
-    max_titles: int, released_through_ms: int | None, policy: LedgerPolicy | None = None,
+    max_titles: int, closed_through_ms: int | None, policy: LedgerPolicy | None = None,
+    *, released_through_ms: int | None = None,
 ) -> tuple[SessionState, list[str], list[int]]:
     """Merge one interaction into its session's window; returns (state, queries, titles) added.
 
     First come, first kept: a session's first Q distinct queries and K distinct titles.
     A session over its ledger's caps adds nothing to the window (its state unchanged).
+    Charges are dropped on released-window time, as a device's (omega/windows.py).
     """
     windows = {int(w): SessionWindow(list(q), list(t)) for w, q, t in (state or {}).get("w", [])}
     ledger = PrivacyLedger([(int(w), float(e)) for w, e in (state or {}).get("l", [])])
-    if released_through_ms is not None:
-        windows = {w: s for w, s in windows.items() if w > released_through_ms}
+    if closed_through_ms is not None:
+        windows = {w: s for w, s in windows.items() if w > closed_through_ms}
     if window not in windows and policy is not None:
-        ledger.expire(window, policy.keep_ms)
+        if released_through_ms is not None:
+            ledger.expire(released_through_ms, policy.keep_ms)
         if not ledger.try_charge(window, policy):
             return state or {"w": [], "l": []}, [], []
     current = windows.setdefault(window, SessionWindow())

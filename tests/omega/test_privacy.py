@@ -67,7 +67,12 @@ def test_the_ledger_caps_bound_the_windows_of_each_period() -> None:
     assert max_windows(86_400, 4 * 3600, 0.2, caps) == 5
     assert max_windows(7 * 86_400, 4 * 3600, 0.2, caps) == 20
     assert max_windows(365 * 86_400, 4 * 3600, 0.2, caps) == 500
-    assert max_windows(4 * 3600, 4 * 3600, 0.2, caps) == 1
+    # A span of 4 h touches two windows; of two days, 13: at most 5 in each day's span.
+    assert max_windows(4 * 3600, 4 * 3600, 0.2, caps) == 2
+    assert max_windows(2 * 86_400, 4 * 3600, 0.2, caps) == 10
+    # No year cap: a year's span touches 2,191 windows, 50 runs of a week's 43 and 41
+    # more (a week's worth at most): 50 × 20 + 20.
+    assert max_windows(365 * 86_400, 4 * 3600, 0.2, caps[:2]) == 1020
 
 
 def test_the_report_at_the_defaults_grows_with_the_period() -> None:

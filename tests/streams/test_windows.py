@@ -148,16 +148,16 @@ def test_released_devices_keep_their_ledger_only_then_a_tombstone() -> None:
     hour = 3_600_000
     state = {"w": [[0, [1, 2], [1]], [hour, [3], [2]]], "l": [[0, 0.2], [hour, 0.2]], "p": 3}
     keep = 24 * hour
-    assert retire(state, released_through_ms=0, now_ms=2 * hour, keep_ms=keep) is state, \
+    assert retire(state, released_through_ms=0, keep_ms=keep) is state, \
         "a window still open keeps everything"
-    ledger_only = retire(state, released_through_ms=hour, now_ms=2 * hour, keep_ms=keep)
+    ledger_only = retire(state, released_through_ms=hour, keep_ms=keep)
     assert ledger_only == {"w": [], "l": [[0, 0.2], [hour, 0.2]], "p": 3}
     assert ledger_only is not None
-    assert retire(ledger_only, hour, 2 * hour, keep) is ledger_only, "nothing left to drop"
-    assert retire(ledger_only, hour, hour + keep - 1, keep) is ledger_only, \
-        "the last charge is still inside the longest horizon"
-    assert retire(ledger_only, hour, hour + keep, keep) is None, "no cap can see it: tombstone"
-    assert retire({"w": [], "l": []}, hour, 0, keep) is None
+    assert retire(ledger_only, 2 * hour, keep) is ledger_only, "nothing left to drop"
+    assert retire(ledger_only, hour + keep - 1, keep) is ledger_only, \
+        "a window after the last one released still sees the last charge"
+    assert retire(ledger_only, hour + keep, keep) is None, "no cap can see it: tombstone"
+    assert retire({"w": [], "l": []}, hour, keep) is None
 
 
 def test_a_restore_ignores_values_that_are_not_a_workers_state() -> None:

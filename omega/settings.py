@@ -12,6 +12,15 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The built-in sync key's secret: public, so accepted only in dev mode (OMEGA_DEV_MODE).
+DEV_SYNC_SECRET = "omega-dev-sync-secret-change-me"
+DEV_KEY_REFUSED = ("OMEGA_SYNC_KEYS holds the built-in development key, whose secret is public "
+                   "in the source: set OMEGA_SYNC_KEYS=id:secret with a secret of your own "
+                   "(docs/security.md), or OMEGA_DEV_MODE=true on a development machine")
+DEV_KEY_WARNING = ("dev mode (OMEGA_DEV_MODE=true): /v1/sync accepts device tokens signed with "
+                   "the built-in development key, which anyone can read; never let devices "
+                   "reach this API")
+SYNC_TOKEN_TTL_S = 30 * 86_400  # a device token's default lifetime
 
 
 class Settings(BaseSettings):
@@ -49,7 +58,8 @@ class Settings(BaseSettings):
         default="omega", description="Prefix of every topic name; tests use a unique one."
     )
     delta_partitions: int = Field(default=4, ge=1, description="Partitions of the input "
-                                  "topics: the most workers that share the load.")
+                                  "topics: the most workers that share the load. Fixed "
+                                  "once devices are keyed onto them (docs/privacy.md).")
     schemas_dir: Path = Field(default=REPO_ROOT / "schemas", description="The Avro contracts.")
     data_dir: Path = Field(default=REPO_ROOT / ".omega-data", description="Broker data, keys, "
                            "worker state, indexes and logs of this host.")
@@ -78,6 +88,9 @@ class Settings(BaseSettings):
         default=10, gt=0, description="A worker silent this long loses its partitions."
     )
     streams_heartbeat_s: float = Field(default=3, gt=0, description="Worker heartbeats.")
+    streams_commit_stall_s: float = Field(
+        default=300, gt=0, description="A web or partials partition with unread events and "
+        "no commit for this long is logged as an ERROR (Faust's commit monitor).")
     processing_guarantee: str = Field(
         default="exactly_once", pattern="^(exactly_once|at_least_once)$",
         description="exactly_once: table changelog writes and offsets commit together.")
@@ -170,9 +183,20 @@ class Settings(BaseSettings):
                                        "prior_votes_ref) to this power: higher favours the "
                                        "well-known more.")
     sync_keys: str = Field(
-        default="dev:omega-dev-sync-secret-change-me", repr=False,  # never in a log line
-        description="Device token keys, 'id:secret,id:secret'; the first signs, all verify "
-                    "(rotation: add the new key first, drop the old when devices have moved).")
+        default=f"dev:{DEV_SYNC_SECRET}", repr=False,  # never in a log line
+        description="Device token keys, 'id:secret,id:secret' (ids of letters, digits, - "
+                    "and _); the first signs, all verify. The built-in development key is "
+                    "refused unless OMEGA_DEV_MODE=true. Rotation (docs/security.md): put the "
+                    "new key first, let devices fetch new tokens (at most "
+                    "OMEGA_SYNC_TOKEN_TTL_S), then drop the old key.")
+    sync_token_ttl_s: int = Field(
+        default=SYNC_TOKEN_TTL_S, ge=60, le=3650 * 86_400,
+        description="A device token's lifetime (30 days): /v1/sync refuses it after that "
+                    "(401, saying when it expired), and the device fetches a new one.")
+    dev_mode: bool = Field(
+        default=False, description="Development only (make run and the tests set it): the "
+                                   "API accepts device tokens signed with the built-in "
+                                   "development key, and warns that it does.")
     session_secret: str | None = Field(
         default=None, repr=False,
         description="Signs the web page's analytics sessions (POST /api/session). Unset: a "
@@ -219,12 +243,13 @@ class Settings(BaseSettings):
     max_query_chars: int = Field(default=200, gt=0, description="Longest search query.")
     ledger_budget: float = Field(
         default=1.0, gt=0, description="ε (summed) a device or session may spend in any day "
-                                       "(ledger_horizon_seconds): 5 of a day's six 4-hour "
-                                       "windows at 2 × 0.1 (docs/privacy.md).")
+                                       "(ledger_horizon_seconds): 5 windows at 2 × 0.1 in "
+                                       "any 24 h, which touch 7 of 4 h (docs/privacy.md).")
     ledger_horizon_seconds: float = Field(default=86_400, gt=0, description="The day cap's "
                                           "horizon (make run shortens it with its windows).")
     ledger_week_budget: float = Field(
-        default=4.0, gt=0, description="ε (summed) in any week: 20 of its 42 windows.")
+        default=4.0, gt=0, description="ε (summed) in any week: 20 of the 43 windows it "
+                                       "touches.")
     ledger_week_seconds: float = Field(default=7 * 86_400, gt=0,
                                        description="The week cap's horizon.")
     ledger_year_budget: float = Field(
@@ -292,6 +317,12 @@ class Settings(BaseSettings):
                 env[f"OMEGA_{name.upper()}"] = str(value)
         return env
 
+    @property
+    def dev_sync_key(self) -> bool:
+        """Whether a sync key is the built-in one, whose secret anyone can read."""
+        return any(item.partition(":")[2].strip() == DEV_SYNC_SECRET
+                   for item in self.sync_keys.split(","))
+
     def topic(self, short_name: str) -> str:
         """Full topic name in this namespace, e.g. `omega.tv-deltas.v1`."""
         return f"{self.topic_namespace}.{short_name}"
@@ -312,8 +343,8 @@ README_SETTINGS = (
     "epsilon", "delta", "max_titles_per_device", "max_pairs_per_device", "pair_mechanism",
     "min_devices",
     "ledger_budget", "ledger_week_budget", "ledger_year_budget", "release_key",
-    "dead_letter_key", "sync_keys", "session_secret", "metrics_token", "api_host",
-    "api_port", "api_workers", "qdrant_url", "tmdb_api_key",
+    "dead_letter_key", "sync_keys", "sync_token_ttl_s", "dev_mode", "session_secret",
+    "metrics_token", "api_host", "api_port", "api_workers", "qdrant_url", "tmdb_api_key",
 )
 
 

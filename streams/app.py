@@ -146,6 +146,7 @@ def faust_app(settings: Settings, sources: dict[str, str]) -> faust.App:
         processing_guarantee=settings.processing_guarantee,
         broker_session_timeout=settings.streams_session_timeout_s,
         broker_heartbeat_interval=settings.streams_heartbeat_s,
+        broker_commit_livelock_soft_timeout=settings.streams_commit_stall_s,
         # The worker's identity (docs/security.md), as every confluent-kafka client has it.
         broker_credentials=faust.SASLCredentials(
             username=settings.kafka_username, password=settings.kafka_password or "",

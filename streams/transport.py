@@ -38,12 +38,21 @@ module's logger, which would swallow the log lines of anything else defined here
    device that way, beside a "duplicate" dead letter for the one read twice. With the
    flow stopped, records fetched meanwhile are dropped and read again from the new
    positions.
+4. **The commit monitor sees transactional commits** (`record_commits`). Faust's monitor
+   (`verify_event_path`, every few seconds) logs ERROR "Has not committed TP(...) at all
+   since worker start" for each partition whose last commit it does not know, and only
+   its non-transactional commit records one (faust 0.15.3, `AIOKafkaConsumerThread.
+   _commit`). Under exactly-once every commit goes through the transaction manager, so
+   a healthy worker logged that ERROR for every web partition. The transaction manager
+   now records its commits where the monitor looks, so a partition whose commits really
+   stop is still reported.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Mapping
+from time import monotonic
 from typing import Any
 
 from faust.transport.consumer import TransactionManager
@@ -106,13 +115,24 @@ class AcknowledgingProducer(Producer):
 
 
 class FlushingTransactionManager(TransactionManager):
-    """Faust's transaction manager, but buffered sends join the commit they belong to."""
+    """Faust's transaction manager, but buffered sends join the commit they belong to,
+    and the commit monitor learns of each commit (fix 4 above)."""
 
     async def commit(self, offsets: Mapping[TP, int],
                      start_new_transaction: bool = True) -> bool:
         await self.flush()
         committed: bool = await super().commit(offsets, start_new_transaction)
+        if committed and offsets:
+            record_commits(self.consumer, offsets, monotonic())
         return committed
+
+
+def record_commits(consumer: Any, offsets: Mapping[TP, int], at: float) -> None:
+    """Tell Faust's commit monitor (`verify_event_path`) that `offsets` were committed at
+    `at` (time.monotonic, the monitor's clock). Only its non-transactional commit does."""
+    committed_at = getattr(getattr(consumer, "_thread", None), "tp_last_committed_at", None)
+    if committed_at is not None:
+        committed_at.update({tp: at for tp in offsets})
 
 
 def needs_rewind(committed: Mapping[TP, int | None], topics: Collection[str]) -> list[TP]:

@@ -107,6 +107,8 @@ class LocalKafka:
         config = self._write_config(broker_port, controller_port)
         classpath = f"{libs}/*"
         self._format(classpath, config)
+        self.stdout_file.touch()
+        processes.make_private(self.data_dir)  # raw topics: this user's only (docs/security.md)
         java = _java()
         cmd = [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
                "-Djava.awt.headless=true",
@@ -117,11 +119,13 @@ class LocalKafka:
             proc = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=processes.die_with_parent if die_with_parent else None,
+                preexec_fn=(processes.private_child_dying_with_parent if die_with_parent
+                            else processes.private_child),
             )
         state = BrokerState(pid=proc.pid, bootstrap=f"127.0.0.1:{broker_port}",
                             data_dir=str(self.data_dir))
         self.state_file.write_text(json.dumps(state.__dict__))
+        self.state_file.chmod(0o600)
         self._wait_ready(proc, broker_port, timeout_s)
         log.info("local Kafka up at %s (pid %d)", state.bootstrap, proc.pid)
         return state
@@ -249,7 +253,8 @@ allow.everyone.if.no.acl.found=false
         if self.auth:
             for role, password in self.credentials().items():
                 cmd += ["--add-scram", f"SCRAM-SHA-512=[name={role},password={password}]"]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              preexec_fn=processes.private_child)
         if done.returncode != 0:
             raise LocalKafkaError(f"kafka-storage format failed:\n{done.stdout}{done.stderr}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,8 @@ def bench_settings(**overrides: object) -> Iterator[Settings]:
         unique = uuid.uuid4().hex[:8]
         values: dict[str, object] = {
             "kafka_bootstrap": bootstrap, "topic_namespace": f"bench{unique}",
-            "streams_app_id": f"omega-bench-{unique}", "data_dir": Path(tmp) / "data"}
+            "streams_app_id": f"omega-bench-{unique}", "data_dir": Path(tmp) / "data",
+            "sync_keys": f"bench:{secrets.token_urlsafe(32)}"}  # omega-api refuses the built-in
         values.update(overrides)
         settings = Settings(**values)  # type: ignore[arg-type]
         ensure_topics(settings)

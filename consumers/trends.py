@@ -1,4 +1,5 @@
-"""`omega-trends`: print the top titles of each released window, by name.
+"""`omega-trends`: print the top titles of each released window, by name: only those whose
+noisy count stands above the noise (omega/above_noise.py), or a line saying none does.
 
 Names come from the catalog topic, read once at start (public data); a title published
 after that shows as its id."""
@@ -15,6 +16,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message
 
+from omega.above_noise import CONFIDENCE, METHOD, noise_threshold
 from omega.acls import TRENDS_GROUPS
 from omega.avro import AvroCodec, AvroDecodeError
 from omega.codecs import codec_for
@@ -41,21 +43,57 @@ def windows(messages: Iterator[Record]) -> Iterator[list[Record]]:
         yield batch
 
 
-def format_window(batch: list[Record], top: int, names: dict[int, str] | None = None) -> str:
+def above_noise(batch: list[Record], confidence: float = CONFIDENCE) -> tuple[int, list[Record]]:
+    """The window's threshold and its titles at or above it, highest first: the rest are
+    indistinguishable from noise (omega/above_noise.py: Bonferroni over the window's
+    released titles)."""
+    first = batch[0]
+    threshold = noise_threshold(1, first["epsilon"], first["sensitivity"], len(batch),
+                                confidence)
+    return threshold, sorted((r for r in batch if r["noisy_count"] >= threshold),
+                             key=lambda r: (-r["noisy_count"], r["title_id"]))
+
+
+def format_window(batch: list[Record], top: int, names: dict[int, str] | None = None,
+                  confidence: float = CONFIDENCE) -> str:
     first = batch[0]
     start = datetime.fromtimestamp(first["window_start_ms"] / 1000, UTC)
     end = datetime.fromtimestamp(first["window_end_ms"] / 1000, UTC)
-    ranked = sorted(batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:top]
+    threshold, above = above_noise(batch, confidence)
     unit = UNITS[first["source"]]
     lines = [f"window {start:%Y-%m-%d %H:%M:%S} → {end:%H:%M:%S} UTC  {first['source']}  "
              f"ε={first['epsilon']}  noise scale {first['sensitivity'] / first['epsilon']:.0f}  "
-             f"({len(batch)} titles released)",
-             f"{'rank':>5}  {'noisy ' + unit:>14}  {'id':>7}  title"]
+             f"({len(batch):,} titles released, {len(above):,} above the noise)"]
+    floor = (f"threshold {threshold:,} {unit} at {percent(confidence)} for all "
+             f"{len(batch):,} titles together, Bonferroni")
+    if not above:
+        lines.append(f"no title stands above the noise in this window ({floor}): a top list "
+                     f"here would rank noise")
+        return "\n".join(lines)
+    lines.append(f"listed: noisy counts at or above the {floor}")
+    lines.append(f"{'rank':>5}  {'noisy ' + unit:>14}  {'id':>7}  title")
     names = names or {}
     lines += [f"{i:>5}  {r['noisy_count']:>14,}  {r['title_id']:>7}  "
               f"{names.get(r['title_id'], '(not in the catalog topic)')}"
-              for i, r in enumerate(ranked, 1)]
+              for i, r in enumerate(above[:top], 1)]
     return "\n".join(lines)
+
+
+def percent(confidence: float) -> str:
+    return f"{confidence * 100:.10g} %"
+
+
+def window_json(batch: list[Record], top: int, names: dict[int, str],
+                confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """One window as `--json` prints it: only titles above the noise, and the threshold."""
+    first = batch[0]
+    threshold, above = above_noise(batch, confidence)
+    return {"window_start_ms": first["window_start_ms"],
+            "window_end_ms": first["window_end_ms"], "source": first["source"],
+            "epsilon": first["epsilon"], "titles_released": len(batch),
+            "threshold": threshold, "confidence": confidence, "method": METHOD,
+            "above_noise": len(above),
+            "top": [r | {"title": names.get(r["title_id"])} for r in above[:top]]}
 
 
 def read_trends(codec: AvroCodec, follow: bool) -> Iterator[Record]:
@@ -93,13 +131,29 @@ def _follow(settings: Settings, topic: str, group: str) -> Iterator[Message]:
         consumer.close()
 
 
+def confidence_level(text: str) -> float:
+    """argparse type: a probability from 0.5 up to, not including, 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a confidence: give one from 0.5 "
+                                         "up to (not including) 1, such as 0.999")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="omega-trends", description="Print the top-N titles of each DP trend release.",
+        prog="omega-trends",
+        description="Print the top-N titles of each DP trend release that stand above its noise.",
         epilog="example: omega-trends --top 5 --follow   |   omega-trends --json | jq .")
     parser.add_argument("--top", type=int, default=10, help="titles per window (default 10)")
     parser.add_argument("--follow", action="store_true", help="keep reading new windows")
     parser.add_argument("--json", action="store_true", help="one JSON object per window")
+    parser.add_argument("--confidence", type=confidence_level, default=CONFIDENCE,
+                        help="how sure a listed title is not noise, jointly for all titles "
+                             f"of the window (default {CONFIDENCE})")
     parser.add_argument("--source", choices=["tv", "web", "all"], default="tv",
                         help="TV views (devices), web plays and clicks (sessions), or both "
                              "as separate tables (default tv)")
@@ -112,14 +166,11 @@ def main(argv: list[str] | None = None) -> None:
                     if args.source in ("all", r["source"]))
         for batch in windows(releases):
             if args.json:
-                top = [r | {"title": names.get(r["title_id"])} for r in sorted(
-                    batch, key=lambda r: (-r["noisy_count"], r["title_id"]))[:args.top]]
-                print(json.dumps({"window_start_ms": batch[0]["window_start_ms"],
-                                  "window_end_ms": batch[0]["window_end_ms"],
-                                  "source": batch[0]["source"],
-                                  "epsilon": batch[0]["epsilon"], "top": top}), flush=True)
+                print(json.dumps(window_json(batch, args.top, names, args.confidence)),
+                      flush=True)
             else:
-                print(format_window(batch, args.top, names) + "\n", flush=True)
+                print(format_window(batch, args.top, names, args.confidence) + "\n",
+                      flush=True)
     except KeyboardInterrupt:
         pass
 

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { $, placeIcons, setStatus } from "./dom.js";
 import { card } from "./cards.js";
+import { trendingNote } from "./counts.js";
 import { setUpAnalytics, track } from "./analytics.js";
 import { setUpVoice } from "./voice.js";
 import { showDiscover, setUpDiscover } from "./discover.js";
@@ -54,10 +55,7 @@ async function loadTrending() {
   try {
     const data = await api("/api/discover?window=week&limit=12");
     $("trending").replaceChildren(...data.items.map((item) => card(item)));
-    const p = data.privacy;
-    $("trending-note").textContent = data.items.length
-      ? `Noisy device totals over ${p.windows} released windows (noise std ≈ ${p.noiseStd}).`
-      : "Nothing released yet: trends appear once enough TVs have reported.";
+    $("trending-note").textContent = trendingNote(data);
   } catch (err) {
     $("trending-note").textContent = `Trending is unavailable: ${err.message}`;
   }

@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { $, el, setStatus } from "./dom.js";
 import { card } from "./cards.js";
+import { discoverNote, searchCountLabel, searchesNote, titleCountLabel } from "./counts.js";
 
 let period = "week";
 let onSearch = () => {};
@@ -42,7 +43,6 @@ let shown = 0;  // the latest request wins when the tab or genre changes quickly
 export async function showDiscover() {
   const request = ++shown;
   const genre = $("genre").value;
-  const when = period === "day" ? "today" : "this week";
   const query = new URLSearchParams({ window: period, limit: "20" });
   if (genre) query.set("genre", genre);
   setStatus("Loading…");
@@ -62,27 +62,15 @@ export async function showDiscover() {
   setStatus("");
   fillGenres(data.genres || []);
   $("discover-titles").replaceChildren(...data.items.map((item) => card(item, {
-    notes: [`about ${item.noisyDevices.toLocaleString()} TVs (noisy count)`] })));
-  const p = data.privacy;
-  if (!p.windows) {
-    $("discover-note").textContent = "Nothing released yet: trends appear once enough TVs have reported.";
-  } else if (!data.items.length) {
-    $("discover-note").textContent = genre
-      ? `No ${genre} title is trending ${when}: none passed the noise. Try another genre.`
-      : `No title is trending ${when}.`;
-  } else {
-    $("discover-note").textContent = `${genre ? `${genre} titles only. ` : ""}Noisy device totals over ${p.windows} released windows; each total has noise of about ±${p.noiseStd}.`;
-  }
+    notes: [titleCountLabel(item)] })));
+  $("discover-note").textContent = discoverNote(data, genre);
   $("discover-searches").replaceChildren(...data.searches.map((s) => {
     const li = el("li");
     const button = el("button", s.query, "link-button");
     button.type = "button";
     button.addEventListener("click", () => onSearch(s.query));
-    li.append(button, el("span", ` about ${s.noisySessions.toLocaleString()} sessions`, "meta"));
+    li.append(button, el("span", ` ${searchCountLabel(s)}`, "meta"));
     return li;
   }));
-  const sp = data.searchPrivacy;
-  $("searches-note").textContent = data.searches.length
-    ? `Searches that enough sessions made to pass the privacy threshold; counts have noise of about ±${sp.noiseStd}.`
-    : "No search released yet: a search appears once enough people have made it for the privacy threshold.";
+  $("searches-note").textContent = searchesNote(data);
 }

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { $, el, describe, icon, setStatus } from "./dom.js";
 import { card, likeButton } from "./cards.js";
+import { pairCountLabel } from "./counts.js";
 import { track } from "./analytics.js";
 
 function facts(data) {
@@ -91,7 +92,7 @@ export async function showTitle(arg) {
   const togetherList = el("ol", undefined, "row");
   togetherList.id = "watched-together";
   togetherList.append(...data.watchedTogether.map((item) => card(item, {
-    notes: [`about ${item.noisyDevices.toLocaleString()} TVs (noisy count)`] })));
+    notes: [pairCountLabel(item)] })));
   const privacy = data.watchedTogetherPrivacy;
   together.append(data.watchedTogether.length ? togetherList
     : el("p", privacy.noiseStd === null ? "Nothing released yet: pairs appear once enough TVs have reported."

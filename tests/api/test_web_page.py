@@ -119,7 +119,7 @@ def test_a_title_page_is_a_deep_link_with_similar_titles_and_noisy_co_views(
     together = page.locator("#watched-together li.card")
     expect(together).to_have_count(1)
     expect(together.first.locator(".title")).to_have_text("Heat (1995)")
-    expect(together.first).to_contain_text("about 2,500 TVs (noisy count)")
+    expect(together.first).to_contain_text("about 2,500 TVs in one window (noisy count)")
     expect(page.locator(".honest")).to_contain_text("noise of about ±260")
     together.first.locator(".title").click()  # another title's page, in the page
     expect(page.locator("#title-heading")).to_have_text("Heat (1995)")
@@ -144,9 +144,13 @@ def test_discover_has_day_and_week_a_genre_filter_and_trending_searches(
     titles = page.locator("#discover-titles li.card .title")
     expect(titles).to_have_text(["Toy Story (1995)", "Heat (1995)", "Ronin (1998)"],
                                 timeout=15_000)
+    expect(page.locator("#discover-titles li.card").first).to_contain_text(
+        "about 4,500 TVs per window, on average")  # 9,000 device-windows over 2 windows
+    expect(page.locator("#discover-note")).to_contain_text(
+        "TVs per 4-hour window, on average over the 2 windows released this week")
     expect(page.locator("#discover-searches li")).to_have_count(2)
     expect(page.locator("#discover-searches li").first).to_contain_text(
-        "heist movies about 1,400 sessions")
+        "heist movies about 1,400 sessions per window, on average")
     page.get_by_role("tab", name="Today").click()
     expect(page.get_by_role("tab", name="Today")).to_have_attribute("aria-selected", "true")
     expect(titles).to_have_text(["Toy Story (1995)", "Heat (1995)", "Ronin (1998)"])
@@ -176,6 +180,26 @@ def test_discover_before_any_release_says_why_it_is_empty(base_url: str, page: P
         "Nothing released yet: trends appear once enough TVs have reported.", timeout=15_000)
     expect(page.locator("#searches-note")).to_contain_text("No search released yet")
     expect(page.locator("#discover-titles li")).to_have_count(0)
+
+
+def test_discover_says_when_no_title_stands_above_the_noise(base_url: str,
+                                                            page: Page) -> None:
+    """The real answer after an hour of make run with only noise released: no top list."""
+    def noise_only(route: Route) -> None:
+        body = route.fetch().json()
+        body["items"] = []
+        body["aboveNoise"] |= {"titles": 0, "titlesCompared": 63209}
+        route.fulfill(json=body)
+
+    page.route("**/api/discover?*", noise_only)
+    page.goto(f"{base_url}/discover")
+    expect(page.locator("#discover-note")).to_contain_text(
+        "No title stands above the noise this week: a title needs about 452 TVs per window, "
+        "on average", timeout=15_000)
+    expect(page.locator("#discover-titles li")).to_have_count(0)
+    page.goto(base_url)
+    expect(page.locator("#trending-note")).to_have_text(
+        "No title stands above the privacy noise this week yet.", timeout=15_000)
 
 
 def test_likes_stay_in_the_browser_and_for_you_follows_them(

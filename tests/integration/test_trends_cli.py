@@ -1,4 +1,5 @@
-"""omega-trends on the real broker: a released window printed with the catalog's names."""
+"""omega-trends on the real broker: a released window printed with the catalog's names,
+the titles above the noise only."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_trends_are_printed_with_titles(kafka_bootstrap: str, codec: AvroCodec,
     send(settings, [(CATALOG_TITLES, b"7", codec.encode("omega.CatalogTitle", heat))])
     releases = [{"window_start_ms": 0, "window_end_ms": 60_000, "title_id": t,
                  "noisy_count": c, "epsilon": 0.1, "sensitivity": 10, "source": "tv"}
-                for t, c in ((7, 4_000), (8, 12))]
+                for t, c in ((7, 4_000), (8, 2_500), (9, 12))]
     send(settings, [(TRENDS, str(r["title_id"]).encode(),
                      codec.encode("omega.TrendRelease", r)) for r in releases])
     env = as_role(settings, "analytics").subprocess_env()
@@ -37,8 +38,10 @@ def test_trends_are_printed_with_titles(kafka_bootstrap: str, codec: AvroCodec,
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
-    assert lines[2].split() == ["1", "4,000", "7", "Heat", "(1995)"], text.stdout
-    assert lines[3].split()[:3] == ["2", "12", "8"] and "not in the catalog" in lines[3]
+    assert "threshold 732 devices at 99.9 %" in lines[1], text.stdout  # 3 titles compared
+    assert lines[3].split() == ["1", "4,000", "7", "Heat", "(1995)"], text.stdout
+    assert lines[4].split()[:3] == ["2", "2,500", "8"] and "not in the catalog" in lines[4]
+    assert len(text.stdout.strip().splitlines()) == 5, text.stdout  # 9's 12 is noise
     as_json = subprocess.run([sys.executable, "-m", "consumers.trends", "--json"], env=env,
                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     top = json.loads(as_json.stdout.splitlines()[0])["top"]

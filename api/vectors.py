@@ -25,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class VectorReplica:
         self._matrix: tuple[np.ndarray, list[int]] | None = None
         self._snapshot: EdgeIndex | None = None
         self._snapshot_ids: set[int] = set()
+        self._removed = 0  # titles the snapshot holds that were removed since
         # while a snapshot builds: its process, folder, version, titles and start time
         self._building: tuple[subprocess.Popen[bytes], Path, int, set[int], float] | None = None
         self._last_add = 0.0
@@ -71,6 +72,23 @@ class VectorReplica:
             self._matrix = None
             self._last_add = time.monotonic()
 
+    def remove(self, ids: Iterable[int]) -> None:
+        """Retired titles leave: searches skip them at once, the next snapshot drops them."""
+        with self._lock:
+            gone = [i for i in ids if i in self._vectors]
+            for title_id in gone:
+                del self._vectors[title_id]
+                self._payloads.pop(title_id, None)
+                self._fresh.pop(title_id, None)
+            if gone:
+                self._version += 1
+                self._matrix = None
+                self._removed += sum(1 for i in gone if i in self._snapshot_ids)
+
+    def ids(self) -> set[int]:
+        with self._lock:
+            return set(self._vectors)
+
     def set_payload(self, title_id: int, payload: dict[str, Any]) -> None:
         """Catalog data changed: the payload used for filtering follows (vector unchanged)."""
         with self._lock:
@@ -86,7 +104,8 @@ class VectorReplica:
             self._finish_build()
             return
         quiet = time.monotonic() - self._last_add >= self.quiet_s
-        due = len(self._fresh) >= self.rebuild_after or (self._fresh and quiet)
+        due = len(self._fresh) >= self.rebuild_after or ((self._fresh or self._removed)
+                                                          and quiet)
         if due and len(self._vectors) > 1000:
             self._start_build()
 
@@ -122,6 +141,7 @@ class VectorReplica:
         snapshot = EdgeIndex(target)
         with self._lock:
             old, self._snapshot, self._snapshot_ids = self._snapshot, snapshot, ids
+            self._removed = len(ids - self._vectors.keys())
             self._fresh = {i: v for i, v in self._fresh.items() if v > version}
             self._matrix = None
         self.builds += 1
@@ -162,7 +182,8 @@ class VectorReplica:
             # Payloads from our own map (the snapshot was built from it): cheaper than Edge's.
             for hit in snapshot.search(vector, limit + len(exclude) + 16, where, ef=ef,
                                        with_payload=False):
-                if hit.title_id not in fresh and hit.title_id not in exclude:
+                if (hit.title_id not in fresh and hit.title_id not in exclude
+                        and hit.title_id in self._vectors):  # not removed since the build
                     hits[hit.title_id] = Hit(hit.title_id, hit.score,
                                              self._payloads.get(hit.title_id, {}))
         matrix, ids = self._fresh_matrix()

@@ -2,6 +2,10 @@
 
 Everything here is public catalog data or a DP release: the catalog, trend releases
 (TV and web), released co-view edges, title vectors. Nothing per device is read.
+
+A tombstone on the catalog topic retires a title id (a twin merged into another record,
+omega/twins.py; ids are never reused): the title leaves every view, its vector leaves
+the index, and its trend counts and co-view edges are no longer shown.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Consumer, KafkaError
+from confluent_kafka import Consumer, KafkaError, Message
 
 from api.vectors import VectorReplica
+from omega.above_noise import noise_threshold
 from omega.acls import API_GROUPS
 from omega.avro import AvroCodec
 from omega.kafka import assign_to_read_all, make_consumer
@@ -26,6 +31,7 @@ from omega.ranges import RANGES_MS, range_totals
 from omega.settings import Settings
 from omega.titles import display_title, normalize_title, person_key, title_payload
 from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TITLE_VECTORS, TRENDS
+from omega.validation import DeltaLimits, DeltaRejected, WatchedTitle
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +59,11 @@ class Views:
     surnames: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     title_words: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     latest_year: int | None = None
-    max_title_id: int = 0  # the catalog's ids are dense, 1..this (what a TV may watch)
+    # The highest id seen: a bound while the catalog loads. Ids have gaps (retired ids),
+    # so once it is read a title is known by `titles` itself (`check_titles`).
+    max_title_id: int = 0
+    retired: set[int] = field(default_factory=set)  # ids whose catalog tombstone was read
+    catalog_version: int = 0
     edge_epsilon: float | None = None  # ε of the released edges (their noise's scale)
     skipped: int = 0
     caught_up: bool = False
@@ -70,6 +80,8 @@ class Views:
                 name = normalize_title(old["title"])
                 self.by_name[name] = [i for i in self.by_name.get(name, []) if i != title_id]
             self.titles[title_id] = record
+            self.retired.discard(title_id)
+            self.catalog_version += 1
             self.max_title_id = max(self.max_title_id, title_id)
             ids = self.by_name.setdefault(normalize_title(record["title"]), [])
             ids.append(title_id)
@@ -84,6 +96,43 @@ class Views:
                 self.latest_year = year
         if self.replica is not None:
             self.replica.set_payload(title_id, title_payload(record))
+
+    def remove_title(self, title_id: int) -> None:
+        """A catalog tombstone: the id is retired. (The people index keeps the names: a
+        merged twin's people are its surviving record's.)"""
+        with self.lock:
+            self.retired.add(title_id)
+            old = self.titles.pop(title_id, None)
+            if old is not None:
+                name = normalize_title(old["title"])
+                self.by_name[name] = [i for i in self.by_name.get(name, []) if i != title_id]
+                for word in set(name.split()):
+                    self.title_words[word] -= 1
+                self.catalog_version += 1
+            for other in self.edges.pop(title_id, {}):
+                self.edges[other].pop(title_id, None)
+            self.release_version += 1  # the trend totals drop its counts
+        if self.replica is not None:
+            self.replica.remove([title_id])
+
+    def delta_limits(self, limits: DeltaLimits) -> DeltaLimits:
+        """`limits` with title ids up to the highest the catalog has issued."""
+        if self.max_title_id > limits.title_universe_size:
+            return replace(limits, title_universe_size=self.max_title_id)
+        return limits
+
+    def check_titles(self, watched: Iterable[WatchedTitle]) -> None:
+        """Refuse ids the catalog does not hold (retired or never issued) once it is read;
+        while it loads, `delta_limits` bounds them."""
+        if not self.caught_up or not self.titles:
+            return
+        for index, title in enumerate(watched):
+            if title.title_id not in self.titles:
+                why = ("retired: its film was merged into another id"
+                       if title.title_id in self.retired else "never issued")
+                raise DeltaRejected(
+                    "unknown_title", f"delta.titles[{index}].title_id is {title.title_id}, "
+                    f"not in the catalog ({why}); send the delta without it")
 
     def resolve(self, phrase: str) -> tuple[int, str] | None:
         """The best-known catalog title called `phrase` (most votes), or None."""
@@ -136,8 +185,10 @@ class Views:
             self.release_version += 1
 
     def totals(self, span: str, source: str = "tv") -> tuple[dict[int, int], dict[str, Any]]:
-        """Noisy device counts over the last day or week of released windows (computed
-        once per new release, not per request)."""
+        """Each title's noisy device counts summed over the last day or week of released
+        windows: device-windows, not devices; with the span's noise threshold and the titles
+        at or above it, highest first (omega/above_noise.py). Computed once per new
+        release, not per request."""
         cached = self._totals.get((span, source))
         if cached is not None and cached[0] == self.release_version:
             result: tuple[dict[int, int], dict[str, Any]] = cached[1]
@@ -155,11 +206,19 @@ class Views:
         end = max(r["window_end_ms"] for r in releases)
         start = end - RANGES_MS[span]
         totals = range_totals(releases, start, end)
+        for title_id in [t for t in totals if t in self.retired]:
+            del totals[title_id]
         windows = {r["window_start_ms"] for r in releases if r["window_start_ms"] >= start}
         first = releases[-1]
+        threshold = noise_threshold(len(windows), first["epsilon"], first["sensitivity"],
+                                    max(len(totals), 1))
+        above = sorted(((t, c) for t, c in totals.items() if c >= threshold),
+                       key=lambda tc: (-tc[1], tc[0]))
         return dict(totals), {"windows": len(windows), "from": start, "to": end,
+                              "windowMs": first["window_end_ms"] - first["window_start_ms"],
                               "epsilonPerWindow": first["epsilon"],
-                              "sensitivity": first["sensitivity"]}
+                              "sensitivity": first["sensitivity"], "titles": len(totals),
+                              "threshold": threshold, "aboveNoise": above}
 
     # -- trending searches --------------------------------------------------------------
     def add_search_release(self, record: Record) -> None:
@@ -184,8 +243,8 @@ class Views:
     def genres(self) -> list[str]:
         """The catalog's genres (recomputed only when the catalog has grown)."""
         with self.lock:
-            if self._genres[0] != len(self.titles):
-                self._genres = (len(self.titles), sorted(
+            if self._genres[0] != self.catalog_version:
+                self._genres = (self.catalog_version, sorted(
                     {g for r in self.titles.values() for g in r.get("genres") or ()}))
             return self._genres[1]
 
@@ -193,6 +252,8 @@ class Views:
     def add_edge(self, record: Record) -> None:
         a, b, count = record["title_a"], record["title_b"], record["noisy_count"]
         with self.lock:
+            if a in self.retired or b in self.retired:
+                return
             self.edges[a][b] = self.edges[b][a] = count
             self.edge_epsilon = record["epsilon"]
 
@@ -234,10 +295,10 @@ class ViewFollower:
             self.views.caught_up = True
         while not self._stop.is_set():
             messages = self.consumer.consume(1024, 0.5)
-            vectors: list[Record] = []
+            vectors: dict[int, Record | None] = {}  # the batch's last word on each id
             for msg in messages:
-                topic, partition, offset, value = (msg.topic() or "", msg.partition() or 0,
-                                                   msg.offset() or 0, msg.value())
+                topic, partition, offset = (msg.topic() or "", msg.partition() or 0,
+                                            msg.offset() or 0)
                 error = msg.error()
                 if error is not None:
                     if error.code() != KafkaError._PARTITION_EOF:
@@ -247,22 +308,11 @@ class ViewFollower:
                     elif offset >= pending.get((topic, partition), offset + 1):
                         del pending[(topic, partition)]
                     continue
-                if value is None or topic not in self.topics:
-                    continue
-                short = self.topics[topic]
-                try:
-                    record = self.codec.decode(value, SCHEMAS[short])
-                except Exception:  # noqa: BLE001 - count and go on; never die
-                    self.views.skipped += 1
-                    log.warning("views: undecodable record on %s@%d skipped", msg.topic(),
-                                msg.offset())
-                    continue
-                if short == TITLE_VECTORS:
-                    vectors.append(record)
-                else:
-                    self._apply(short, record)
+                if topic in self.topics:
+                    self._take(self.topics[topic], msg, vectors)
             self._add_vectors(vectors)
             if not pending and not self.views.caught_up:
+                self._drop_untitled_vectors()
                 self.views.caught_up = True
                 # The catalog's ~1M objects live as long as the process: take them out of
                 # the cyclic collector's sight, or each full collection walks them all (a
@@ -276,6 +326,40 @@ class ViewFollower:
             if self.views.replica is not None:
                 self.views.replica.maintain()
 
+    def _take(self, short: str, msg: Message, vectors: dict[int, Record | None]) -> None:
+        """Decode one record and apply it; a title vector waits in `vectors` for its batch."""
+        value = msg.value()
+        try:
+            if value is None:  # a tombstone: a catalog title or its vector is gone
+                title_id = int(msg.key() or b"")
+                if short == CATALOG_TITLES:
+                    self.views.remove_title(title_id)  # its vector too, even in this batch
+                elif short == TITLE_VECTORS:
+                    vectors[title_id] = None
+                return
+            record = self.codec.decode(value, SCHEMAS[short])
+        except Exception:  # noqa: BLE001 - count and go on; never die
+            self.views.skipped += 1
+            log.warning("views: undecodable record on %s@%d skipped (key %r)", msg.topic(),
+                        msg.offset(), msg.key())
+            return
+        if short == TITLE_VECTORS:
+            vectors[record["title_id"]] = record
+        else:
+            self._apply(short, record)
+
+    def _drop_untitled_vectors(self) -> None:
+        """Once every topic is read: vectors of titles the catalog does not hold (retired
+        ids whose tombstones compaction removed) leave the index."""
+        replica = self.views.replica
+        if replica is None or not self.views.titles:
+            return
+        with self.views.lock:
+            untitled = replica.ids() - self.views.titles.keys()
+        if untitled:
+            log.info("views: %d vectors of titles not in the catalog dropped", len(untitled))
+            replica.remove(untitled)
+
     def _apply(self, short: str, record: Record) -> None:
         if short == CATALOG_TITLES:
             self.views.add_title(record)
@@ -286,10 +370,14 @@ class ViewFollower:
         elif short == SEARCH_TRENDS:
             self.views.add_search_release(record)
 
-    def _add_vectors(self, records: Iterable[Record]) -> None:
-        records = [r for r in records if r["model"].startswith(MODEL_PREFIX)
-                   and len(r["vector"]) == 384 * 4]
-        if not records or self.views.replica is None:
+    def _add_vectors(self, batch: dict[int, Record | None]) -> None:
+        if self.views.replica is None:
+            return
+        self.views.replica.remove([i for i, r in batch.items() if r is None])
+        records = [r for r in batch.values() if r is not None
+                   and r["model"].startswith(MODEL_PREFIX) and len(r["vector"]) == 384 * 4
+                   and r["title_id"] not in self.views.retired]
+        if not records:
             return
         ids = [r["title_id"] for r in records]
         matrix = np.vstack([np.frombuffer(r["vector"], "<f4") for r in records])

@@ -105,6 +105,7 @@ RESCORE = True
 # cheaper (bench.api: one API process on one core answered 327 searches/s after this
 # change, 258 before). Concurrent requests, not one query's segments, should use the cores.
 SEARCH_THREADS = 1
+SCROLL_PAGE = 10_000  # ids per page when listing the index (63,000 titles: 7 pages)
 
 
 class VectorIndex(Protocol):
@@ -114,6 +115,8 @@ class VectorIndex(Protocol):
                ef: int | None = None, exact: bool = False,
                with_payload: bool = True) -> list[Hit]: ...
     def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]: ...
+    def delete(self, ids: Sequence[int]) -> None: ...
+    def ids(self) -> set[int]: ...
     def count(self) -> int: ...
     def optimize(self, wait: bool = False) -> None: ...
     def close(self) -> None: ...
@@ -187,6 +190,22 @@ class EdgeIndex:
         records = self.shard.retrieve([int(i) for i in ids], with_payload=False,
                                       with_vector=True)
         return {int(r.id): np.asarray(r.vector, dtype=np.float32) for r in records}
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Retired titles leave the index (ids it does not hold are ignored)."""
+        if ids:
+            self.shard.update(self.qe.UpdateOperation.delete_points([int(i) for i in ids]))
+
+    def ids(self) -> set[int]:
+        """Every title id in the index: what a restart checks against the catalog."""
+        out: set[int] = set()
+        offset = None
+        while True:
+            records, offset = self.shard.scroll(self.qe.ScrollRequest(
+                offset=offset, limit=SCROLL_PAGE, with_payload=False, with_vector=False))
+            out.update(int(r.id) for r in records)
+            if offset is None:
+                return out
 
     def count(self) -> int:
         return int(self.shard.count(self.qe.CountRequest(exact=True)))
@@ -265,6 +284,22 @@ class ServerIndex:
     def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         records = self.client.retrieve(self.collection, [int(i) for i in ids], with_vectors=True)
         return {int(r.id): np.asarray(r.vector, dtype=np.float32) for r in records}
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.client.delete(self.collection, self.m.PointIdsList(points=[int(i) for i in ids]),
+                               wait=True)
+
+    def ids(self) -> set[int]:
+        out: set[int] = set()
+        offset = None
+        while True:
+            records, offset = self.client.scroll(self.collection, limit=SCROLL_PAGE,
+                                                 offset=offset, with_payload=False,
+                                                 with_vectors=False)
+            out.update(int(r.id) for r in records)
+            if offset is None:
+                return out
 
     def count(self) -> int:
         return int(self.client.count(self.collection, exact=True).count)

@@ -16,20 +16,28 @@ log = logging.getLogger("omega.worker")
 
 
 def with_catalog_universe(settings: Settings) -> Settings:
-    """The settings with the title universe the catalog topic holds (ids are dense, 1..N):
-    trends are released for every catalog title and views of others are dead-lettered.
+    """The settings with the title universe the catalog topic holds, 1..its highest live
+    id: trends are released for every id in it and views of others are dead-lettered.
+    Ids have gaps (retired ids, tombstoned on the topic; omega/twins.py): they stay in the
+    universe, as public as the rest, and the API refuses them at /v1/sync (api/views.py).
     Before any catalog is published, OMEGA_TITLE_UNIVERSE_SIZE stands in."""
     from omega.kafka import ensure_topics, read_to_end
     from omega.topics import CATALOG_TITLES, topic_catalog
 
     ensure_topics(settings, [topic_catalog(settings)[CATALOG_TITLES]])
-    highest = max((int(msg.key() or b"0") for msg in
-                   read_to_end(settings, [settings.topic(CATALOG_TITLES)])), default=0)
+    live: set[int] = set()
+    for msg in read_to_end(settings, [settings.topic(CATALOG_TITLES)]):
+        title_id = int(msg.key() or b"0")
+        if msg.value() is None:
+            live.discard(title_id)
+        else:
+            live.add(title_id)
+    highest = max(live, default=0)
     if not highest:
         log.warning("catalog topic empty: title ids 1..%d (OMEGA_TITLE_UNIVERSE_SIZE)",
                     settings.title_universe_size)
         return settings
-    log.info("title universe: 1..%d, from the catalog topic", highest)
+    log.info("title universe: 1..%d, from the catalog topic (%d titles)", highest, len(live))
     return settings.model_copy(update={"title_universe_size": highest})
 
 

@@ -110,6 +110,9 @@ def same_operations(index: VectorIndex) -> list[list[int]]:
     results = [[h.title_id for h in index.search(vectors[i], 10, exact=True)] for i in range(5)]
     results.append([h.title_id for h in index.search(vectors[3], 10, where, exact=True)])
     results.append([index.count()])
+    index.delete([2, 4, N + 7])  # a retired title leaves; an id never held is ignored
+    results.append([h.title_id for h in index.search(vectors[1], 3, exact=True)])
+    results.append([index.count(), len(index.ids()), 2 in index.ids(), 3 in index.ids()])
     return results
 
 
@@ -119,14 +122,17 @@ def test_edge_and_qdrant_client_agree_on_the_same_operations(tmp_path: Path) -> 
 
     edge = EdgeIndex(tmp_path / "edge")
     local = ServerIndex(QdrantClient(location=":memory:"))
-    assert same_operations(edge) == same_operations(local)
+    results = same_operations(edge)
+    assert results == same_operations(local)
+    assert results[-1] == [N - 2, N - 2, False, True], "deleted points are gone, others stay"
+    assert 2 not in results[-2] and results[-2][0] != 2
 
 
 def test_qdrant_server_backend(qdrant_url: str) -> None:
     from qdrant_client import QdrantClient
 
     server = ServerIndex(QdrantClient(url=qdrant_url), collection=f"test-{os.getpid()}")
-    assert same_operations(server)[-1] == [N]
+    assert same_operations(server)[-1] == [N - 2, N - 2, False, True]
 
 
 def test_queries_during_a_background_build_return_correct_results(tmp_path: Path) -> None:

@@ -20,8 +20,10 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_asgi_app, multiprocess
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.docs import add_docs
 from api.limits import RateLimiter
 from api.middleware import Guard, problem
+from api.openapi import document_errors
 from api.routes import analytics, discover, health, recommendations, search, sync, titles
 from api.state import ApiState, build_state, close_state
 from api.writer import KafkaUnavailable
@@ -44,6 +46,7 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
                 close_state(app.state.omega)
 
     app = FastAPI(title="Omega API", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # CDN pages the CSP blocks: api/docs.py
                   description="Natural-language search, discovery, recommendations and TV sync, "
                               "answered from DP releases and the public catalog.")
     registry = CollectorRegistry()
@@ -88,8 +91,10 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
 
     for module in (search, discover, titles, recommendations, analytics, sync, health):
         app.include_router(module.router)
+    document_errors(app)  # the Guard's refusals and each handler's errors, in /openapi.json
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_docs(app)
 
     @app.get("/", include_in_schema=False)
     @app.get("/discover", include_in_schema=False)

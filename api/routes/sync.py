@@ -9,24 +9,54 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 
+from api.avrojson import Check, checker, json_schema
 from api.limits import retry_after
 from api.routes.deps import State
+from api.security import TokenRefused, bearer
 from api.state import ApiState
-from omega.avro import AvroDecodeError
+from omega.avro import AvroCodec, SchemaStore
+from omega.settings import REPO_ROOT
 from omega.topics import TV_DELTAS
-from omega.validation import DeltaRejected, parse_delta
+from omega.validation import (
+    MAX_APP_VERSION_CHARS,
+    MAX_DEVICE_ID_CHARS,
+    MAX_SECONDS_WATCHED,
+    TV_DELTA_SCHEMA,
+    DeltaRejected,
+    parse_delta,
+)
 
 router = APIRouter(tags=["sync"])
 AVRO_TYPES = ("application/avro", "application/octet-stream", "avro/binary")
+CHECKS: dict[bytes, Check] = {}  # by schema fingerprint: built once, used per JSON delta
 
 SYNC_EXAMPLE = {"device_id": "tv-0001", "seq": 1, "sent_at_ms": 1764072000000,
                 "titles": [{"title_id": 42, "seconds_watched": 1800, "completion": 0.5,
                             "rating": None}], "app_version": "5.2.0"}
+
+
+def delta_json_schema() -> dict[str, Any]:
+    """The JSON delta's schema: the TvDelta Avro contract's fields and ranges, narrowed by
+    the fixed checks of omega/validation.py (the rest depend on settings and the clock)."""
+    avro = SchemaStore().add_file(REPO_ROOT / "schemas" / "tv_delta.v1.avsc")
+    schema = json_schema(avro.parsed)
+    fields = schema["properties"]
+    fields["device_id"] |= {"minLength": 1, "maxLength": MAX_DEVICE_ID_CHARS}
+    fields["seq"]["minimum"] = 0
+    fields["app_version"]["maxLength"] = MAX_APP_VERSION_CHARS
+    title = fields["titles"]["items"]["properties"]
+    title["title_id"]["minimum"] = 1
+    title["seconds_watched"] |= {"minimum": 0, "maximum": MAX_SECONDS_WATCHED}
+    title["completion"] |= {"minimum": 0, "maximum": 1}
+    title["rating"]["anyOf"][1] |= {"minimum": 0, "maximum": 5}
+    schema["description"] += (
+        " device_id must be X-Device-Id; sent_at_ms at most OMEGA_MAX_FUTURE_SKEW_S ahead; "
+        "at most OMEGA_MAX_TITLES_PER_DELTA titles, each a catalog id")
+    return schema
 
 
 def pattern(state: ApiState, watched: list[int]) -> dict[str, Any]:
@@ -36,6 +66,18 @@ def pattern(state: ApiState, watched: list[int]) -> dict[str, Any]:
     neighbours = {str(t): [n for n, _ in state.views.watched_with(t, 5)] for t in watched}
     return {"trending": trending, "watchedTogether": neighbours,
             "windowEndMs": span["to"], "nextSyncS": int(state.settings.window_seconds)}
+
+
+def json_delta(body: bytes, codec: AvroCodec) -> bytes:
+    """A JSON delta as Avro bytes; ValueError naming the field that does not fit (the
+    Guard has already bounded the body's size and nesting)."""
+    record = json.loads(body)
+    schema = codec.store.get(TV_DELTA_SCHEMA)
+    check = CHECKS.get(schema.fingerprint)
+    if check is None:
+        check = CHECKS[schema.fingerprint] = checker(schema.parsed)
+    check(record)  # fastavro would overflow, wrap or truncate what this refuses
+    return codec.encode(TV_DELTA_SCHEMA, record)
 
 
 def fit(body: dict[str, Any], max_bytes: int) -> bytes:
@@ -54,22 +96,30 @@ def fit(body: dict[str, Any], max_bytes: int) -> bytes:
 
 @router.post("/v1/sync", openapi_extra={
     "requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"type": "object"}, "example": SYNC_EXAMPLE},
+        "application/json": {"schema": delta_json_schema(), "example": SYNC_EXAMPLE},
         "application/avro": {"schema": {"type": "string", "format": "binary"}}}}},
     responses={200: {"description": "Accepted; the body is the pattern download"},
                400: {"description": "The delta is malformed; the message says how"},
-               401: {"description": "Missing or wrong device token"},
+               401: {"description": "Missing, wrong or expired device token; the message "
+                                    "says which"},
+               403: {"description": "The delta's device_id is not the token's device"},
+               413: {"description": "The delta is over OMEGA_MAX_DELTA_BYTES (1 KB), or the "
+                                    "body over OMEGA_MAX_REQUEST_BYTES"},
+               415: {"description": "Content-Type is neither JSON nor Avro"},
+               422: {"description": "X-Device-Id is missing or over 64 characters"},
                429: {"description": "Too many syncs from this device or address"},
-               503: {"description": "Kafka did not take the delta; retry after Retry-After"}})
+               503: {"description": "Kafka did not take the delta, or the API is still "
+                                    "reading the catalog; retry after Retry-After"}})
 async def sync(request: Request, state: State,
                x_device_id: str = Header(min_length=1, max_length=64),
                authorization: str = Header(default="")) -> Response:
-    """Send `Authorization: Bearer <key id>.<hex HMAC-SHA256(secret, device id)>` and
-    `X-Device-Id`. The delta's device_id must be that device."""
-    token = authorization.removeprefix("Bearer ").strip()
-    if not token or not state.keys.verify(x_device_id, token):
-        raise HTTPException(401, "missing or invalid device token for this X-Device-Id",
-                            headers={"WWW-Authenticate": "Bearer"})
+    """Send `X-Device-Id` and `Authorization: Bearer <device token>` (`omega-api token
+    DEVICE` prints one; it expires after OMEGA_SYNC_TOKEN_TTL_S). The delta's device_id
+    must be that device."""
+    try:
+        state.keys.verify(x_device_id, bearer(authorization))
+    except TokenRefused as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     if state.device_rate is not None:  # after the token: no one can spend another's budget
         wait = state.device_rate.take(x_device_id)
         if wait:
@@ -77,6 +127,9 @@ async def sync(request: Request, state: State,
             raise HTTPException(429, f"this device synced too often: at most {limit:g} per "
                                      f"minute; retry after {retry_after(wait)} s",
                                 headers={"Retry-After": retry_after(wait)})
+    if not state.views.caught_up:  # title ids cannot be checked yet: the TV retries
+        raise HTTPException(503, "the API is still reading the catalog, so it cannot check "
+                                 "title ids yet; retry after 5 s", headers={"Retry-After": "5"})
     body = await request.body()
     if len(body) > state.limits.max_bytes:
         raise HTTPException(413, f"delta is {len(body)} bytes; at most {state.limits.max_bytes}")
@@ -84,22 +137,18 @@ async def sync(request: Request, state: State,
     now = int(time.time() * 1000)
     if content_type == "application/json":
         try:
-            record = json.loads(body)
-            if not isinstance(record, dict):
-                raise ValueError("the body must be a JSON object")
-            data = state.codec.encode("omega.TvDelta", record)
-        except (ValueError, TypeError, KeyError, AvroDecodeError) as exc:
+            data = json_delta(body, state.codec)
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
             raise HTTPException(400, f"delta is not a valid TvDelta: {exc}") from exc
     elif content_type in AVRO_TYPES:
         data = body
     else:
         raise HTTPException(415, f"Content-Type {content_type or '(none)'} not accepted; "
                                  "use application/json or application/avro")
-    limits = state.limits
-    if state.views.max_title_id > limits.title_universe_size:  # the catalog's ids, once read
-        limits = replace(limits, title_universe_size=state.views.max_title_id)
+    limits = state.views.delta_limits(state.limits)
     try:
         delta = parse_delta(data, state.codec, limits, now)
+        state.views.check_titles(delta.titles)  # retired and never-issued ids
     except DeltaRejected as exc:
         raise HTTPException(400, f"{exc.code}: {exc}") from exc
     if delta.device_id != x_device_id:

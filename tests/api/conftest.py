@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,15 +120,24 @@ def api_world(kafka_bootstrap: str, codec: AvroCodec,
         yield World(settings, client, state, catalog, heat, ronin, trending)
 
 
-@pytest.fixture(scope="session")
-def base_url(api_world: World) -> Iterator[str]:
-    """uvicorn serving the session's API state on a free port."""
+@contextmanager
+def served(settings: Settings, state: ApiState) -> Iterator[str]:
+    """uvicorn serving `state` on a free port, in a thread of this process; its base URL."""
     port = free_port()
-    app = create_app(as_role(api_world.settings, "api"), state=api_world.state)
+    app = create_app(as_role(settings, "api"), state=state)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, 20, "uvicorn started")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def base_url(api_world: World) -> Iterator[str]:
+    """uvicorn serving the session's API state on a free port."""
+    with served(api_world.settings, api_world.state) as url:
+        yield url

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -67,9 +68,10 @@ def test_bad_tokens_and_bad_deltas_are_refused_with_reasons(api_world: World) ->
     good = json.dumps(valid_delta(device, 1, now, [(api_world.heat, 10)]))
     client = api_world.client
     headers = device_headers(api_world, device)
-    wrong = dict(headers, Authorization="Bearer new." + "0" * 64)
+    times = f"{now // 1000}.{now // 1000 + 60}"
+    wrong = dict(headers, Authorization=f"Bearer new.{times}.{'0' * 64}")
     assert client.post("/v1/sync", content=good, headers=wrong).status_code == 401
-    unknown_key = dict(headers, Authorization="Bearer gone." + "0" * 64)
+    unknown_key = dict(headers, Authorization=f"Bearer gone.{times}.{'0' * 64}")
     assert client.post("/v1/sync", content=good, headers=unknown_key).status_code == 401
     other = device_headers(api_world, "tv-someone-else")
     assert client.post("/v1/sync", content=good, headers=other).status_code == 403
@@ -89,6 +91,37 @@ def test_bad_tokens_and_bad_deltas_are_refused_with_reasons(api_world: World) ->
         assert response.status_code == status, (body[:40], response.text)
         assert words in response.json()["error"], response.json()
     assert on_topic_count(api_world, device) == 0
+
+
+def test_expired_future_or_unprefixed_tokens_get_401_saying_why(api_world: World) -> None:
+    """A token carries its issue and expiry times, and only `Bearer <token>` is read."""
+    device = f"tv-{uuid.uuid4().hex[:8]}"
+    now = int(time.time())
+    keys = KeyRing.from_settings(api_world.settings)
+    body = json.dumps(valid_delta(device, 1, now * 1000, [(api_world.heat, 10)]))
+
+    def sync(authorization: str) -> httpx.Response:
+        return api_world.client.post("/v1/sync", content=body, headers={
+            "X-Device-Id": device, "Authorization": authorization,
+            "Content-Type": "application/json"})
+
+    month_ago = keys.token(device, issued=now - 31 * 86_400)  # the 30-day lifetime is over
+    refused = {
+        f"Bearer {month_ago}": f"expired at {time.strftime('%Y-%m-%d', time.gmtime(now - 86_400))}",
+        f"Bearer {keys.token(device, issued=now + 3600)}": "ahead of this server's clock",
+        keys.token(device): "Bearer prefix is required",
+        "": "no device token",
+        f"Bearer {keys.token(device)}x": "malformed",
+    }
+    for authorization, reason in refused.items():
+        response = sync(authorization)
+        assert response.status_code == 401, (authorization, response.text)
+        assert reason in response.json()["error"], response.json()
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert on_topic_count(api_world, device) == 0
+    within_skew = keys.token(device, issued=now + 60)  # an issuer's clock a minute ahead
+    assert sync(f"Bearer {within_skew}").status_code == 200
+    assert on_topic_count(api_world, device) == 1
 
 
 def on_topic_count(world: World, device: str) -> int:
@@ -163,3 +196,21 @@ def test_a_tv_may_sync_any_catalog_title_whatever_the_configured_universe(
     assert ok.status_code == 200, ok.text
     assert beyond.status_code == 400
     assert f"catalog ids are 1..{top}" in beyond.json()["error"]
+
+
+def test_a_sync_before_the_catalog_is_read_is_told_to_retry(
+        api_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Title ids cannot be checked until the views hold the catalog: a 503 the TV retries,
+    not a 400 that would drop a valid delta (make run's first syncs got 400s)."""
+    monkeypatch.setattr(api_world.state.views, "caught_up", False)
+    device = f"tv-early-{uuid.uuid4().hex[:6]}"
+    delta = valid_delta(device, 1, int(time.time() * 1000), [(api_world.heat, 600)])
+    response = api_world.client.post("/v1/sync", content=json.dumps(delta),
+                                     headers=device_headers(api_world, device))
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "5"
+    assert "still reading the catalog" in response.json()["error"]
+    monkeypatch.setattr(api_world.state.views, "caught_up", True)
+    again = api_world.client.post("/v1/sync", content=json.dumps(delta),
+                                  headers=device_headers(api_world, device))
+    assert again.status_code == 200, again.text

@@ -216,6 +216,19 @@ def assign_to_read_all(consumer: Consumer, topics: Iterable[str]) -> dict[tuple[
     return ends
 
 
+def records_on(settings: Settings, topic: str) -> int:
+    """How many records `topic` (full name) holds now, over all partitions (before
+    compaction removes any): a reader's progress is measured against it."""
+    consumer = make_consumer(settings, f"{READ_TO_END_GROUPS}{uuid.uuid4().hex[:8]}")
+    try:
+        deadline = time.monotonic() + 30
+        return sum(high - low for low, high in
+                   (_watermarks(consumer, tp, deadline)
+                    for tp in assign_from_start(consumer, [topic])))
+    finally:
+        consumer.close()
+
+
 class ReadTimeout(TimeoutError):
     """A topic was not read to its end in time: the broker is slow or gone."""
 

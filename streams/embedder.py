@@ -5,7 +5,10 @@ A plain confluent-kafka consumer loop rather than a Faust agent: it embeds title
 batches (one ONNX call per ≤ 256 titles) and its state is the index itself, rebuilt on
 start by replaying the two compacted topics it reads (catalog, co-view edges). Text
 vectors are cached in RocksDB by hash(model, text), so a restart re-embeds nothing that
-did not change. Upserts are by title id, so replays are idempotent.
+did not change. Upserts are by title id, so replays are idempotent. A catalog tombstone
+(a retired id, omega/twins.py) deletes the title's point and tombstones its vector on
+the title-vectors topic; after the replay, points of titles the catalog no longer holds
+(their tombstones compacted away) are deleted the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Message
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from rocksdict import Rdict
 
 from omega.acls import embedder_group
@@ -27,11 +30,12 @@ from omega.codecs import codec_for
 from omega.encoder import Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
 from omega.kafka import (
-    assign_from_start,
+    assign_to_read_all,
     make_consumer,
     make_producer,
     produce_waiting,
     read_to_end,
+    records_on,
     settings_or_exit,
 )
 from omega.settings import Settings
@@ -60,6 +64,11 @@ class VectorPublisher:
                       "vector": vector.astype("<f4").tobytes(), "at_ms": at_ms}
             produce_waiting(self.producer, self.topic, str(title_id).encode(),
                             self.codec.encode("omega.TitleVector", record))
+
+    def retire(self, ids: Iterable[int]) -> None:
+        """Tombstones: API replicas drop these titles' vectors."""
+        for title_id in ids:
+            produce_waiting(self.producer, self.topic, str(title_id).encode(), None)
 
     def flush(self) -> None:
         left = self.producer.flush(60)
@@ -115,6 +124,36 @@ class TitleEmbedder:
             touched |= set(self.graph.neighbours(title))
         return self._upsert(touched)
 
+    def on_retired(self, ids: Iterable[int]) -> int:
+        """Delete retired titles' points and vectors; re-blend their neighbours. Returns
+        the neighbours upserted."""
+        retired = sorted(set(ids))
+        if not retired:
+            return 0
+        touched: set[int] = set()
+        for title_id in retired:
+            self.text_vectors.pop(title_id, None)
+            self.payloads.pop(title_id, None)
+            touched |= set(self.graph.neighbours(title_id))
+        self.index.delete(retired)
+        if self.publisher is not None:
+            self.publisher.retire(retired)
+        upserts = self._upsert(touched - set(retired))
+        if self.publisher is not None:
+            self.publisher.flush()
+        return upserts
+
+    def retire_unlisted(self) -> int:
+        """After a replay: delete the points of titles the catalog no longer holds (a
+        restart after compaction removed their tombstones). Returns how many."""
+        if not self.text_vectors:
+            return 0  # no catalog read: nothing to compare the index with
+        stale = self.index.ids() - set(self.text_vectors)
+        if stale:
+            log.info("deleting %d indexed titles the catalog no longer holds", len(stale))
+            self.on_retired(stale)
+        return len(stale)
+
     def on_edges(self, records: Iterable[dict[str, Any]]) -> int:
         touched = self.graph.add((r["title_a"], r["title_b"], r["noisy_count"]) for r in records)
         return self._upsert(touched)
@@ -134,54 +173,92 @@ class TitleEmbedder:
 
 
 def run(settings: Settings, embedder: TitleEmbedder, codec: AvroCodec, follow: bool) -> None:
-    """Replay both topics from the start to their ends; with `follow`, keep up with them."""
+    """Replay both topics from the start to their ends, then delete what the catalog no
+    longer holds; with `follow`, keep up with them."""
     topics = {settings.topic(CATALOG_TITLES): "omega.CatalogTitle",
               settings.topic(COVIEW_EDGES): "omega.CoviewEdge"}
-    started = time.monotonic()
-    if not follow:
+    progress = EmbedProgress(records_on(settings, settings.topic(CATALOG_TITLES)))
+    consumer = _follower(settings, topics) if follow else None
+    try:
         chunk: list[Message] = []
         for msg in read_to_end(settings, topics, group_id=embedder_group(settings),
                                batch=BATCH * 4):
             chunk.append(msg)
             if len(chunk) == BATCH * 4:
-                _embed(embedder, codec, topics, chunk, started)
+                _embed(embedder, codec, topics, chunk, progress)
                 chunk = []
-        _embed(embedder, codec, topics, chunk, started)
+        _embed(embedder, codec, topics, chunk, progress)
+        embedder.retire_unlisted()
         if embedder.index.count():
             embedder.index.optimize()
-        return
-    consumer = make_consumer(settings, embedder_group(settings))
-    assign_from_start(consumer, topics)
-    try:
-        while True:
+        while consumer is not None:
             messages = consumer.consume(BATCH * 4, 1.0)
-            if not messages:
-                if embedder.index.count():
-                    embedder.index.optimize()  # background; queries never wait for it
-                continue
-            _embed(embedder, codec, topics, messages, started)
+            if messages:
+                _embed(embedder, codec, topics, messages, progress)
+            elif embedder.index.count():
+                embedder.index.optimize()  # background; queries never wait for it
     finally:
-        consumer.close()
+        if consumer is not None:
+            consumer.close()
+
+
+class EmbedProgress:
+    """How long until every title is searchable, from this run's measured rate: a first
+    run embeds the whole catalog, and how fast depends on the machine and its load."""
+
+    def __init__(self, catalog_records: int) -> None:
+        self.expected = catalog_records  # titles, and the few tombstones of retired ids
+        self.started = time.monotonic()
+
+    def line(self, embedder: TitleEmbedder) -> str:
+        ready, elapsed = len(embedder.text_vectors), time.monotonic() - self.started
+        if not embedder.embedded or ready >= self.expected:
+            return f"{ready:,} titles searchable ({embedder.embedded:,} embedded, {elapsed:.0f} s)"
+        rate = embedder.embedded / max(elapsed, 1e-3)
+        left_min = (self.expected - ready) / rate / 60
+        return (f"{ready:,} of about {self.expected:,} titles searchable; embedding "
+                f"{rate:,.0f} titles/s here, so about {left_min:,.0f} min left")
+
+
+def _follower(settings: Settings, topics: dict[str, str]) -> Consumer:
+    """A consumer at the ends the topics have now: it follows from where the replay
+    (which reads at least that far) leaves off."""
+    consumer: Consumer = make_consumer(settings, embedder_group(settings))
+    ends = assign_to_read_all(consumer, topics)
+    consumer.assign([TopicPartition(tp.topic, tp.partition,
+                                    ends.get((tp.topic, tp.partition), OFFSET_BEGINNING))
+                     for tp in consumer.assignment()])
+    return consumer
 
 
 def _embed(embedder: TitleEmbedder, codec: AvroCodec, topics: dict[str, str],
-           messages: list[Message], started: float) -> None:
-    """Decode a batch of catalog titles and co-view edges and upsert what they change."""
-    titles: list[dict[str, Any]] = []
+           messages: list[Message], progress: EmbedProgress) -> None:
+    """Decode a batch of catalog titles (tombstones: retired ids) and co-view edges and
+    upsert or delete what they change."""
+    titles: dict[int, dict[str, Any] | None] = {}  # the batch's last word on each id
     edges: list[dict[str, Any]] = []
     for msg in messages:
         value, topic = msg.value(), msg.topic()
-        if msg.error() is not None or value is None or topic is None:
+        if msg.error() is not None or topic is None:
             continue
+        catalog = topics[topic] == "omega.CatalogTitle"
         try:
+            if value is None:
+                if catalog:
+                    titles[int(msg.key() or b"")] = None
+                continue
             record = codec.decode(value, topics[topic])
         except Exception:  # noqa: BLE001 - log, count, keep going
             log.exception("undecodable record on %s@%d", msg.topic(), msg.offset())
             continue
-        (titles if topics[topic] == "omega.CatalogTitle" else edges).append(record)
-    upserts = embedder.on_titles(titles) + embedder.on_edges(edges)
-    log.info("upserted %d vectors (%d embedded so far, %.0f s)", upserts,
-             embedder.embedded, time.monotonic() - started)
+        if catalog:
+            titles[record["title_id"]] = record
+        else:
+            edges.append(record)
+    live = [r for r in titles.values() if r is not None]
+    upserts = (embedder.on_retired(t for t, r in titles.items() if r is None)
+               + embedder.on_titles(live) + embedder.on_edges(edges))
+    log.info("upserted %d vectors; %s", upserts, progress.line(embedder))
 
 
 def model_id(precision: Precision) -> str:

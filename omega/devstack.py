@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from omega.acls import as_role
 from omega.kafka import ensure_topics_and_acls
 from omega.local_kafka import LocalKafka
-from omega.processes import die_with_parent
-from omega.settings import Settings
+from omega.processes import die_with_parent, make_private
+from omega.settings import DEV_KEY_REFUSED, DEV_KEY_WARNING, Settings
 
 log = logging.getLogger(__name__)
+# Simulated TVs that sync through the API's /v1/sync with their own tokens, as TVs do;
+# the rest of the fleet writes to Kafka directly (one API process takes ~2,800 syncs/s).
+API_DEVICES = 2000
 
 
 def local_kafka(settings: Settings) -> LocalKafka:
@@ -62,9 +65,19 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
     once per window: enough devices in every window that real pairs pass the DP
     threshold (docs/search.md, "The fleet"). Its web side starts `web_sessions_per_s`
     page sessions a second through the API, so trending searches get released too."""
+    if not sync_keys_allowed(settings):
+        return 2
     for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored
         signal.signal(sig, _interrupt)
+    # Files at rest (raw topics, device state, keys, logs): this user's only. Every
+    # component inherits the umask; what an earlier run left is made private too.
+    os.umask(0o077)
+    make_private(settings.data_dir)
     env = dict(os.environ)
+    # The simulated TVs and page sessions all come from this host's one address: the
+    # per-address limit is sized to them (the TVs' own per-device limit still holds).
+    env.setdefault("OMEGA_RATE_LIMIT_IP_PER_S", "2000")
+    env.setdefault("OMEGA_RATE_LIMIT_IP_BURST", "4000")
     if web_sessions_per_s:
         # The simulated page sessions all come from this host's one address, so the
         # per-address issuance limit is sized to them (a real page gets the default).
@@ -79,6 +92,7 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     py = sys.executable
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
     components = [
         Component("catalog", [py, "-m", "producers.catalog"], "producer", oneshot=True),
         Component("worker", [py, "-m", "streams", "--loglevel", "info"], "worker"),
@@ -86,7 +100,8 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
                   "embedder"),
         Component("api", [py, "-m", "api"], "api"),
         Component("fleet", [py, "-m", "producers.fleet", "--devices", str(devices),
-                            "--periods", "0"], "producer"),
+                            "--periods", "0", "--api", api_url,
+                            "--api-devices", str(min(API_DEVICES, devices))], "producer"),
         *([Component("web", [py, "-m", "producers.web", "--sessions", "0",
                              "--rate", f"{web_sessions_per_s:g}"], None)]
           if web_sessions_per_s else []),
@@ -111,12 +126,14 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
                 continue
             if component.name == "worker":
                 time.sleep(3)  # let the worker join its group before deltas flow
-        log.info("%d simulated TVs, each syncing once a %.0f s window; the first full "
-                 "window is released %.0f s after it closes; Ctrl-C stops everything",
-                 devices, settings.window_seconds, settings.allowed_lateness_seconds)
-        log.info("web page and API: http://%s:%d/ (docs at /docs); search answers once the "
-                 "embedder has published title vectors (first run: ~3 min for 62,670 titles, "
-                 "cached after)", settings.api_host, settings.api_port)
+        log.info("%d simulated TVs, each watching and syncing in some windows of %.0f s "
+                 "(%d of them through %s/v1/sync); the first full window is released %.0f s "
+                 "after it closes; Ctrl-C stops everything", devices, settings.window_seconds,
+                 min(API_DEVICES, devices), api_url, settings.allowed_lateness_seconds)
+        log.info("web page and API: %s/ (docs at /docs); search answers once the embedder "
+                 "has published title vectors: the first run embeds the catalog, and "
+                 "%s says at what measured rate and how long is left (cached after)",
+                 api_url, logs / "embedder.log")
         running = [c for c in components if not c.oneshot]
         while all(c.proc is not None and c.proc.poll() is None for c in running):
             time.sleep(0.5)
@@ -131,6 +148,18 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
         if broker is not None:
             broker.stop()
             log.info("local Kafka stopped")
+
+
+def sync_keys_allowed(settings: Settings) -> bool:
+    """Whether the API will start with these sync keys: before the broker, not after it.
+    With the built-in key in dev mode (make run), says so in one warning line."""
+    if not settings.dev_sync_key:
+        return True
+    if not settings.dev_mode:
+        log.error("the API would refuse to start: %s", DEV_KEY_REFUSED)
+        return False
+    log.warning(DEV_KEY_WARNING)
+    return True
 
 
 def identity_env(role: str | None, passwords: dict[str, str]) -> dict[str, str]:

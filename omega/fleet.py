@@ -92,10 +92,12 @@ def simulate_fleet(plan: FleetPlan, seed: int, period: int = 0) -> Fleet:
 
 def fleet_deltas(fleet: PackedViews, seed: int, period: int, sent_at_ms: int,
                  app_version: str = "omega-fleet/1") -> Iterator[Record]:
-    """One TvDelta per device for the period (seq = period + 1); a title watched twice in
-    the period is one view with the seconds summed."""
+    """One TvDelta per device that watched in the period (seq = period + 1); a title
+    watched twice in the period is one view with the seconds summed."""
     for i in range(fleet.devices):
         ids, secs = fleet.device(i)
+        if not len(ids):  # off this period: a TV that watched nothing does not sync
+            continue
         watched: dict[int, int] = {}
         for title, seconds in zip(ids.tolist(), secs.tolist(), strict=True):
             watched[title] = min(watched.get(title, 0) + seconds, 86_400)

@@ -39,6 +39,15 @@ class ViewingPlan:
     taste_mix: float = 0.2  # share of views from the device's second viewer
     popularity_bias: float = 2.0  # why 2: docs/search.md, "The fleet"
     stray_share: float = 0.02  # views of a uniformly random catalog title
+    # Beta(a, b) of each device's chance to watch in a period, or None: every device in
+    # every period. TVs are not all on at once: a few watch nearly every evening, most
+    # a few times a week (`ACTIVITY`), so ledger caps bind per device, not fleet-wide.
+    activity: tuple[float, float] | None = None
+
+
+# make run's fleet: a device watches in 44 % of periods on average; a fifth of the
+# devices watch in more than 70 % of them, where a day's cap (5 of any 7) binds.
+ACTIVITY = (1.2, 1.5)
 
 
 @dataclass(frozen=True)
@@ -114,9 +123,11 @@ def simulate_viewing(hist: Histories, plan: ViewingPlan, seed: int, period: int 
     n_users = len(hist.users)
     viewer = rng.integers(0, n_users, plan.devices)
     second = rng.integers(0, n_users, plan.devices)
+    active = watching(plan, seed, period)
     rng = np.random.default_rng([seed, period])
     cum = hist.cumulative(plan.popularity_bias) if cumulative is None else cumulative
     n = np.clip(rng.poisson(plan.mean_titles, plan.devices), 1, plan.max_titles)
+    n = np.where(active, n, 0)  # a device that is off this period watches nothing
     owner = np.repeat(np.arange(plan.devices), n)
     source = np.where(rng.random(len(owner)) < plan.taste_mix, second[owner], viewer[owner])
     rows = np.searchsorted(cum, source + rng.random(len(owner)), side="right")
@@ -138,6 +149,16 @@ def simulate_viewing(hist: Histories, plan: ViewingPlan, seed: int, period: int 
     seconds = np.minimum(np.round(completion * runtime * 60), 86_400).astype(np.int64)
     return Viewing(plan, offsets.astype(np.int64), titles.astype(np.int64), seconds, stars,
                    viewer, second)
+
+
+def watching(plan: ViewingPlan, seed: int, period: int) -> np.ndarray:
+    """Which devices watch in `period`: each with its own chance, drawn once per device
+    from plan.activity (a device's habits depend on the seed only)."""
+    if plan.activity is None:
+        return np.ones(plan.devices, dtype=bool)
+    chance = np.random.default_rng([seed, 0xAC71]).beta(*plan.activity, plan.devices)
+    on: np.ndarray = np.random.default_rng([seed, period, 0xAC71]).random(plan.devices) < chance
+    return on
 
 
 def viewing_truth(hist: Histories, viewing: Viewing, seed: int, top: int = 200) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`omega-fleet`: a simulated TV fleet, sent to Kafka one delta per device per sync period.
+"""`omega-fleet`: a simulated TV fleet, one delta per watching device per sync period, to
+Kafka, and for its first --api-devices devices through the API's /v1/sync (`--api`).
 
 Two models, both deterministic for a seed, with the truth written out (`--truth`):
 - `movielens` (the default, and what `make run` sends): each device bootstraps a real
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from omega.fleet import FleetPlan, Record, fleet_deltas, planted_truth, simulate_fleet
-from omega.viewing import ViewingPlan
+from omega.viewing import ACTIVITY, ViewingPlan
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -51,28 +52,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "0 = as fast as Kafka takes them)")
     parser.add_argument("--truth", type=Path, default=None,
                         help="write the truth of the first period (JSON) to this file")
+    parser.add_argument("--activity", type=activity, default=ACTIVITY,
+                        help="movielens: Beta(a,b) of each device's chance to watch in a "
+                             "period, as 'a,b', or 'always' (default %(default)s: 44 %% of "
+                             "periods on average)")
+    parser.add_argument("--api", default=None, metavar="URL",
+                        help="send the deltas of the first --api-devices devices to "
+                             "URL/v1/sync with their device tokens, as TVs do")
+    parser.add_argument("--api-devices", type=int, default=2000,
+                        help="devices that sync through --api (default 2000)")
     args = parser.parse_args(argv)
-    if args.devices < 1 or args.periods < 0:
-        parser.error("--devices must be at least 1 and --periods at least 0")
+    if args.devices < 1 or args.periods < 0 or args.api_devices < 0:
+        parser.error("--devices must be at least 1, --periods and --api-devices at least 0")
     return args
+
+
+def activity(text: str) -> tuple[float, float] | None:
+    """--activity: 'a,b' (Beta parameters, both > 0) or 'always'."""
+    if text == "always":
+        return None
+    try:
+        a, b = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'a,b' or 'always'") from None
+    if a <= 0 or b <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: both Beta parameters must be > 0")
+    return a, b
 
 
 def main(argv: list[str] | None = None) -> None:
     import itertools
     import time
 
+    import numpy as np
+
     from omega.codecs import codec_for
+    from omega.device_tokens import KeyRing
     from omega.kafka import make_producer, settings_or_exit
     from omega.titles import read_catalog
     from omega.topics import CATALOG_TITLES, TV_DELTAS
     from omega.viewing import load_histories, simulate_viewing, viewing_truth
     from producers.send import send_all
+    from producers.tv_sync import ApiSync
 
     args = parse_args(argv)
     settings = settings_or_exit("omega-fleet")
     codec = codec_for(settings)
     gap = args.period_gap if args.period_gap is not None else settings.window_seconds
-    rate = args.rate if args.rate is not None else args.devices / gap
     periods = itertools.count() if args.periods == 0 else range(args.periods)
 
     if args.model == "movielens":
@@ -81,46 +107,64 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"omega-fleet: the catalog topic {settings.topic(CATALOG_TITLES)} is "
                      "empty; publish the catalog first (omega-catalog)")
         hist = load_histories(catalog)
-        plan = ViewingPlan(devices=args.devices, popularity_bias=args.popularity_bias)
+        plan = ViewingPlan(devices=args.devices, popularity_bias=args.popularity_bias,
+                           activity=args.activity)
         cumulative = hist.cumulative(plan.popularity_bias)
         print(f"fleet: {args.devices:,} devices bootstrapping {len(hist.users)} MovieLens "
               f"viewers over {len(catalog):,} catalog titles", file=sys.stderr)
 
-        def period_records(period: int) -> Iterator[Record]:
+        def period_records(period: int) -> tuple[int, Iterator[Record]]:
             viewing = simulate_viewing(hist, plan, args.seed, period, cumulative)
             if period == 0 and args.truth:
                 args.truth.write_text(json.dumps(viewing_truth(hist, viewing, args.seed)))
                 print(f"truth written to {args.truth}", file=sys.stderr)
-            return fleet_deltas(viewing, args.seed, period, 0, "omega-fleet/movielens")
+            watching = int(np.count_nonzero(np.diff(viewing.offsets)))
+            return watching, fleet_deltas(viewing, args.seed, period, 0, "omega-fleet/movielens")
     else:
         planted = FleetPlan(devices=args.devices,
                             titles=args.titles or settings.title_universe_size,
                             communities=args.communities)
 
-        def period_records(period: int) -> Iterator[Record]:
+        def period_records(period: int) -> tuple[int, Iterator[Record]]:
             fleet = simulate_fleet(planted, args.seed, period)
             if period == 0 and args.truth:
                 args.truth.write_text(json.dumps(planted_truth(fleet, args.seed), indent=1))
                 print(f"planted truth written to {args.truth}", file=sys.stderr)
-            return fleet_deltas(fleet, args.seed, period, 0)
+            return args.devices, fleet_deltas(fleet, args.seed, period, 0)
 
+    tvs = (ApiSync(args.api.rstrip("/"), KeyRing.from_settings(settings))
+           if args.api and args.api_devices else None)
+    api_ids = {f"fleet-{args.seed}-{i}" for i in range(args.api_devices)} if tvs else set()
     started = time.time()
 
     def messages() -> Iterator[tuple[bytes, bytes, float | None]]:
         for period in periods:
-            for i, record in enumerate(period_records(period)):
+            watching, records = period_records(period)
+            # each period's deltas spread over its gap, unless --rate says otherwise
+            rate = args.rate if args.rate is not None else watching / gap
+            for i, record in enumerate(records):
                 at = period * gap + (i / rate if rate > 0 else 0)
+                if tvs is not None and record["device_id"] in api_ids:
+                    tvs.submit(record)  # due about now: the loop is paced by Kafka's sends
+                    continue
                 # stamped when it is due, so a period waiting for its gap lands in its window
                 record["sent_at_ms"] = int(max(time.time(), started + at) * 1000)
                 yield (record["device_id"].encode(), codec.encode("omega.TvDelta", record),
                        at if rate > 0 or period else None)
+            print(f"period {period}: {watching:,} of {args.devices:,} devices watched"
+                  + (f"; {tvs.line()}" if tvs else ""), file=sys.stderr)
 
-    report = send_all(make_producer(settings), settings.topic(TV_DELTAS), messages(),
-                      total=args.devices * args.periods or None, unit="delta")
+    try:
+        report = send_all(make_producer(settings), settings.topic(TV_DELTAS), messages(),
+                          total=None, unit="delta")
+    finally:
+        if tvs is not None:
+            tvs.close()
     print(report.line("deltas") + f" to {settings.topic(TV_DELTAS)}", file=sys.stderr)
-    if not report.ok:
+    if tvs is not None:
+        print(tvs.line(), file=sys.stderr)
+    if not report.ok or (tvs is not None and set(tvs.outcomes) - {"accepted"}):
         sys.exit(1)
-
 
 if __name__ == "__main__":
     main()

@@ -123,13 +123,15 @@ class WebSide:
 
 
 async def wait_for_api(client: httpx.AsyncClient, timeout_s: float) -> None:
-    """Until the API answers at all (it may still be building its index)."""
+    """Until the API is ready to search (health `ok`: its views caught up and its index
+    holding titles), as a page would not offer search before: no 503 while it loads."""
     deadline = time.monotonic() + timeout_s
     told = False
     while True:
         try:
-            await client.get("/api/health")
-            return
+            if (await client.get("/api/health")).status_code == 200:
+                return
+            raise httpx.HTTPError("not ready yet")
         except httpx.HTTPError:
             if time.monotonic() > deadline:
                 raise
@@ -140,7 +142,7 @@ async def wait_for_api(client: httpx.AsyncClient, timeout_s: float) -> None:
 
 
 async def run(api: str, sessions: int, rate: float, seed: int, max_queries: int,
-              zipf: float, concurrency: int = 16, wait_s: float = 600) -> WebReport:
+              zipf: float, concurrency: int = 16, wait_s: float = 1800) -> WebReport:
     """`sessions` sessions (0: until cancelled), started at `rate` per second (0: as fast as
     `concurrency` allows)."""
     limits = httpx.Limits(max_connections=concurrency)

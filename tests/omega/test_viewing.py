@@ -9,6 +9,7 @@ from omega.fleet import fleet_deltas
 from omega.settings import Settings
 from omega.validation import DeltaLimits, parse_delta
 from omega.viewing import (
+    ACTIVITY,
     ViewingPlan,
     histories,
     simulate_viewing,
@@ -68,3 +69,29 @@ def test_deltas_are_valid_and_the_truth_counts_every_device(codec: AvroCodec) ->
     truth = viewing_truth(hist, viewing, 2)
     assert sum(truth["devices_per_viewer"].values()) == PLAN.devices
     assert sum(c for _, c in truth["top_titles"]) == len(viewing.titles)
+
+
+def test_devices_watch_in_a_share_of_periods_each_by_its_own_habit(codec: AvroCodec) -> None:
+    """TVs are not all on at once: each device watches in its own share of periods, so the
+    ledger's caps bind device by device, not for the whole fleet in the same windows."""
+    hist = histories(RATINGS, CATALOG)
+    plan = ViewingPlan(devices=4_000, mean_titles=2.0, activity=ACTIVITY)
+    periods = 40
+    watched = np.array([np.diff(simulate_viewing(hist, plan, 3, p).offsets) > 0
+                        for p in range(periods)])
+    share = watched.mean(axis=0)  # per device, the share of periods it watched in
+    mean_share = ACTIVITY[0] / sum(ACTIVITY)
+    assert abs(share.mean() - mean_share) < 0.02
+    # Habits differ: some devices almost always on, many rarely, none the same for all.
+    assert (share > 5 / 7).mean() > 0.1 and (share < 0.2).mean() > 0.1
+    # At most the day's cap (5 of any 7 windows) binds only for the heavy watchers.
+    capped = [max(watched[s:s + 7, d].sum() for s in range(periods - 6)) > 5
+              for d in range(plan.devices)]
+    assert 0.05 < np.mean(capped) < 0.6
+    # Same seed, same habits; a device that is off sends no delta.
+    again = simulate_viewing(hist, plan, 3, 7)
+    assert np.array_equal(np.diff(again.offsets) > 0, watched[7])
+    records = list(fleet_deltas(again, 3, 7, 0))
+    assert len(records) == int(watched[7].sum()) and all(r["titles"] for r in records)
+    always = simulate_viewing(hist, ViewingPlan(devices=4_000, mean_titles=2.0), 3, 7)
+    assert (np.diff(always.offsets) > 0).all()

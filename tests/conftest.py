@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -64,6 +65,13 @@ def start_broker(data_dir: Path, heap: str = "512m") -> LocalKafka:
     return broker
 
 
+def close_unreferenced_clients() -> None:
+    """Destroy the Kafka clients no test holds any more before their broker stops: one
+    kept alive by a reference cycle would print librdkafka's "Connect … failed" lines
+    until the session ends (confluent-kafka closes a client when it is collected)."""
+    gc.collect()
+
+
 def as_role(settings: Settings, role: str) -> Settings:
     """`settings` connecting as `role` (omega/acls.py) to a broker the suite started;
     unchanged on a cluster without authentication (OMEGA_KAFKA_BOOTSTRAP, containers)."""
@@ -87,6 +95,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield broker.start().bootstrap  # the running one's address
     finally:
+        close_unreferenced_clients()
         broker.stop()
 
 
@@ -113,10 +122,11 @@ def codec() -> AvroCodec:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings isolated to this test's temporary folder, with overrides; on a broker the
-    suite started, as the admin unless an identity is given."""
+    suite started, as the admin unless an identity is given. In dev mode, as `make run`:
+    an API started on them (also as `omega-api`) accepts the built-in sync key."""
 
     def build(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"data_dir": tmp_path / "omega-data"}
+        values: dict[str, Any] = {"data_dir": tmp_path / "omega-data", "dev_mode": True}
         values.update(overrides)
         settings = Settings(**values)
         return settings if settings.kafka_username else as_role(settings, "admin")

@@ -28,7 +28,7 @@ from omega.processes import die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import DEAD_LETTERS, TV_DELTAS
 from streams.direct import delta_group
-from tests.conftest import as_role, start_broker
+from tests.conftest import as_role, close_unreferenced_clients, start_broker
 
 
 @pytest.fixture
@@ -99,6 +99,7 @@ def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
     restart keeps its address."""
     broker = start_broker(tmp_path / "kafka")
     yield broker
+    close_unreferenced_clients()
     broker.stop()
 
 

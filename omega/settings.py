@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     title_universe_size: int = Field(
         default=10_000, gt=0,
         description="Public title ids 1..N when the catalog topic is empty; once a catalog is "
-                    "published the worker takes N from it (ids are dense).")
+                    "published the worker takes N, its highest live id, from it (retired "
+                    "ids leave gaps).")
     max_catchup_windows: int = Field(
         default=100, gt=0, description="Windows released after an outage at most; the rest "
                                        "are counted in a metric.")

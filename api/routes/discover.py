@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.privacy import accounting
 from api.ranking import title_card
+from api.routes.cards import TitleCard
 from api.routes.deps import State
 from api.state import ApiState
 from omega.above_noise import CONFIDENCE, METHOD
@@ -26,19 +27,7 @@ router = APIRouter(tags=["discover"])
 SPAN = {"day": "over the last day", "week": "over the last week"}
 
 
-class DiscoverTitle(BaseModel):
-    titleId: int
-    title: str
-    year: int | None
-    genres: list[str]
-    rating: float | None
-    votes: int | None
-    movielensRatings: int | None
-    runtimeMin: int | None
-    mpaa: str | None
-    director: str | None
-    cast: list[str]
-    awards: list[str]
+class DiscoverTitle(TitleCard):
     noisyDeviceWindows: int = Field(
         description="The title's noisy device counts summed over the span's released "
                     "windows: device-windows (a TV counted in three windows counts three "

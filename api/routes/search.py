@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.query import parse_query
+from api.routes.cards import TitleCard
 from api.routes.deps import State, require_index
 from omega.index import TitleFilter
 
@@ -30,19 +31,7 @@ class SearchRequest(BaseModel):
     limit: int = Field(default=10, ge=1, le=50)
 
 
-class Result(BaseModel):
-    titleId: int
-    title: str
-    year: int | None
-    genres: list[str]
-    rating: float | None
-    votes: int | None
-    movielensRatings: int | None
-    runtimeMin: int | None
-    mpaa: str | None
-    director: str | None
-    cast: list[str]
-    awards: list[str]
+class Result(TitleCard):
     score: float
     scores: dict[str, float] = Field(
         description="Each signal's value, 0..1: similarity, popularity (public prior shrunk "

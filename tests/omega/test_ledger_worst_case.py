@@ -13,11 +13,11 @@ import random
 from collections.abc import Iterable
 
 import pytest
-from click.testing import CliRunner
 
 from omega.ledger import LedgerPolicy, PrivacyLedger
 from omega.privacy import DAY_S, WEEK_S, unit_windows, windows_touched
-from omega.settings import Settings, get_settings
+from omega.settings import Settings
+from tests.omega.test_privacy import privacy_report
 
 # Windows of 1 s, one window costing 1.0 (2 × ε = 0.5): caps of 2 windows per 3 s,
 # 3 per 7 s and 5 per 15 s; every span of up to 16 s fits in a 17-window timeline.
@@ -95,8 +95,6 @@ def test_caps_over_window_starts_alone_let_a_span_hold_one_window_more() -> None
 
 def test_the_report_prints_the_worst_day_and_week_the_ledger_admits(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from omega.cli import main
-
     settings = Settings(**EIGHT_HOURS)
     policy = LedgerPolicy.from_settings(settings)
     day_ms, week_ms = DAY_S * 1000, WEEK_S * 1000
@@ -107,16 +105,9 @@ def test_the_report_prints_the_worst_day_and_week_the_ledger_admits(
     assert (day, week) == (2, 3)
     assert (unit_windows(settings, "device", DAY_S),
             unit_windows(settings, "device", WEEK_S)) == (day, week)
-    for name, value in EIGHT_HOURS.items():
-        monkeypatch.setenv(f"OMEGA_{name.upper()}", str(value))
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(main, ["privacy", "report"])
-    finally:
-        get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
-    assert f"| day | {day} | {day:.2f} |" in result.output
-    assert f"| week | {week} | {week:.2f} |" in result.output
+    output = privacy_report(monkeypatch, **EIGHT_HOURS)
+    assert f"| day | {day} | {day:.2f} |" in output
+    assert f"| week | {week} | {week:.2f} |" in output
 
 
 def test_dropping_charges_on_released_window_time_changes_no_decision() -> None:

@@ -83,20 +83,27 @@ def test_the_report_at_the_defaults_grows_with_the_period() -> None:
     assert rows["day"].epsilon < rows["week"].epsilon < rows["year"].epsilon < 100
 
 
-def test_omega_privacy_report_prints_each_units_table(monkeypatch: pytest.MonkeyPatch) -> None:
+def privacy_report(monkeypatch: pytest.MonkeyPatch, **settings: object) -> str:
+    """`omega privacy report`'s output under these settings (as OMEGA_* variables)."""
     from click.testing import CliRunner
 
     from omega.cli import main
     from omega.settings import get_settings
 
-    monkeypatch.setenv("OMEGA_LEDGER_WEEK_BUDGET", "2.0")
+    for name, value in settings.items():
+        monkeypatch.setenv(f"OMEGA_{name.upper()}", str(value))
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(main, ["privacy", "report"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "| week | 10 | 2.00 |" in result.output  # the cap set above binds the week
-    assert "| day | 5 | 1.00 |" in result.output and "| year | 500 | 100.00 |" in result.output
-    assert "web session (lives 30 min" in result.output
-    assert "dp-accounting" in result.output
+    return result.output
+
+
+def test_omega_privacy_report_prints_each_units_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    output = privacy_report(monkeypatch, ledger_week_budget=2.0)
+    assert "| week | 10 | 2.00 |" in output  # the cap set above binds the week
+    assert "| day | 5 | 1.00 |" in output and "| year | 500 | 100.00 |" in output
+    assert "web session (lives 30 min" in output
+    assert "dp-accounting" in output

@@ -8,6 +8,7 @@ from typing import Any
 from omega.catalog import build_catalog
 from omega.titles import title_fullness, title_variants
 from omega.twins import MergeReport
+from tests.omega.test_catalog import vega_row
 
 
 def film(title: str, year: int, votes: int = 1_000, length: int = 100,
@@ -20,16 +21,6 @@ def film(title: str, year: int, votes: int = 1_000, length: int = 100,
 
 def lens(movie_id: int, title: object, year: float, genres: str = "Drama") -> dict[str, Any]:
     return {"movieId": movie_id, "title": title, "year": year, "genres": genres}
-
-
-def vega(title: object, date: str, **fields: object) -> dict[str, object]:
-    row: dict[str, object] = {"Title": title, "Release Date": date, "Director": None,
-                              "Major Genre": None, "Creative Type": None,
-                              "Rotten Tomatoes Rating": None, "IMDB Rating": None,
-                              "IMDB Votes": None, "Running Time min": None,
-                              "MPAA Rating": None}
-    row.update(fields)
-    return row
 
 
 def test_title_variants_name_a_film_by_its_other_titles_surest_rule_first() -> None:
@@ -54,7 +45,7 @@ def test_a_film_listed_under_other_titles_is_one_record_under_its_first_id() -> 
     movielens = [lens(780, "Independence Day (a.k.a. ID4)", 1996, "Action|Sci-Fi"),
                  lens(6333, "X2: X-Men United", 2003, "Action"),
                  lens(1080, "Monty Python's Life of Brian", 1979, "Comedy")]
-    rows = [vega("The Life of Brian", "Aug 17 1979", Director="Terry Jones",
+    rows = [vega_row("The Life of Brian", "Aug 17 1979", Director="Terry Jones",
                  **{"Rotten Tomatoes Rating": 98})]
     report = MergeReport()
     catalog = build_catalog(movies, movielens, rows, report=report)
@@ -83,7 +74,8 @@ def test_a_film_listed_under_other_titles_is_one_record_under_its_first_id() -> 
 def test_a_row_without_a_title_is_left_out_and_its_id_retired_not_reused() -> None:
     movies = [film("Alien", 1979), film("Zulu", 1964)]
     movielens = [lens(108583, float("nan"), float("nan")), lens(1, "Heat", 1995)]
-    rows = [vega(None, "Nov 03 2006", **{"IMDB Votes": 11_986}), vega("Nomad", "Mar 16 2007")]
+    rows = [vega_row(None, "Nov 03 2006", **{"IMDB Votes": 11_986}),
+            vega_row("Nomad", "Mar 16 2007")]
     report = MergeReport()
     catalog = build_catalog(movies, movielens, rows, report=report)
     assert sorted(r["title"] for r in catalog) == ["Alien", "Heat", "Nomad", "Zulu"]
@@ -103,7 +95,7 @@ def test_namesakes_remakes_and_films_whose_facts_differ_stay_apart() -> None:
     movielens = [lens(1, "Hamlet (a.k.a. William Shakespeare's Hamlet)", 1996),
                  lens(2, "National Lampoon's Vacation", 1983),
                  lens(3, "Dish, The", 2001)]
-    rows = [vega("The Miracle", "Jan 01 2004", **{"IMDB Votes": 126, "Running Time min": 92})]
+    rows = [vega_row("The Miracle", "Jan 01 2004", **{"IMDB Votes": 126, "Running Time min": 92})]
     report = MergeReport()
     catalog = build_catalog(movies, movielens, rows, report=report)
     hamlets = {r["year"]: r["movielens_id"] for r in catalog if r["title"].startswith("Haml")}

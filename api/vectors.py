@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -222,5 +223,8 @@ def build_snapshot(source: Path, target: Path, quantization: str = "none") -> No
 
 
 if __name__ == "__main__":
+    # The API that started this builder owns its lifetime (it kills it on close): a Ctrl-C
+    # reaching the whole process group must not end it with a traceback in the API's log.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO)
     build_snapshot(Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:4])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Consumer, KafkaException, Producer
 
 from omega import acls
 from omega.avro import AvroCodec
@@ -72,6 +74,17 @@ def close_unreferenced_clients() -> None:
     gc.collect()
 
 
+def close_every_client() -> None:
+    """At the end of the session, before its broker stops: close every Kafka client still
+    open (session fixtures', and any a test left behind), so none outlives the broker."""
+    close_unreferenced_clients()
+    for client in [o for o in gc.get_objects() if isinstance(o, Producer | Consumer)]:
+        with contextlib.suppress(RuntimeError, KafkaException):  # already closed
+            if isinstance(client, Producer):
+                client.flush(5)
+            client.close()
+
+
 def as_role(settings: Settings, role: str) -> Settings:
     """`settings` connecting as `role` (omega/acls.py) to a broker the suite started;
     unchanged on a cluster without authentication (OMEGA_KAFKA_BOOTSTRAP, containers)."""
@@ -95,7 +108,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield broker.start().bootstrap  # the running one's address
     finally:
-        close_unreferenced_clients()
+        close_every_client()
         broker.stop()
 
 
@@ -153,3 +166,9 @@ def wait_for(check: Callable[[], object], timeout_s: float = 30, what: str = "")
         if time.monotonic() > deadline:
             raise AssertionError(f"not met in {timeout_s:.0f} s: {what or check}")
         time.sleep(0.05)
+
+
+def wait_for_catalog(client: Any) -> None:
+    """Until the API under `client` (a TestClient) has read its views: /v1/sync answers
+    503 before, since it cannot check title ids yet."""
+    wait_for(lambda: client.app.state.omega.views.caught_up, 120, "the API's views caught up")

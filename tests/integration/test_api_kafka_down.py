@@ -16,7 +16,7 @@ from omega.kafka import ensure_topics_and_acls
 from omega.local_kafka import LocalKafka
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
-from tests.conftest import as_role, valid_delta, wait_for
+from tests.conftest import as_role, valid_delta, wait_for, wait_for_catalog
 from tests.integration.conftest import read_all
 
 pytestmark = pytest.mark.integration
@@ -39,6 +39,7 @@ def test_kafka_down_means_503_never_a_false_accept(
         return response.status_code, dict(response.headers), response.text
 
     with TestClient(create_app(as_role(settings, "api"))) as client:
+        wait_for_catalog(client)
         assert sync(client, "tv-before")[0] == 200
         own_broker.stop()
         started = time.monotonic()

@@ -19,7 +19,7 @@ from omega.kafka import make_producer
 from omega.settings import Settings
 from omega.topics import TV_DELTAS
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
-from tests.conftest import as_role
+from tests.conftest import as_role, wait_for_catalog
 from tests.integration.conftest import (
     WorkerProcess,
     read_all,
@@ -118,6 +118,7 @@ def test_hostile_deltas_through_the_api_get_4xx_with_reasons_never_500(
     cases = list(hostile_cases(N, seed=10, codec=codec, now_ms=now, prefix="api"))
     statuses: Counter[tuple[str, int]] = Counter()
     with TestClient(create_app(as_role(settings, "api"))) as client:
+        wait_for_catalog(client)
         for case in cases:
             response = client.post("/v1/sync", content=case.body, headers={
                 "X-Device-Id": case.device_id, "Content-Type": case.content_type,

@@ -27,7 +27,7 @@ from omega.topics import (
     topic_catalog,
 )
 from omega.windows import window_start
-from tests.conftest import as_role, valid_delta, wait_for
+from tests.conftest import as_role, valid_delta, wait_for, wait_for_catalog
 from tests.integration.conftest import WorkerProcess, read_all
 from tests.integration.workload import SETTINGS, collect_release
 
@@ -64,6 +64,7 @@ def test_no_raw_id_leaves_in_any_output_topic_or_api_response(
     responses: list[bytes] = []
     producer = make_producer(settings)
     with TestClient(create_app(as_role(settings, "api"))) as client:
+        wait_for_catalog(client)
         sessions = []  # the ids inside the tokens the API issued: raw, like device ids
         for _ in range(40):
             token = client.post("/api/session").json()["session"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import signal
 import subprocess
@@ -122,8 +123,9 @@ class VectorReplica:
         source = self.folder / f"build-{version}.npy"
         np.save(source, matrix)
         source.with_suffix(".json").write_text(json.dumps({"ids": ids, "payloads": payloads}))
+        # Background work: searches and syncs on the same cores come first (nice 10).
         proc = subprocess.Popen([sys.executable, "-m", "api.vectors", str(source), str(target),
-                                 self.quantization])
+                                 self.quantization], preexec_fn=lambda: os.nice(10))
         self._building = (proc, target, version, set(ids), time.monotonic())
         log.info("index snapshot of %d titles: building in process %d", len(ids), proc.pid)
 

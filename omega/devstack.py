@@ -55,6 +55,9 @@ class Component:
     role: str | None  # its Kafka identity (omega/acls.py); None: it does not use Kafka
     proc: subprocess.Popen[bytes] | None = None
     oneshot: bool = False  # runs to completion before the next component starts
+    # Batch work (the embedder's first run embeds the whole catalog for minutes) yields
+    # the cores to the worker's releases and the API's answers.
+    background: bool = False
 
 
 def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
@@ -97,7 +100,7 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
         Component("catalog", [py, "-m", "producers.catalog"], "producer", oneshot=True),
         Component("worker", [py, "-m", "streams", "--loglevel", "info"], "worker"),
         Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"],
-                  "embedder"),
+                  "embedder", background=True),
         Component("api", [py, "-m", "api"], "api"),
         Component("fleet", [py, "-m", "producers.fleet", "--devices", str(devices),
                             "--periods", "0", "--api", api_url,
@@ -115,7 +118,8 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
             component.proc = subprocess.Popen(
                 component.argv, env=env | identity_env(component.role, passwords), stdout=out,
                 stderr=subprocess.STDOUT if out else None,
-                stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
+                stdin=subprocess.DEVNULL,
+                preexec_fn=background_child if component.background else die_with_parent)
             log.info("started %s (pid %d)%s", component.name, component.proc.pid,
                      "" if foreground else f", log in {logs / (component.name + '.log')}")
             if component.oneshot:
@@ -160,6 +164,12 @@ def sync_keys_allowed(settings: Settings) -> bool:
         return False
     log.warning(DEV_KEY_WARNING)
     return True
+
+
+def background_child() -> None:
+    """`preexec_fn` of a background component: nice 10, and it dies with `omega run`."""
+    os.nice(10)
+    die_with_parent()
 
 
 def identity_env(role: str | None, passwords: dict[str, str]) -> dict[str, str]:

@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 # make run: one-minute windows so releases show within minutes (production: 4 h), and
-# 300,000 simulated TVs each syncing once a window (5,000 deltas/s): enough devices per
-# window that real "watched together" pairs pass the DP threshold (docs/search.md).
+# 300,000 simulated TVs, each watching and syncing in its own share of windows (about
+# 133,000 a window, 2,200 deltas/s): enough devices per window that the most watched-
+# together pairs pass the DP threshold (docs/search.md).
 # The ledger's horizons keep production's windows per day, week and year (6, 42, 2190).
 # Dev mode: the API accepts device tokens signed with the built-in development key (and
 # `omega run` says so in one warning line); set OMEGA_SYNC_KEYS to use a key of your own.

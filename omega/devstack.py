@@ -64,9 +64,10 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
               web_sessions_per_s: float = 0) -> int:
     """Run broker, worker, embedder, API, fleet and trend reader until Ctrl-C.
 
-    The fleet is `devices` simulated TVs drawn from MovieLens histories, each syncing
-    once per window: enough devices in every window that real pairs pass the DP
-    threshold (docs/search.md, "The fleet"). Its web side starts `web_sessions_per_s`
+    The fleet is `devices` simulated TVs drawn from MovieLens histories, each watching
+    and syncing in its own share of windows: enough devices in every window that the
+    most watched-together pairs pass the DP threshold (docs/search.md, "The fleet"), and
+    ledger caps that bind TV by TV. Its web side starts `web_sessions_per_s`
     page sessions a second through the API, so trending searches get released too."""
     if not sync_keys_allowed(settings):
         return 2

@@ -207,7 +207,7 @@ class EmbedProgress:
     run embeds the whole catalog, and how fast depends on the machine and its load."""
 
     def __init__(self, catalog_records: int) -> None:
-        self.expected = catalog_records  # titles, and the few tombstones of retired ids
+        self.expected = catalog_records  # less the tombstones of retired ids, as read
         self.started = time.monotonic()
 
     def line(self, embedder: TitleEmbedder) -> str:
@@ -256,6 +256,7 @@ def _embed(embedder: TitleEmbedder, codec: AvroCodec, topics: dict[str, str],
         else:
             edges.append(record)
     live = [r for r in titles.values() if r is not None]
+    progress.expected -= len(titles) - len(live)  # tombstones are no titles to embed
     upserts = (embedder.on_retired(t for t, r in titles.items() if r is None)
                + embedder.on_titles(live) + embedder.on_edges(edges))
     log.info("upserted %d vectors; %s", upserts, progress.line(embedder))

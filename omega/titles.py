@@ -103,7 +103,7 @@ def title_text(record: dict[str, Any]) -> str:
     if record.get("cast"):
         extra.append(f"Starring {', '.join(record['cast'][:5])}.")
     if record.get("awards"):
-        extra.append("Oscar-winning performance.")
+        extra.append(oscar_text(record))
     if record.get("creative_type"):
         extra.append(f"{record['creative_type']}.")
     if record.get("keywords"):
@@ -111,6 +111,39 @@ def title_text(record: dict[str, Any]) -> str:
     if record.get("overview"):
         extra.append(str(record["overview"]))
     return " ".join([text, *extra])
+
+
+def oscar_text(record: dict[str, Any]) -> str:
+    """'Oscar winner: Best Picture, Best Director.' or 'Oscar-nominated.' (a record of the
+    v2 catalog, with awards but no `oscars`: 'Oscar-winning performance.', all it had)."""
+    if not record.get("oscars"):
+        return "Oscar-winning performance."
+    won = list(dict.fromkeys(o["category"] for o in record["oscars"] if o["won"]))
+    return f"Oscar winner: {', '.join(won[:3])}." if won else "Oscar-nominated."
+
+
+ACTING_CATEGORIES = ("Best Actor", "Best Actress", "Best Supporting Actor",
+                     "Best Supporting Actress")
+
+
+def award_tags(record: dict[str, Any]) -> list[str]:
+    """What the index filters awards by: 'oscar' (won any), 'oscar-nominated' (any
+    nomination, won or not), 'won:best picture' and 'nominated:best picture' (each
+    category's key, omega.titles.normalize_title; nominated includes won), and
+    'won:acting', 'nominated:acting' for any of the four acting categories."""
+    oscars = record.get("oscars")
+    if not oscars:  # a v2 record's awards were wins; a v3 record's come from `oscars`
+        return ["oscar"] if record.get("awards") else []
+    tags = {"oscar-nominated"}
+    for entry in oscars:
+        categories = [normalize_title(entry["category"])]
+        if entry["category"] in ACTING_CATEGORIES:
+            categories.append("acting")
+        for category in categories:
+            tags.add(f"nominated:{category}")
+            if entry["won"]:
+                tags.update(("oscar", f"won:{category}"))
+    return sorted(tags)
 
 
 def person_key(name: str) -> str:
@@ -142,8 +175,9 @@ def title_payload(record: dict[str, Any]) -> dict[str, Any]:
     payload = {k: record[k] for k in keep if record.get(k) is not None}
     payload["known_votes"] = known_votes(record)
     payload.update(title_people(record))
-    if record.get("awards"):
-        payload["awards"] = ["oscar"]
+    tags = award_tags(record)
+    if tags:
+        payload["awards"] = tags
     return payload
 
 

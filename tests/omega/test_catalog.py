@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from omega.avro import AvroCodec
-from omega.catalog import build_catalog, coverage, load_catalog
+from omega.catalog import build_catalog, catalog_sources, coverage, load_catalog
 from omega.titles import normalize_title, title_variants
-from omega.twins import MergeReport
+from omega.twins import LISTINGS, MergeReport
 
 Catalog = tuple[list[dict[str, Any]], MergeReport]
 
@@ -61,8 +61,9 @@ def test_duplicates_within_a_source_keep_the_most_voted() -> None:
 
 def test_the_real_catalog_merges_and_encodes(codec: AvroCodec, real: Catalog) -> None:
     catalog = real[0]
-    both = [r for r in catalog if len(r["sources"]) == 2]
-    only_lens = [r for r in catalog if r["sources"] == ["movielens"]]
+    listed_by = [set(r["sources"]) & set(LISTINGS) for r in catalog]  # Wikipedia's and the
+    both = [r for r, s in zip(catalog, listed_by, strict=True) if len(s) == 2]  # Oscars' aside
+    only_lens = [r for r, s in zip(catalog, listed_by, strict=True) if s == {"movielens"}]
     assert 58_000 < len(catalog) < 58_788 + 9_066
     assert len(both) > 3_000 and only_lens
     assert len({r["title_id"] for r in catalog}) == len(catalog)
@@ -106,25 +107,6 @@ def test_vega_fields_merge_by_title_and_year_or_one_off() -> None:
     assert len(catalog) == 3
 
 
-def test_oscars_land_on_the_film_even_when_the_title_is_misspelt() -> None:
-    movies = [film("Forrest Gump", 1994), film("Philadelphia", 1993),
-              film("Manchester by the Sea", 2016)]
-    oscars = [{"oscar_yr": 1995, "award": "Best actor", "name": "Tom Hanks",
-               "movie": "Forest Gump"},
-              {"oscar_yr": 1994, "award": "Best actor", "name": "Tom Hanks",
-               "movie": "Philadelphia"},
-              {"oscar_yr": 2017, "award": "Best actor", "name": "Casey Affleck",
-               "movie": "Manchester by the Sa"},
-              {"oscar_yr": 1950, "award": "Best actress", "name": "Nobody",
-               "movie": "A Film Nobody Has"}]
-    catalog = {r["title"]: r for r in build_catalog(movies, [], [], oscars)}
-    assert catalog["Forrest Gump"]["awards"] == ["Oscar, Best actor: Tom Hanks (1995)"]
-    assert catalog["Forrest Gump"]["cast"] == ["Tom Hanks"]
-    assert catalog["Philadelphia"]["cast"] == ["Tom Hanks"]
-    assert catalog["Manchester by the Sea"]["cast"] == ["Casey Affleck"]
-    assert len(catalog) == 3, "an unmatched win adds no film"
-
-
 def test_movielens_rating_counts_and_coverage() -> None:
     movielens = [{"movieId": 6, "title": "Heat", "year": 1995, "genres": "Action"}]
     catalog = build_catalog([film("Heat", 1995)], movielens, rating_counts={6: 104})
@@ -135,11 +117,53 @@ def test_movielens_rating_counts_and_coverage() -> None:
 def test_the_real_catalog_is_enriched(real: Catalog) -> None:
     catalog = real[0]
     cover = coverage(catalog)
-    assert cover["director"] >= 1_800 and cover["rt_rating"] >= 2_000
-    assert 150 <= cover["awards"] <= 184
+    assert cover["director"] >= 15_000 and cover["rt_rating"] >= 2_000
+    assert cover["cast"] >= 18_000 and cover["awards"] == cover["oscars"] >= 3_400
     gump = [r for r in catalog if r["title"] == "Forrest Gump"]
-    assert gump[0]["director"] == "Robert Zemeckis" and "Tom Hanks" in gump[0]["cast"]
+    assert gump[0]["director"] == "Robert Zemeckis" and gump[0]["cast"][0] == "Tom Hanks"
     assert gump[0]["movielens_ratings"] > 300
+    assert gump[0]["awards"][:2] == ["Oscar, Best Picture (1995)",
+                                     "Oscar, Best Director: Robert Zemeckis (1995)"]
+
+
+def one(catalog: list[dict[str, Any]], title: str, year: int) -> dict[str, Any]:
+    (found,) = [r for r in catalog if r["title"] == title and r["year"] == year]
+    return found
+
+
+def won(record: dict[str, Any], category: str) -> list[str]:
+    """Who won `category` for the film (the nominees' line of each win)."""
+    return [o["name"] for o in record["oscars"] if o["won"] and o["category"] == category]
+
+
+def test_issue_37_cast_and_oscars_offline(real: Catalog) -> None:
+    """Who is in a film (Wikipedia's lists) and every Oscar, winners and nominees."""
+    catalog = real[0]
+    toy = one(catalog, "Toy Story", 1995)
+    assert "Tom Hanks" in toy["cast"] and toy["director"] == "John Lasseter"
+    streep = [r for r in catalog if "Meryl Streep" in r["cast"]]
+    assert len(streep) >= 8
+    assert won(one(catalog, "Godfather, The", 1972), "Best Picture") == ["Albert S. Ruddy"]
+    schindler = one(catalog, "Schindler's List", 1993)
+    assert won(schindler, "Best Director") == ["Steven Spielberg"]
+    assert "Oscar, Best Director: Steven Spielberg (1994)" in schindler["awards"]
+    shawshank = one(catalog, "Shawshank Redemption, The", 1994)  # seven nominations, no win
+    assert shawshank["oscars"] and not any(o["won"] for o in shawshank["oscars"])
+    assert "Oscar nominee, Best Actor: Morgan Freeman (1995)" in shawshank["awards"]
+    assert {"Best Picture", "Best Actor"} <= {o["category"] for o in shawshank["oscars"]}
+    best_pictures = [r for r in catalog if won(r, "Best Picture")]
+    assert len(best_pictures) >= 85, "every ceremony's winner up to the catalog's last year"
+
+
+def test_the_cast_and_oscar_sources_add_no_film_and_move_no_id(real: Catalog) -> None:
+    """Wikipedia's lists and the Oscars only enrich films the listing sources have."""
+    catalog, report = real
+    sources = catalog_sources()
+    bare = MergeReport()
+    without = build_catalog(**{**sources, "wikipedia": (), "oscars": ()}, report=bare)
+    assert [r["title_id"] for r in catalog] == [r["title_id"] for r in without]
+    assert [r["title"] for r in catalog] == [r["title"] for r in without]
+    assert report.retired == bare.retired and report.merged == bare.merged
 
 
 def test_the_real_catalog_has_one_id_per_film_each_with_its_title(real: Catalog) -> None:

@@ -58,7 +58,7 @@ class Guard:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_RAW]}
+                message = {**message, "headers": with_security(message.get("headers", []))}
             await send(message)
 
         try:
@@ -146,6 +146,13 @@ def failure(exc: Exception, scope: Scope) -> Response:
     log.error("%s %s failed", scope.get("method"), scope.get("path"), exc_info=exc)
     return problem(500, "the server failed to answer this request; the error is logged "
                         "there. Retry later, and report it if it persists")
+
+
+def with_security(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The response's headers, then the security headers it did not set itself: the cover
+    art sends a stricter CSP than the page's, and must not carry two."""
+    own = {name.lower() for name, _ in headers}
+    return [*headers, *(h for h in SECURITY_RAW if h[0] not in own)]
 
 
 def is_json(content_type: str) -> bool:

@@ -45,6 +45,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, str]] = {
     ("get", "/api/titles/{title_id}/poster"): {
         404: "No poster: TMDB is not configured or has none for this title",
         502: "TMDB's image server cannot be reached or refused"},
+    ("get", "/api/titles/{title_id}/cover.svg"): {404: "No title with this id in the catalog"},
     ("post", "/api/analytics"): {401: "The session token is forged, expired or missing",
                                  503: KAFKA_DOWN},
     ("post", "/v1/sync"): {503: "Kafka did not acknowledge the delta, or the API is still "

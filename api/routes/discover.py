@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.privacy import accounting
 from api.ranking import title_card
-from api.routes.cards import TitleCard
+from api.routes.cards import TitleCard, with_cover
 from api.routes.deps import State
 from api.state import ApiState
 from omega.above_noise import CONFIDENCE, METHOD
@@ -91,8 +91,8 @@ def discover(state: State, window: Literal["day", "week"] = "week",
         card = title_card(state.views, title_id)
         if genre and genre.casefold() not in {g.casefold() for g in card["genres"]}:
             continue
-        items.append(card | {"noisyDeviceWindows": count,
-                             "devicesPerWindow": round(count / windows, 1)})
+        items.append(with_cover(state, card) | {"noisyDeviceWindows": count,
+                                                "devicesPerWindow": round(count / windows, 1)})
         if len(items) == limit:
             break
     noise = (range_noise_std(windows, span["epsilonPerWindow"], span["sensitivity"])

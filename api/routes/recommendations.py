@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.ranking import title_card
+from api.routes.cards import with_cover
 from api.routes.deps import State, require_index
 from omega.index import Hit, TitleFilter
 
@@ -70,6 +71,7 @@ def recommend(body: RecommendationRequest, state: State) -> dict[str, Any]:
         card["matchReasons"] += [f"Genre: {g}" for g in prefs.genres if g in card["genres"]]
         if vectors:
             card["matchReasons"].insert(0, "Similar to what you liked")
-    return {"results": ranked[:body.limit],
+    return {"results": [with_cover(state, card) for card in ranked[:body.limit]],
             "basedOn": [state.views.display(t) for t in body.likedTitleIds],
-            "liked": [title_card(state.views, t) for t in body.likedTitleIds]}
+            "liked": [with_cover(state, title_card(state.views, t))
+                      for t in body.likedTitleIds]}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.query import parse_query
-from api.routes.cards import TitleCard
+from api.routes.cards import TitleCard, with_cover
 from api.routes.deps import State, require_index
 from omega.index import TitleFilter
 
@@ -82,4 +82,5 @@ async def search(body: SearchRequest, state: State) -> dict[str, Any]:
                     "trending": w.trending, "coview": w.coview,
                     "genreOverlap": w.genre_overlap},
         "processingTimeMs": round((time.perf_counter() - started) * 1000, 2)}
-    return {"query": body.query, "results": results, "metadata": metadata}
+    return {"query": body.query, "results": [with_cover(state, r) for r in results],
+            "metadata": metadata}

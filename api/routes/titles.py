@@ -1,16 +1,20 @@
-"""GET /api/titles/{id}: details, similar titles (vectors), watched together (DP edges)."""
+"""GET /api/titles/{id}: details, similar titles (vectors), watched together (DP edges);
+its poster (TMDB, through this origin) and its generated cover art."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
+from api.covers import cover_svg
 from api.privacy import accounting
 from api.ranking import title_card
+from api.routes.cards import poster_of, with_cover
 from api.routes.deps import State, require_index, require_title
 from omega.privacy import pair_noise_std
 
@@ -26,12 +30,12 @@ def title(state: State, title_id: int = Path(ge=1, le=2**53)) -> dict[str, Any]:
     if vector is not None:
         exclude = state.ranker.same_title(title_id)
         hits = state.index.search(vector, 10, None, exclude)
-        similar = [title_card(state.views, h.title_id) | {"similarity": round(h.score, 4)}
-                   for h in hits]
-    together = [title_card(state.views, t) | {"noisyDevices": c}
+        similar = [with_cover(state, title_card(state.views, h.title_id))
+                   | {"similarity": round(h.score, 4)} for h in hits]
+    together = [with_cover(state, title_card(state.views, t)) | {"noisyDevices": c}
                 for t, c in state.views.watched_with(title_id, 10)]
     record = state.views.titles[title_id]
-    return title_card(state.views, title_id) | {
+    return with_cover(state, title_card(state.views, title_id)) | {
         "overview": record.get("overview"),
         "posterUrl": f"/api/titles/{title_id}/poster" if poster_of(state, title_id) else None,
         "rtRating": record.get("rt_rating"), "similar": similar,
@@ -61,12 +65,6 @@ def pair_privacy(state: State) -> dict[str, Any]:
                     f"threshold (at least {floor:,}); {chance}."}
 
 
-def poster_of(state: State, title_id: int) -> str | None:
-    """TMDB's poster path for the title, when TMDB is configured and has one."""
-    path = state.views.titles.get(title_id, {}).get("poster_path")
-    return path if path and state.settings.tmdb_api_key else None
-
-
 @router.get("/api/titles/{title_id}/poster", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}}})
 async def poster(state: State, title_id: int = Path(ge=1, le=2**53)) -> Response:
@@ -94,3 +92,27 @@ async def poster(state: State, title_id: int = Path(ge=1, le=2**53)) -> Response
         os.replace(tmp, cached)
     return Response(cached.read_bytes(), media_type="image/jpeg",
                     headers={"Cache-Control": "public, max-age=86400"})
+
+
+COVER_CSP = "default-src 'none'; frame-ancestors 'none'"  # no script, style or fetch in it
+
+
+@router.get("/api/titles/{title_id}/cover.svg", response_class=Response, responses={
+    200: {"description": "The cover art, an SVG image",
+          "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+    304: {"description": "Not modified: the If-None-Match ETag is still the cover's"}})
+async def cover(state: State, request: Request,
+                title_id: int = Path(ge=1, le=2**53)) -> Response:
+    """Generated cover art for the title (its title, year and a colour for its first
+    genre), for the cards of titles TMDB has no poster for: no key is needed. The same
+    record gives the same bytes; its ETag changes only when the record does."""
+    require_title(state, title_id)
+    record = state.views.titles[title_id]
+    svg = cover_svg(title_id, str(record.get("title") or ""), record.get("year"),
+                    record.get("genres") or ())
+    etag = f'"{hashlib.sha256(svg.encode()).hexdigest()[:20]}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400",
+               "Content-Security-Policy": COVER_CSP}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(svg, media_type="image/svg+xml", headers=headers)

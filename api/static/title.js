@@ -2,7 +2,7 @@
 // and what TVs watched with it (DP noisy counts, with what the noise means).
 import { api } from "./api.js";
 import { $, el, describe, icon, setStatus } from "./dom.js";
-import { card, likeButton } from "./cards.js";
+import { card, cover, likeButton } from "./cards.js";
 import { pairCountLabel } from "./counts.js";
 import { track } from "./analytics.js";
 
@@ -59,12 +59,7 @@ export async function showTitle(arg) {
   heading.textContent = data.year ? `${data.title} (${data.year})` : data.title;
   document.title = `${heading.textContent} — Omega`;
   const top = el("div", undefined, "title-top");
-  if (data.posterUrl) {
-    const poster = el("img", undefined, "poster");
-    poster.src = data.posterUrl;
-    poster.alt = `Poster of ${data.title}`;
-    top.append(poster);
-  }
+  top.append(cover(data, { className: "poster", lazy: false }));
   const body = el("div");
   body.append(el("p", describe(data), "meta"));
   if (data.overview) body.append(el("p", data.overview, "overview"));

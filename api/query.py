@@ -4,7 +4,8 @@ Pure and deterministic: "sci-fi from the 90s" → genres {Sci-Fi}, years 1990–
 "feel-good movies like Amelie after 2000" → mood feel-good (soft: Comedy), like-title
 Amelie (resolved by the caller's catalog), years 2001–; "Hitchcock thriller from the
 50s" → person Alfred Hitchcock (the caller's people index: directors and cast the
-sources know), Thriller, 1950s; "Oscar winners" → award; "recent" → the last few years
+sources know), Thriller, 1950s; "Best Picture winners", "Oscar-nominated" → award tags
+(api/awards.py); "recent" → the last few years
 of the catalog. What is recognised is removed from the text; what is left is embedded
 (or, if nothing is left, the genre words are). A person the query names after "directed
 by", "starring" or "with" whom no source knows is reported in `unresolved`, never
@@ -18,6 +19,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from api.awards import take_awards
 
 # Phrase → catalog genres. Explicit genre words filter; see MOODS for soft ones.
 GENRE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -99,11 +102,6 @@ _DECADE = re.compile(r"(?<![\w'])'?(?P<century>19|20)?(?P<d>\d)0'?s\b")
 _YEAR = re.compile(r"\b(?P<y>(?:19|20)\d\d)\b")
 _WORD = re.compile(r"[\w'-]+")
 
-AWARD_PHRASES = ("academy award winning", "academy award winners", "academy award winner",
-                 "academy award-winning", "oscar-winning performances",
-                 "oscar winning performances", "oscar-winning performance", "oscar-winning",
-                 "oscar winning", "oscar winners", "oscar winner", "won an oscar", "won oscars",
-                 "oscars", "oscar")
 RECENT_YEARS = 5  # "recent": the catalog's last RECENT_YEARS years, its latest included
 _RECENT = re.compile(r"\b(?:recent|newest|latest|new releases?"
                      r"|new(?= (?:[\w-]+ )?(?:movies|films|releases)\b))\b")
@@ -141,7 +139,8 @@ class QueryIntent:
     like_title_id: int | None = None
     like_title: str | None = None
     people: list[tuple[str, str, str]] = field(default_factory=list)  # (key, name, role)
-    awards: list[str] = field(default_factory=list)
+    awards: list[str] = field(default_factory=list)  # index tags (api/awards.py)
+    award_labels: list[str] = field(default_factory=list)
     recent: bool = False
     unresolved: list[str] = field(default_factory=list)
 
@@ -153,7 +152,7 @@ class QueryIntent:
                 "likeTitle": self.like_title, "likeTitleId": self.like_title_id,
                 "directors": [n for _, n, role in self.people if role == "director"],
                 "cast": [n for _, n, role in self.people if role == "cast"],
-                "awards": self.awards, "recent": self.recent,
+                "awards": self.award_labels, "recent": self.recent,
                 "unresolved": self.unresolved, "semanticText": self.text}
 
 
@@ -265,8 +264,8 @@ def _people(text: str, intent: QueryIntent, find: PersonFinder) -> str:
     while i < len(words):
         for size in (3, 2, 1):
             phrase = " ".join(words[i:i + size])
-            if len(words[i:i + size]) == size and (
-                    found := find(phrase.removesuffix("'s"), None)):
+            if len(words[i:i + size]) == size and not set(words[i:i + size]) <= _VOCABULARY \
+                    and (found := find(phrase.removesuffix("'s"), None)):
                 _add_person(intent, found)
                 del words[i:i + size]
                 break
@@ -297,10 +296,7 @@ def parse_query(query: str, resolve: Resolver | None = None,
         if like is not None:
             intent.like_title_id, intent.like_title = like
             text = text[:m.start()] + " " + after
-    for phrase in AWARD_PHRASES:
-        text, found = _take(text, phrase)
-        if found and "oscar" not in intent.awards:
-            intent.awards.append("oscar")
+    text, intent.awards, intent.award_labels = take_awards(text)
     text = _years(text, intent)
     if (m := _RECENT.search(text)) is not None:
         intent.recent = True

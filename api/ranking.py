@@ -31,14 +31,34 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from api.awards import award_reasons
 from api.query import QueryIntent, embedding_text
+from api.signals import Prior, Signals
+from api.similar import (
+    era_closeness,
+    main_genre_share,
+    main_genres,
+    people_overlap,
+    series_key,
+    shared_people,
+)
 from api.views import Views
 from omega.index import Hit, TitleFilter
-from omega.ranges import discrete_laplace_variance, range_noise_std
-from omega.titles import known_votes, normalize_title, person_key, title_payload
+from omega.ranges import discrete_laplace_variance
+from omega.titles import (
+    known_votes,
+    normalize_title,
+    person_key,
+    title_payload,
+)
 
-TRENDING_TOP = 20
 COVIEW_POOL = 50  # released neighbours of an anchor taken into the candidate pool
+RELATED_POOL = 30  # an anchor's series, director's and lead cast's films, best known first
+# A co-view edge over (anchor total)^(1−β) · (neighbour total)^β: β = 0.5 is the cosine of
+# the two audiences; β > 0.5 asks more of a popular neighbour (asymmetric cosine, as
+# item-to-item recommenders correct for popularity), so a film everyone watches does not
+# top every list.
+COVIEW_POPULARITY_EXPONENT = 0.8
 
 
 class TitleSearch(Protocol):
@@ -60,78 +80,9 @@ class Weights:
     coview: float = 0.3
     genre_overlap: float = 0.2
     anchored_popularity: float = 0.4  # popularity's weight for "like X" and liked titles
-
-
-@dataclass(frozen=True)
-class Prior:
-    """The public popularity prior's knobs (OMEGA_PRIOR_*)."""
-
-    votes_ref: float = 500_000  # IMDb votes that count as fully popular (the catalog's top)
-    min_votes: float = 1_000  # m of the Bayesian average: votes a rating needs to count
-    mean_rating: float = 6.0  # C of the Bayesian average: the catalog's mean IMDb rating
-    rating_share: float = 0.25  # the prior is (1 − share) · votes part + share · rating part
-    confidence_z: float = 2.0  # lcb = total − z·σ (z = 2: one-sided 97.7 %)
-    volume_power: float = 2.0  # the votes part is (log votes / log votes_ref) ** power
-
-    def __call__(self, record: dict[str, Any]) -> float:
-        """0..1: log-scaled votes (MovieLens ratings in IMDb votes where IMDb has none,
-        omega.titles.known_votes), and the Bayesian-average rating."""
-        votes = known_votes(record)
-        volume = min(1.0, math.log1p(votes) / math.log1p(self.votes_ref)) ** self.volume_power
-        volume = float(volume)
-        rating = float(record["rating"]) if record.get("rating") is not None else 0.0
-        n = float(record.get("votes") or 0) if record.get("rating") is not None else 0.0
-        bayes = (n * rating + self.min_votes * self.mean_rating) / (n + self.min_votes)
-        quality = max(0.0, min(1.0, (bayes - 1) / 9))
-        return (1 - self.rating_share) * volume + self.rating_share * quality
-
-
-@dataclass
-class Evidence:
-    """A DP total per title, read through its lower confidence bound."""
-
-    lcb: dict[int, float]  # titles whose total stands above z·σ only
-    sigma: float
-    z: float
-    scale: float  # log1p of the largest lcb
-
-    @classmethod
-    def of(cls, totals: Mapping[int, int], sigma: float, z: float) -> Evidence:
-        lcb = {t: c - z * sigma for t, c in totals.items() if c - z * sigma > 0}
-        return cls(lcb, sigma, z, math.log1p(max(lcb.values(), default=0.0)))
-
-    def strength(self, title_id: int) -> float:
-        value = self.lcb.get(title_id, 0.0)
-        return math.log1p(value) / self.scale if value > 0 and self.scale > 0 else 0.0
-
-    def confidence(self, title_id: int) -> float:
-        """How far to trust the total over a prior: lcb / (lcb + zσ), 0 within the noise."""
-        value = self.lcb.get(title_id, 0.0)
-        return value / (value + self.z * self.sigma) if value > 0 else 0.0
-
-    def top(self, n: int) -> list[int]:
-        return sorted(self.lcb, key=lambda t: (-self.lcb[t], t))[:n]
-
-
-@dataclass
-class Signals:
-    """DP week and day evidence from the release topics, and the public prior."""
-
-    week: Evidence
-    day: Evidence
-    top_week: list[int]
-    top_day: list[int]
-
-    @classmethod
-    def from_views(cls, views: Views, z: float) -> Signals:
-        def evidence(span: str) -> Evidence:
-            totals, meta = views.totals(span)
-            sigma = (range_noise_std(meta["windows"], meta["epsilonPerWindow"],
-                                     meta["sensitivity"]) if meta["windows"] else 0.0)
-            return Evidence.of(totals, sigma, z)
-
-        week, day = evidence("week"), evidence("day")
-        return cls(week, day, week.top(TRENDING_TOP), day.top(TRENDING_TOP))
+    series: float = 0.3  # the same series as an anchor (api/similar.py)
+    era: float = 0.1  # years apart from the anchor, soft
+    people: float = 0.1  # the anchor's director or lead cast
 
 
 def title_card(views: Views, title_id: int) -> dict[str, Any]:
@@ -153,10 +104,6 @@ def intent_filter(intent: QueryIntent) -> TitleFilter | None:
                         cast=tuple(k for k, _, role in intent.people if role == "cast"),
                         awards=tuple(intent.awards))
     return None if where == TitleFilter() else where
-
-
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def _thousands(n: float) -> str:
@@ -228,7 +175,7 @@ class Ranker:
         where = merge_filters(intent_filter(intent), extra)
         exclude = self.same_title(intent.like_title_id)
         pool = max(limit * 4, 40)
-        hits = self.index.search(vector, pool, where, exclude)
+        hits = self.index.search(vector, pool, self.like_filter(intent, where), exclude)
         if self.known_votes and sum(1 for h in hits if known_votes(self.views.titles.get(
                 h.title_id, {})) >= self.known_votes) < limit:
             # The nearest well-known titles too: the nearest 40 of 63,000 are mostly films
@@ -246,7 +193,39 @@ class Ranker:
         soft = set(intent.mood_genres) | set(intent.genres)
         anchors = [] if intent.like_title_id is None else [intent.like_title_id]
         hits = self.with_coview(hits, anchors, vector, None if relaxed else where, exclude)
+        hits = self.with_related(hits, anchors, vector, None if relaxed else where, exclude)
         return self.rank(hits, soft, intent, anchors=anchors, limit=limit), relaxed
+
+    def like_filter(self, intent: QueryIntent, where: TitleFilter | None
+                    ) -> TitleFilter | None:
+        """For "like X" without a genre of its own: `where` within X's main genres, so the
+        nearest vectors are films a viewer would file next to X."""
+        if intent.like_title_id is None or intent.genres:
+            return where
+        genres = self.views.titles.get(intent.like_title_id, {}).get("genres") or []
+        if not genres:
+            return where
+        return merge_filters(where, TitleFilter(genres=tuple(sorted(main_genres(genres)))))
+
+    def with_related(self, hits: list[Hit], anchors: Sequence[int], vector: np.ndarray,
+                     where: TitleFilter | None, exclude: set[int]) -> list[Hit]:
+        """`hits` plus the anchors' series and the films of their director and lead cast
+        (api/views.py `related`), scored by their cosine to `vector`."""
+        seen = {h.title_id for h in hits} | exclude
+        extra = []
+        for anchor in anchors:
+            related = sorted(self.views.related(anchor) - seen,
+                             key=lambda t: (-known_votes(self.views.titles.get(t, {})), t))
+            for title_id in related[:RELATED_POOL]:
+                record = self.views.titles.get(title_id)
+                if record is None or (where is not None
+                                      and not where.matches(title_payload(record))):
+                    continue
+                seen.add(title_id)
+                other = self.index.vector(title_id)
+                extra.append(Hit(title_id, float(other @ vector) if other is not None
+                                 else 0.0, {}))
+        return hits + extra
 
     def with_coview(self, hits: list[Hit], anchors: Sequence[int], vector: np.ndarray,
                     where: TitleFilter | None, exclude: set[int]) -> list[Hit]:
@@ -280,10 +259,10 @@ class Ranker:
     def coview_strengths(self, anchors: Sequence[int]) -> dict[int, tuple[float, int]]:
         """Title → (strength 0..1, anchor) over the anchors' released edges.
 
-        An edge's strength is its lower confidence bound over the geometric mean of the two
-        titles' DP week totals: the cosine of their audiences, as item-to-item
-        recommenders use it, so that a blockbuster everyone watches is not every film's
-        nearest neighbour. Scaled against the anchor's strongest edge."""
+        An edge's strength is its lower confidence bound over a weighted geometric mean of
+        the two titles' DP week totals (COVIEW_POPULARITY_EXPONENT), so that a blockbuster
+        everyone watches is not every film's nearest neighbour. Scaled against the
+        anchor's strongest edge."""
         sigma = self.edge_noise(self._edge_epsilon())
         z = self.prior.confidence_z
         week = self.signals().week
@@ -295,7 +274,8 @@ class Ranker:
                 lcb = count - z * sigma
                 if lcb > 0:
                     other = max(week.lcb.get(title_id, 0.0), lcb)
-                    edges.append((title_id, lcb / math.sqrt(max(own, lcb) * other)))
+                    beta = COVIEW_POPULARITY_EXPONENT
+                    edges.append((title_id, lcb / (max(own, lcb) ** (1 - beta) * other ** beta)))
             if not edges:
                 continue
             top = max(cosine for _, cosine in edges)
@@ -305,6 +285,21 @@ class Ranker:
                     out[title_id] = (strength, anchor)
         return out
 
+    def kin_reasons(self, record: dict[str, Any], parts: Mapping[str, float],
+                    anchors: Sequence[int]) -> list[str]:
+        """'Same series as Toy Story (1995)', 'Also directed by Michael Mann'."""
+        out = []
+        for anchor in anchors:
+            mine = self.views.titles.get(anchor, {})
+            if parts.get("series") and series_key(mine.get("title") or "") == series_key(
+                    record.get("title") or ""):
+                out.append(f"Same series as {self.views.display(anchor)}")
+            if parts.get("people") and (shared := shared_people(record, mine)):
+                out.append(shared)
+            if out:
+                break
+        return out
+
     def _edge_epsilon(self) -> float:
         return self.views.edge_epsilon or 0.1
 
@@ -312,9 +307,11 @@ class Ranker:
               coview: Mapping[int, tuple[float, int]]) -> list[Scored]:
         """Every hit's parts and score, best first; `coview` is `coview_strengths(anchors)`."""
         signals, w = self.signals(), self.weights
-        anchor_genres = set()
-        for anchor in anchors:
-            anchor_genres |= set(self.views.titles.get(anchor, {}).get("genres", []))
+        anchor_records = [self.views.titles.get(a, {}) for a in anchors]
+        anchor_main: set[str] = set()
+        for record in anchor_records:
+            anchor_main |= main_genres(record.get("genres", []))
+        series = {series_key(r["title"]) for r in anchor_records if r.get("title")} - {None}
         scored = []
         for hit in hits:
             title_id = hit.title_id
@@ -327,10 +324,16 @@ class Ranker:
             weighted = {"similarity": w.similarity, "popularity": w.popularity,
                         "trending": w.trending}
             if anchors:
+                record = self.views.titles.get(title_id, {})
                 weighted["popularity"] = w.anchored_popularity
                 parts["coview"] = coview.get(title_id, (0.0, 0))[0]
-                parts["genreOverlap"] = jaccard(genres, anchor_genres)
-                weighted |= {"coview": w.coview, "genreOverlap": w.genre_overlap}
+                parts["genreOverlap"] = main_genre_share(genres, anchor_main)
+                parts["series"] = float(series_key(record.get("title") or "") in series)
+                parts["era"] = max(era_closeness(record.get("year"), a.get("year"))
+                                   for a in anchor_records)
+                parts["people"] = max(people_overlap(record, a) for a in anchor_records)
+                weighted |= {"coview": w.coview, "genreOverlap": w.genre_overlap,
+                             "series": w.series, "era": w.era, "people": w.people}
             shared = sorted(genres & soft_genres)
             contributions = {k: weighted[k] * parts[k] for k in weighted}
             total = sum(contributions.values()) + w.genre_bonus * min(len(shared), 2)
@@ -377,8 +380,7 @@ class Ranker:
                     reasons.append(f"Directed by {name}")
                 elif role == "cast" and key in {person_key(c) for c in record.get("cast") or ()}:
                     reasons.append(f"Starring {name}")
-            if intent.awards and record.get("awards"):
-                reasons.append(record["awards"][0])
+            reasons += award_reasons(intent.awards, record.get("awards") or [])
             reasons += [f"Genre: {g}" for g in intent.genres if g in record.get("genres", [])]
             if intent.period and record.get("year"):
                 reasons.append(f"From {intent.period}: {record['year']}")
@@ -390,6 +392,7 @@ class Ranker:
                 reasons.append(f"Mood {intent.moods[0]}: {', '.join(item.shared)}")
         if title_id in coview:
             reasons.append(f"Often watched with {self.views.display(coview[title_id][1])}")
+        reasons += self.kin_reasons(record, parts, anchors)
         for anchor in anchors:
             shared = sorted(set(record.get("genres", []))
                             & set(self.views.titles.get(anchor, {}).get("genres", [])))

@@ -13,9 +13,10 @@ from typing import Any
 from api.encoding import CachedEncoder, ServerSearch
 from api.limits import RateLimiter
 from api.privacy import accounting
-from api.ranking import Prior, Ranker, TitleSearch, Weights
+from api.ranking import Ranker, TitleSearch, Weights
 from api.security import KeyRing
 from api.sessions import SessionSigner
+from api.signals import Prior
 from api.vectors import VectorReplica
 from api.views import ViewFollower, Views
 from api.writer import KafkaWriter
@@ -87,7 +88,8 @@ def weights_of(settings: Settings) -> Weights:
     return Weights(settings.rank_weight_similarity, settings.rank_weight_popularity,
                    settings.rank_weight_trending, settings.rank_genre_bonus,
                    settings.rank_weight_coview, settings.rank_weight_genre_overlap,
-                   settings.rank_weight_popularity_like)
+                   settings.rank_weight_popularity_like, settings.rank_weight_series,
+                   settings.rank_weight_era, settings.rank_weight_people)
 
 
 def prior_of(settings: Settings) -> Prior:

@@ -14,7 +14,7 @@ import gc
 import logging
 import threading
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from confluent_kafka import Consumer, KafkaError, Message
 
+from api.similar import LEAD_CAST, series_key
 from api.vectors import VectorReplica
 from omega.above_noise import noise_threshold
 from omega.acls import API_GROUPS
@@ -55,9 +56,13 @@ class Views:
     edges: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     searches: list[Record] = field(default_factory=list)  # released trending searches
     # people the sources know: person key → (display name, roles), and surname → keys
-    people: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    people: dict[str, tuple[str, Counter[str]]] = field(default_factory=dict)
     surnames: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     title_words: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # "like X" candidates beyond the vector's: a series (api/similar.py) and a director
+    # or lead actor → their titles
+    by_series: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_person: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     latest_year: int | None = None
     # The highest id seen: a bound while the catalog loads. Ids have gaps (retired ids),
     # so once it is read a title is known by `titles` itself (`check_titles`).
@@ -79,6 +84,7 @@ class Views:
             if old is not None:
                 name = normalize_title(old["title"])
                 self.by_name[name] = [i for i in self.by_name.get(name, []) if i != title_id]
+                self._relate(title_id, old, add=False)
             self.titles[title_id] = record
             self.retired.discard(title_id)
             self.catalog_version += 1
@@ -91,6 +97,7 @@ class Views:
                 for word in set(normalize_title(record["title"]).split()):
                     self.title_words[word] += 1
             self._add_people(record)
+            self._relate(title_id, record, add=True)
             year = record.get("year")
             if year is not None and (self.latest_year is None or year > self.latest_year):
                 self.latest_year = year
@@ -106,6 +113,7 @@ class Views:
             if old is not None:
                 name = normalize_title(old["title"])
                 self.by_name[name] = [i for i in self.by_name.get(name, []) if i != title_id]
+                self._relate(title_id, old, add=False)
                 for word in set(name.split()):
                     self.title_words[word] -= 1
                 self.catalog_version += 1
@@ -145,6 +153,29 @@ class Views:
             return None
         return ids[0], self.display(ids[0])
 
+    def _relate(self, title_id: int, record: Record, add: bool) -> None:
+        keys = [(self.by_series, series_key(record["title"]))]
+        keys += [(self.by_person, person_key(n)) for n in
+                 [record.get("director"), *(record.get("cast") or [])[:LEAD_CAST]] if n]
+        for index, key in keys:
+            if key and add:
+                index[key].add(title_id)
+            elif key:
+                index.get(key, set()).discard(title_id)
+
+    def related(self, title_id: int) -> set[int]:
+        """Titles of X's series, by X's director, or with X's lead cast: candidates for
+        "like X" that its vector may not reach."""
+        record = self.titles.get(title_id)
+        if record is None:
+            return set()
+        out = set(self.by_series.get(series_key(record["title"]) or "", ()))
+        for name in [record.get("director"), *(record.get("cast") or [])[:LEAD_CAST]]:
+            if name:
+                out |= self.by_person.get(person_key(name), set())
+        out.discard(title_id)
+        return out
+
     def _add_people(self, record: Record) -> None:
         named = [(record["director"], "director")] if record.get("director") else []
         named += [(name, "cast") for name in record.get("cast") or ()]
@@ -152,27 +183,41 @@ class Views:
             key = person_key(name)
             if not key:
                 continue
-            self.people.setdefault(key, (name, set()))[1].add(role)
+            roles = self.people.setdefault(key, (name, Counter()))[1]
+            roles[role] += 1
             self.surnames[key.split()[-1]].add(key)
 
     def person(self, phrase: str, role: str | None = None) -> tuple[str, str, str] | None:
-        """The person a phrase names, as (key, name, role): a full name, or a surname only
-        one known person has. Without a cue (`role` None) a bare surname must also be rare
-        in titles ("Spielberg" yes, "Stone" no). The role is `role` when the sources know
-        them in it, else the one they know (director first)."""
+        """The person a phrase names, as (key, name, role): a full name, or a surname that
+        names one known person (in `role`, when a cue asks for one), or one with three
+        times the films of any other of that name ("Hitchcock": Alfred, not Patricia).
+        Without a cue (`role` None) a one-word name must be rare in titles ("Spielberg"
+        yes, "Stone" or the singer "Rain" no). The role is `role` when the sources know
+        them in it, else the one they have most films in (an actor who directed once is
+        an actor)."""
         key = person_key(phrase)
+        rare = self.title_words.get(key, 0) < RARE_TITLE_WORD
         found = self.people.get(key)
-        if found is None and " " not in key and len(key) >= 4:
-            keys = self.surnames.get(key, set())
-            if len(keys) == 1 and (role is not None or
-                                   self.title_words.get(key, 0) < RARE_TITLE_WORD):
-                key = next(iter(keys))
-                found = self.people[key]
+        if found is not None and " " not in key and role is None and not rare:
+            found = None
+        if found is None and " " not in key and len(key) >= 4 and (role is not None or rare):
+            resolved = self._by_surname(key, role)
+            if resolved is not None:
+                key, found = resolved, self.people[resolved]
         if found is None:
             return None
         name, roles = found
-        chosen = role if role in roles else ("director" if "director" in roles else "cast")
+        chosen = role if role is not None and role in roles else max(
+            roles, key=lambda r: (roles[r], r == "director"))
         return key, name, chosen
+
+    def _by_surname(self, surname: str, role: str | None) -> str | None:
+        keys = [k for k in self.surnames.get(surname, ()) if role is None
+                or role in self.people[k][1]]
+        films = sorted(((sum(self.people[k][1].values()), k) for k in keys), reverse=True)
+        if len(films) == 1 or (len(films) > 1 and films[0][0] >= 3 * films[1][0]):
+            return films[0][1]
+        return None
 
     def display(self, title_id: int) -> str:
         record = self.titles.get(title_id)

@@ -156,12 +156,22 @@ class Settings(BaseSettings):
         default=0.3, ge=0, description="'Like X' and recommendations: weight of released "
                                        "DP co-view edges from X.")
     rank_weight_popularity_like: float = Field(
-        default=0.4, ge=0, description="'Like X' and recommendations: weight of popularity "
+        default=0.2, ge=0, description="'Like X' and recommendations: weight of popularity "
                                        "(who asks for films like X wants X's kin, not the "
                                        "most popular films).")
     rank_weight_genre_overlap: float = Field(
-        default=0.2, ge=0, description="'Like X': weight of the Jaccard overlap with all of "
-                                       "X's genres.")
+        default=0.3, ge=0, description="'Like X': weight of the share of X's main genres "
+                                       "(without Drama and Comedy when X has others) a "
+                                       "film has.")
+    rank_weight_series: float = Field(
+        default=0.3, ge=0, description="'Like X': weight of being in X's series ('Toy Story "
+                                       "2' for 'Toy Story').")
+    rank_weight_era: float = Field(
+        default=0.1, ge=0, description="'Like X': weight of closeness in years to X (1 the "
+                                       "same year, 0 at 20 years apart).")
+    rank_weight_people: float = Field(
+        default=0.1, ge=0, description="'Like X': weight of X's director, or the share of "
+                                       "X's lead cast, in a film.")
     rank_known_votes: int = Field(
         default=5000, ge=0, description="Search also retrieves the nearest titles with at "
                                         "least this many IMDb votes (MovieLens ratings × "

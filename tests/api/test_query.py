@@ -97,9 +97,24 @@ def test_a_person_no_source_knows_is_reported_not_dropped() -> None:
 
 
 def test_awards_and_recency() -> None:
-    for query in ("Oscar winners", "oscar-winning performances", "academy award winning"):
+    for query, tags in (
+            ("Oscar winners", ["oscar"]), ("academy award winning", ["oscar"]),
+            ("oscar-winning performances", ["won:acting"]),
+            ("Best Picture winners", ["won:best picture"]),
+            ("won Best Director", ["won:best director"]),
+            ("Oscar-nominated dramas", ["oscar-nominated"]),
+            ("films that won Best Original Screenplay", ["won:best original screenplay"]),
+            ("Best Picture nominees from the 90s", ["nominated:best picture"]),
+            ("Best Actress nominees", ["nominated:best actress"]),
+            ("best films of the 90s", [])):
         intent = parse_query(query, resolve, person, latest_year=2016)
-        assert intent.awards == ["oscar"] and intent.min_rating is None, query
+        assert intent.awards == tags and intent.min_rating is None, query
+        assert not {"oscar", "winners", "nominees", "won"} & set(intent.text.split()), query
+    dramas = parse_query("Oscar-nominated dramas", resolve, person)
+    assert dramas.genres == ["Drama"] and dramas.metadata()["awards"] == ["an Oscar nomination"]
+    nineties = parse_query("Best Picture nominees from the 90s", resolve, person)
+    assert (nineties.year_from, nineties.year_to) == (1990, 1999)
+    assert nineties.metadata()["awards"] == ["Best Picture (nominated)"]
     recent = parse_query("recent comedies", resolve, person, latest_year=2016)
     assert recent.recent and (recent.year_from, recent.year_to) == (2012, 2016)
     assert parse_query("new sci-fi movies", latest_year=2016).year_from == 2012

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.ranking import Evidence, Prior, Signals, jaccard
+from api.signals import Evidence, Prior, Signals
 from omega.ranges import range_noise_std
 
 
@@ -58,10 +58,3 @@ def test_the_prior_is_log_votes_and_a_bayesian_rating() -> None:
     assert lens_only == pytest.approx(0.75 * math.log1p(35_000) / math.log1p(100_000)
                                       + 0.25 * 5 / 9)
     assert prior({}) == pytest.approx(0.25 * 5 / 9)
-
-
-def test_genre_overlap_is_jaccard_over_all_genres() -> None:
-    toy_story = {"Adventure", "Animation", "Children", "Comedy", "Fantasy"}
-    assert jaccard(toy_story, {"Animation", "Children", "Comedy"}) == 3 / 5
-    assert jaccard(toy_story, {"Comedy", "Romance"}) == 1 / 6
-    assert jaccard(set(), set()) == 0.0

@@ -172,6 +172,11 @@ class Settings(BaseSettings):
     rank_weight_people: float = Field(
         default=0.1, ge=0, description="'Like X': weight of X's director, or the share of "
                                        "X's lead cast, in a film.")
+    rank_similarity_floor: float = Field(
+        default=0.45, ge=0, le=1,
+        description="Search: below this similarity of the best result, a query of words "
+                    "alone (no genre, person, year or title understood) fits nothing; the "
+                    "API says so (metadata.nothingFits) and shows the closest 3.")
     rank_known_votes: int = Field(
         default=5000, ge=0, description="Search also retrieves the nearest titles with at "
                                         "least this many IMDb votes (MovieLens ratings × "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from api.privacy import accounting
@@ -84,6 +84,10 @@ def discover(state: State, window: Literal["day", "week"] = "week",
     cost). `aboveNoise` gives the threshold (Bonferroni over the titles compared, 99.9 %)
     and says when no title reaches it; `privacy` and `searchPrivacy` give each window's
     ε, the windows summed and the composed (ε, δ)."""
+    known = state.views.genres()
+    if genre and known and genre.casefold() not in {g.casefold() for g in known}:
+        raise HTTPException(422, f"genre: {genre!r} is not a catalog genre; one of "
+                                 f"{', '.join(known)}")
     _, span = state.views.totals(window)
     windows = span["windows"]
     items = []

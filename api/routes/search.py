@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.query import parse_query
+from api.query import QueryIntent, parse_query
 from api.routes.cards import TitleCard, with_cover
 from api.routes.deps import State, require_index
 from omega.index import TitleFilter
@@ -56,6 +56,22 @@ def to_filter(filters: Filters | None) -> TitleFilter | None:
     return None if where == TitleFilter() else where
 
 
+CLOSEST = 3  # results shown when nothing fits: "the closest we have"
+
+
+def fits_nothing(intent: QueryIntent, filters: Filters | None, results: list[dict[str, Any]],
+                 floor: float) -> bool:
+    """True when the query is words alone (no genre, person, year, award, title…
+    understood) and even the best result is less similar than `floor`: the results are
+    then the closest the catalog has, not matches."""
+    understood = (intent.genres or intent.moods or intent.people or intent.awards
+                  or intent.like_title_id is not None or intent.year_from is not None
+                  or intent.year_to is not None or intent.min_rating is not None
+                  or intent.length or intent.recent or filters is not None)
+    best = max((r["scores"]["similarity"] for r in results), default=0.0)
+    return not understood and best < floor
+
+
 @router.post("/api/search", response_model=SearchResponse)
 async def search(body: SearchRequest, state: State) -> dict[str, Any]:
     """Understand the query (genres, moods, years, rating, length, director, cast,
@@ -74,10 +90,16 @@ async def search(body: SearchRequest, state: State) -> dict[str, Any]:
     intent = parse_query(body.query, views.resolve, views.person, views.latest_year)
     text = state.ranker.query_text(intent)
     encoded = None if text is None else await state.encoder.encode_async(text)
+    known = set(views.genres())
+    intent.unresolved += [f"genre \"{g}\": not a catalog genre (one of {', '.join(sorted(known))})"
+                          for g in (body.filters.genres if body.filters else []) if g not in known]
     results, relaxed = state.ranker.search(intent, body.limit, to_filter(body.filters), encoded)
+    nothing_fits = fits_nothing(intent, body.filters, results, state.settings.rank_similarity_floor)
+    if nothing_fits:
+        results = results[:CLOSEST]
     w = state.ranker.weights
     metadata = intent.metadata() | {
-        "relaxedFilters": relaxed,
+        "relaxedFilters": relaxed, "nothingFits": nothing_fits,
         "weights": {"similarity": w.similarity, "popularity": w.popularity,
                     "trending": w.trending, "coview": w.coview,
                     "genreOverlap": w.genre_overlap},

@@ -23,10 +23,11 @@ function understood(m) {
   if (m.length) parts.push(`length: ${m.length}`);
   if (m.directors && m.directors.length) parts.push(`directed by: ${m.directors.join(", ")}`);
   if (m.cast && m.cast.length) parts.push(`starring: ${m.cast.join(", ")}`);
-  if (m.awards && m.awards.length) parts.push("Oscar winners");
+  if (m.awards && m.awards.length) parts.push(`award: ${m.awards.join(", ")}`);
   const unresolved = m.unresolved && m.unresolved.length
-    ? ` Not found in any source: ${m.unresolved.join("; ")}.` : "";
-  return (parts.length ? `Understood ${parts.join(" · ")}.` : "") + unresolved;
+    ? ` Not understood: ${m.unresolved.join("; ")}.` : "";
+  const relaxed = m.relaxedFilters ? " No title meets every condition, so these meet fewer." : "";
+  return (parts.length ? `Understood ${parts.join(" · ")}.` : "") + unresolved + relaxed;
 }
 
 function showResults(data) {
@@ -36,7 +37,11 @@ function showResults(data) {
     (item) => card(item, { reasons: item.matchReasons })));
   for (const li of $("results").children) li.classList.add("result");
   const ms = m.processingTimeMs !== undefined ? ` in ${m.processingTimeMs} ms` : "";
-  setStatus(data.results.length ? `${data.results.length} results${ms}` : "No titles match that. Try fewer conditions.");
+  if (m.nothingFits && data.results.length) {
+    setStatus(`Nothing in the catalog fits that closely. The closest we have${ms}:`);
+  } else {
+    setStatus(data.results.length ? `${data.results.length} results${ms}` : "No titles match that. Try fewer conditions.");
+  }
 }
 
 async function search(query) {

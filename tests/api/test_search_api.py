@@ -77,8 +77,49 @@ def test_director_cast_and_award_queries(api_world: World) -> None:
     assert {"Forrest Gump", "Philadelphia"} <= {r["title"] for r in hanks["results"]}
     assert all("Tom Hanks" in r["cast"] for r in hanks["results"])
     oscars = search("Oscar winners from the 90s")
-    assert oscars["results"] and all(r["awards"] and 1990 <= r["year"] <= 1999
-                                     for r in oscars["results"])
+    assert oscars["results"] and all(
+        any(a.startswith("Oscar,") for a in r["awards"]) and 1990 <= r["year"] <= 1999
+        for r in oscars["results"])
+    pictures = search("Best Picture winners")
+    assert pictures["metadata"]["awards"] == ["Best Picture (won)"]
+    assert {"Forrest Gump", "Schindler's List"} <= {r["title"] for r in pictures["results"]}
+    for item in pictures["results"]:
+        assert any(a.startswith("Oscar, Best Picture (") for a in item["matchReasons"]), item
+    nominees = search("Best Picture nominees from the 90s")
+    assert nominees["results"] and all(
+        any(", Best Picture (" in a for a in r["awards"]) for r in nominees["results"])
+    streep = search("films with Meryl Streep")
+    assert streep["metadata"]["cast"] == ["Meryl Streep"] and len(streep["results"]) >= 8
+    assert all("Meryl Streep" in r["cast"] for r in streep["results"])
+
+
+def test_movies_like_toy_story_are_its_sequel_and_its_kin(api_world: World) -> None:
+    response = api_world.client.post("/api/search", json={"query": "movies like Toy Story"})
+    assert response.status_code == 200, response.text
+    top = response.json()["results"][:5]
+    assert "Toy Story 2" in [r["title"] for r in top], top
+    assert sum("Animation" in r["genres"] for r in top) >= 3, top
+    sequel = next(r for r in top if r["title"] == "Toy Story 2")
+    assert "Same series as Toy Story (1995)" in sequel["matchReasons"]
+
+
+def test_a_query_nothing_fits_says_so_and_shows_the_closest(api_world: World) -> None:
+    response = api_world.client.post("/api/search", json={"query": "xqzv blorptang wuggle"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["metadata"]["nothingFits"] is True and len(body["results"]) == 3
+    sci_fi = api_world.client.post("/api/search", json={"query": "sci-fi"}).json()
+    assert sci_fi["metadata"]["nothingFits"] is False and len(sci_fi["results"]) == 10
+
+
+def test_an_unknown_genre_is_named_not_answered_in_silence(api_world: World) -> None:
+    response = api_world.client.post("/api/search", json={
+        "query": "heist", "filters": {"genres": ["Steampunk"]}})
+    assert response.status_code == 200, response.text
+    unresolved = response.json()["metadata"]["unresolved"]
+    assert any(u.startswith('genre "Steampunk": not a catalog genre') for u in unresolved)
+    discover = api_world.client.get("/api/discover", params={"genre": "Steampunk"})
+    assert discover.status_code == 422 and "Steampunk" in discover.text, discover.text
 
 
 def test_what_no_source_knows_is_reported_and_the_rest_answered(api_world: World) -> None:

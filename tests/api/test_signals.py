@@ -10,6 +10,7 @@ import pytest
 
 from api.signals import Evidence, Prior, Signals
 from omega.ranges import range_noise_std
+from omega.titles import known_votes
 
 
 class Released:
@@ -58,3 +59,14 @@ def test_the_prior_is_log_votes_and_a_bayesian_rating() -> None:
     assert lens_only == pytest.approx(0.75 * math.log1p(35_000) / math.log1p(100_000)
                                       + 0.25 * 5 / 9)
     assert prior({}) == pytest.approx(0.25 * 5 / 9)
+
+
+def test_a_recent_film_is_known_by_its_movielens_rate_not_its_count() -> None:
+    # IMDb votes win where there are any
+    assert known_votes({"votes": 12_000, "movielens_ratings": 3, "year": 2015}) == 12_000
+    # 20 ratings over MovieLens' whole 21.8 years, and over the 1.8 years 2015's film had
+    assert known_votes({"movielens_ratings": 20, "year": 1990}) == 7_000
+    assert known_votes({"movielens_ratings": 20, "year": 2015}) == 70_000  # tenfold cap
+    assert known_votes({"movielens_ratings": 20, "year": 2010}) == int(20 * 350 * 21.8 / 6.8)
+    assert known_votes({"movielens_ratings": 20}) == 7_000
+    assert known_votes({}) == 0

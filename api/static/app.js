@@ -25,7 +25,7 @@ function understood(m) {
   if (m.cast && m.cast.length) parts.push(`starring: ${m.cast.join(", ")}`);
   if (m.awards && m.awards.length) parts.push(`award: ${m.awards.join(", ")}`);
   const unresolved = m.unresolved && m.unresolved.length
-    ? ` Not understood: ${m.unresolved.join("; ")}.` : "";
+    ? ` Not found in any source: ${m.unresolved.join("; ")}.` : "";
   const relaxed = m.relaxedFilters ? " No title meets every condition, so these meet fewer." : "";
   return (parts.length ? `Understood ${parts.join(" · ")}.` : "") + unresolved + relaxed;
 }

@@ -7,6 +7,7 @@ the worker itself is tested in tests/integration; here they are the API's input.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 from rocksdict import Rdict
 
 from api.app import create_app
@@ -141,3 +143,26 @@ def base_url(api_world: World) -> Iterator[str]:
     """uvicorn serving the session's API state on a free port."""
     with served(api_world.settings, api_world.state) as url:
         yield url
+
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Runs before the page's own script, as a script Chromium injects (not an eval).
+NO_SPEECH = "delete window.SpeechRecognition; delete window.webkitSpeechRecognition;"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert shutil.which(CHROMIUM), "Debian's chromium is missing: `make system-deps` installs it"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = browser.new_page()
+    yield page
+    page.close()

@@ -6,19 +6,16 @@ Waits are Playwright's locator assertions: the page's CSP forbids string-evaluat
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from api.covers import PALETTE
 from api.routes.titles import COVER_CSP
 from api.security import SECURITY_HEADERS
 from tests.api.conftest import World, served
-from tests.api.test_web_page import CHROMIUM, FLAGS
 from tests.fake_tmdb import KEY, FakeTmdb
 
 pytestmark = pytest.mark.integration
@@ -77,20 +74,6 @@ def test_every_card_carries_its_picture(api_world: World) -> None:
 
 
 # -- in the browser ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), "Debian's chromium is missing: `make system-deps` installs it"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page()
-    yield page
-    page.close()
 
 
 def test_cards_and_the_title_page_show_their_cover_art(api_world: World, base_url: str,

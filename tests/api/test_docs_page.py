@@ -18,7 +18,7 @@ from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 from api.app import create_app
 from api.security import SECURITY_HEADERS
 from omega.settings import Settings
-from tests.api.test_web_page import CHROMIUM, FLAGS
+from tests.api.conftest import CHROMIUM, FLAGS
 
 
 @pytest.fixture

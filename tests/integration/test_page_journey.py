@@ -34,7 +34,7 @@ from omega.catalog import load_catalog
 from omega.processes import die_with_parent, free_port
 from omega.settings import REPO_ROOT, Settings
 from omega.topics import CATALOG_TITLES, TV_DELTAS, WEB_INTERACTIONS
-from tests.api.test_web_page import CHROMIUM, FLAGS, NO_SPEECH
+from tests.api.conftest import CHROMIUM, FLAGS, NO_SPEECH
 from tests.conftest import as_role, valid_delta, wait_for
 from tests.integration.conftest import WorkerProcess, read_all
 from tests.integration.workload import send

@@ -25,7 +25,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from omega.processes import free_port
 from omega.settings import REPO_ROOT
-from tests.api.test_web_page import CHROMIUM, FLAGS
+from tests.api.conftest import CHROMIUM, FLAGS
 from tests.conftest import wait_for
 
 BUDGET_S = 300  # the issue's five minutes, from `make run`'s start

@@ -166,21 +166,24 @@ VOTES_PER_MOVIELENS_RATING = 350
 # dslabs/movielens' ratings run from January 1995 to October 2016: a film released in
 # 2015 had under two years to gather the ratings a 1990 film gathered over 22.
 MOVIELENS_FIRST, MOVIELENS_LAST = 1995.0, 2016.8
-RECENT_BOOST_CAP = 10.0
+RECENT_BOOST_CAP = 4.0
+IMDB_LAST_YEAR = 2011  # the newest films with IMDb votes here (vega-datasets')
 
 
 def known_votes(record: dict[str, Any]) -> int:
     """How well known a film is, in IMDb votes. Where IMDb has none, MovieLens ratings
-    converted, per year the film could be rated there: the IMDb counts stop in 2011, and
-    without this every newer film looked unknown ("recent comedies" found none anyone
-    recognises). The rate is scaled to the data set's whole span, at most tenfold."""
+    converted; for a film newer than the IMDb counts (2011), per year it could be rated
+    there, scaled to the data set's whole span (at most fourfold): without this every
+    newer film looked unknown ("recent comedies" found none anyone recognises)."""
     if record.get("votes"):
         return int(record["votes"])
     ratings = record.get("movielens_ratings") or 0
+    year = record.get("year") or 0
+    if year <= IMDB_LAST_YEAR:  # IMDb could have counted it: no votes means few viewers
+        return int(ratings * VOTES_PER_MOVIELENS_RATING)
     span = MOVIELENS_LAST - MOVIELENS_FIRST
-    released = max(float(record.get("year") or MOVIELENS_FIRST), MOVIELENS_FIRST)
-    boost = min(RECENT_BOOST_CAP, span / max(MOVIELENS_LAST - released, 0.5))
-    return int(ratings * VOTES_PER_MOVIELENS_RATING * max(boost, 1.0))
+    boost = min(RECENT_BOOST_CAP, span / max(MOVIELENS_LAST - year, 0.5))
+    return int(ratings * VOTES_PER_MOVIELENS_RATING * boost)
 
 
 def title_payload(record: dict[str, Any]) -> dict[str, Any]:

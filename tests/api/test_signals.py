@@ -66,7 +66,10 @@ def test_a_recent_film_is_known_by_its_movielens_rate_not_its_count() -> None:
     assert known_votes({"votes": 12_000, "movielens_ratings": 3, "year": 2015}) == 12_000
     # 20 ratings over MovieLens' whole 21.8 years, and over the 1.8 years 2015's film had
     assert known_votes({"movielens_ratings": 20, "year": 1990}) == 7_000
-    assert known_votes({"movielens_ratings": 20, "year": 2015}) == 70_000  # tenfold cap
-    assert known_votes({"movielens_ratings": 20, "year": 2010}) == int(20 * 350 * 21.8 / 6.8)
+    assert known_votes({"movielens_ratings": 20, "year": 2015}) == 28_000  # fourfold cap
+    assert known_votes({"movielens_ratings": 20, "year": 2012}) == 28_000
+    assert known_votes({"movielens_ratings": 20, "year": 2014.5}) == 7_000 * 4
+    # before 2012 IMDb could have counted it: no votes there means few viewers
+    assert known_votes({"movielens_ratings": 20, "year": 2010}) == 7_000
     assert known_votes({"movielens_ratings": 20}) == 7_000
     assert known_votes({}) == 0

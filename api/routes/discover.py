@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.privacy import accounting
@@ -65,6 +65,9 @@ class DiscoverResponse(BaseModel):
     window: Literal["day", "week"]
     genre: str | None
     genres: list[str]
+    unresolved: list[str] = Field(
+        default_factory=list, description="What the request names that the catalog does "
+                                          "not have, e.g. a genre it has no title in.")
     items: list[DiscoverTitle]
     aboveNoise: AboveNoise
     searches: list[TrendingSearch]
@@ -85,9 +88,9 @@ def discover(state: State, window: Literal["day", "week"] = "week",
     and says when no title reaches it; `privacy` and `searchPrivacy` give each window's
     ε, the windows summed and the composed (ε, δ)."""
     known = state.views.genres()
-    if genre and known and genre.casefold() not in {g.casefold() for g in known}:
-        raise HTTPException(422, f"genre: {genre!r} is not a catalog genre; one of "
-                                 f"{', '.join(known)}")
+    unresolved = ([f"genre {genre!r}: not a catalog genre (one of {', '.join(known)})"]
+                  if genre and known and genre.casefold() not in {g.casefold() for g in known}
+                  else [])
     _, span = state.views.totals(window)
     windows = span["windows"]
     items = []
@@ -102,7 +105,8 @@ def discover(state: State, window: Literal["day", "week"] = "week",
     noise = (range_noise_std(windows, span["epsilonPerWindow"], span["sensitivity"])
              if windows else None)
     settings = state.settings
-    return {"window": window, "genre": genre, "genres": state.views.genres(), "items": items,
+    return {"window": window, "genre": genre, "genres": known, "unresolved": unresolved,
+            "items": items,
             "aboveNoise": above_noise(span, SPAN[window]),
             **trending_searches(state, window),
             "privacy": {

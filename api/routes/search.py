@@ -98,8 +98,11 @@ async def search(body: SearchRequest, state: State) -> dict[str, Any]:
     if nothing_fits:
         results = results[:CLOSEST]
     w = state.ranker.weights
+    others = sorted(state.ranker.same_title(intent.like_title_id) - {intent.like_title_id})
     metadata = intent.metadata() | {
         "relaxedFilters": relaxed, "nothingFits": nothing_fits,
+        # "like Heat": the best-known Heat (most votes); the other films of that title
+        "likeAlternatives": [{"titleId": t, "title": views.display(t)} for t in others],
         "weights": {"similarity": w.similarity, "popularity": w.popularity,
                     "trending": w.trending, "coview": w.coview,
                     "genreOverlap": w.genre_overlap},

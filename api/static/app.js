@@ -33,6 +33,18 @@ function understood(m) {
 function showResults(data) {
   const m = data.metadata || {};
   $("understood").textContent = understood(m);
+  if (m.likeAlternatives && m.likeAlternatives.length) {
+    // "like Heat" means the best-known Heat; the other films of that title are offered
+    const links = m.likeAlternatives.map((alt) => {
+      const a = document.createElement("a");
+      a.href = `/titles/${alt.titleId}`;
+      a.textContent = alt.title;
+      return a;
+    });
+    const also = [document.createTextNode(" Other films of that title: ")];
+    links.forEach((a, i) => { if (i) also.push(document.createTextNode(", ")); also.push(a); });
+    $("understood").append(...also, ".");
+  }
   $("results").replaceChildren(...data.results.map(
     (item) => card(item, { reasons: item.matchReasons })));
   for (const li of $("results").children) li.classList.add("result");

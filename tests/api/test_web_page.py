@@ -51,6 +51,16 @@ def test_what_the_query_names_and_no_source_knows_is_shown(base_url: str, page: 
     page.fill("#query", "Spielberg films")
     page.press("#query", "Enter")
     expect(understood).to_contain_text("directed by: Steven Spielberg", timeout=15_000)
+    page.fill("#query", "movies like Heat")
+    page.press("#query", "Enter")
+    expect(understood).to_contain_text("like: Heat (1995)", timeout=15_000)
+    other = understood.locator("a").first  # the other films called Heat, offered
+    expect(other).to_have_text(re.compile(r"^Heat \((?!1995)\d{4}\)$"))
+    expect(other).to_have_attribute("href", re.compile(r"^/titles/\d+$"))
+    page.fill("#query", "xqzv blorptang wuggle")
+    page.press("#query", "Enter")
+    expect(page.locator("#status")).to_contain_text(
+        "Nothing in the catalog fits that closely", timeout=15_000)
 
 
 def test_the_microphone_says_clearly_when_speech_is_unavailable(base_url: str,

@@ -143,6 +143,7 @@ class QueryIntent:
     award_labels: list[str] = field(default_factory=list)
     recent: bool = False
     unresolved: list[str] = field(default_factory=list)
+    named_title_id: int | None = None  # the whole query is a title's name ("Heat")
 
     def metadata(self) -> dict[str, Any]:
         """What we understood, as the API reports it."""
@@ -288,8 +289,9 @@ def parse_query(query: str, resolve: Resolver | None = None,
     `find_person` a name to a person the catalog knows, `latest_year` is the catalog's."""
     intent = QueryIntent(raw=query)
     text = " ".join(query.casefold().split())
-    if resolve is not None and resolve(text) is not None:
+    if resolve is not None and (named := resolve(text)) is not None:
         intent.text = query.strip()  # a title by name: search for it, read nothing into it
+        intent.named_title_id = named[0]
         return intent
     if (m := _LIKE.search(text)) is not None:
         like, after = _resolve_like(m["rest"], resolve)

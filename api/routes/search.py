@@ -65,7 +65,8 @@ def fits_nothing(intent: QueryIntent, filters: Filters | None, results: list[dic
     understood) and even the best result is less similar than `floor`: the results are
     then the closest the catalog has, not matches."""
     understood = (intent.genres or intent.moods or intent.people or intent.awards
-                  or intent.like_title_id is not None or intent.year_from is not None
+                  or intent.like_title_id is not None or intent.named_title_id is not None
+                  or intent.year_from is not None
                   or intent.year_to is not None or intent.min_rating is not None
                   or intent.length or intent.recent or filters is not None)
     best = max((r["scores"]["similarity"] for r in results), default=0.0)

@@ -113,6 +113,9 @@ def test_a_query_nothing_fits_says_so_and_shows_the_closest(api_world: World) ->
     assert body["metadata"]["nothingFits"] is True and len(body["results"]) == 3
     sci_fi = api_world.client.post("/api/search", json={"query": "sci-fi"}).json()
     assert sci_fi["metadata"]["nothingFits"] is False and len(sci_fi["results"]) == 10
+    # a title by its name fits, however far its embedded text is from the bare name
+    heat = api_world.client.post("/api/search", json={"query": "Heat"}).json()
+    assert heat["metadata"]["nothingFits"] is False and len(heat["results"]) == 10
 
 
 def test_an_unknown_genre_is_named_not_answered_in_silence(api_world: World) -> None:

@@ -65,8 +65,11 @@ run: setup
 # overlap those waits on two cores; tests/api/ runs in one worker (tests/conftest.py).
 PYTEST_WORKERS ?= 3
 
+# OPENBLAS_NUM_THREADS=1: the suite's processes call numpy from several threads at once
+# (the API's request and follower threads); OpenBLAS's own thread pool, entered that way,
+# once spun forever in a 2,500 × 384 matrix-vector product (tests/api/test_index_freshness).
 test: setup lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # `make run` as a new user meets it, checked in a real browser (tests/stack/): trending
 # films and an "Often watched with" reason within 5 minutes. Minutes of both cores, so not

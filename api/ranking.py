@@ -13,8 +13,9 @@ score = w_sim · similarity + w_pop · popularity + w_trend · trending
 - trending: the lower confidence bound of the DP TV total of the day, log-scaled against
   the largest one; 0 within the noise.
 - co-view: each released "watched together" edge from an anchor (X, or a liked title),
-  its lower confidence bound over the geometric mean of the two titles' DP week totals
-  (the cosine of their audiences), against the anchor's strongest edge.
+  its lower confidence bound over a weighted geometric mean of the two titles' DP week
+  totals (an asymmetric cosine of their audiences), against the anchor's strongest edge,
+  times the film's share of the anchors' main genres.
 - genre overlap: Jaccard similarity of the title's genres with all of X's genres.
 
 Every card says which signal drove its score (`drivenBy`) and where its popularity came
@@ -326,8 +327,10 @@ class Ranker:
             if anchors:
                 record = self.views.titles.get(title_id, {})
                 weighted["popularity"] = w.anchored_popularity
-                parts["coview"] = coview.get(title_id, (0.0, 0))[0]
                 parts["genreOverlap"] = main_genre_share(genres, anchor_main)
+                # watched together, and of X's kind: a film everyone watches is co-viewed
+                # with every film, so its edge counts only as far as it shares X's genres
+                parts["coview"] = coview.get(title_id, (0.0, 0))[0] * parts["genreOverlap"]
                 parts["series"] = float(series_key(record.get("title") or "") in series)
                 parts["era"] = max(era_closeness(record.get("year"), a.get("year"))
                                    for a in anchor_records)

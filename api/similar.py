@@ -23,6 +23,9 @@ BROAD_GENRES = frozenset({"Drama", "Comedy"})
 ERA_SPAN_YEARS = 20
 LEAD_CAST = 5
 _SUBTITLE = re.compile(r"\s*(?::|\s-\s|\(|,\s*(?:the|a|an)$)", re.IGNORECASE)
+# MovieLens writes the article last: 'Godfather: Part II, The', 'Heat, The (Xi yan)'
+_ARTICLE_LAST = re.compile(r"^(?P<rest>.+?),\s*(?P<article>the|a|an)(?P<tail>\s*\(.*\))?$",
+                           re.IGNORECASE)
 _SEQUEL = re.compile(r"(?:\s+(?:part|chapter|episode))?\s+(?:\d{1,2}|[ivx]{1,4})$")
 _STOP = frozenset({"the", "a", "an", "of", "to", "and", "in", "on", "at", "for", "with",
                    "part", "episode", "chapter"})
@@ -30,12 +33,18 @@ _STOP = frozenset({"the", "a", "an", "of", "to", "and", "in", "on", "at", "for",
 
 def series_key(title: str) -> str | None:
     """The key a film shares with its sequels and prequels, or None for a title too
-    plain to tell ('Heat': one word under four letters)."""
+    plain to tell ('Up', 'Ran': one word under four letters). A one-word title keeps its
+    article: 'The Heat' is no sequel of 'Heat', while 'Rocky III' is one of 'Rocky'."""
+    moved = _ARTICLE_LAST.match(title.strip())
+    if moved:
+        title = f"{moved['article']} {moved['rest']}{moved['tail'] or ''}"
     head = _SUBTITLE.split(title, maxsplit=1)[0] or title
     stem = _SEQUEL.sub("", normalize_title(head))
     words = [w for w in stem.split() if w not in _STOP]
     if not words or (len(words) == 1 and len(words[0]) < 4):
         return None
+    if len(words) == 1 and stem.split()[0] in ("the", "a", "an"):
+        return f"{stem.split()[0]} {words[0]}"
     return " ".join(words[:2])
 
 

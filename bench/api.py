@@ -13,6 +13,7 @@ and sync capacity (10K syncs/s per 8 vCPU = 1.25K/s per core), and a raw
 confluent-kafka producer writing the same delta bytes (the ceiling for sync).
 
     python -m bench.api [--titles 0 (all)] [--searches 400] [--syncs 4000] [--only search|sync]
+    python -m bench.api --workers-only 2 [--known-pool-ab | --baseline-rev REV]
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,15 +144,31 @@ def publish_trends(settings: Settings, windows: int) -> None:
 
 
 def start_api(settings: Settings, port: int, cores: set[int],
-              workers: int = 1) -> subprocess.Popen[bytes]:
-    """`omega-api` in its own process(es), on `cores`. Always set: a child inherits this
-    process's affinity (core 1, once the load generator is pinned there), and
-    `--workers 2` inheriting core 1 measured 0.97 cores for two processes."""
+              workers: int = 1, root: Path = REPO_ROOT) -> subprocess.Popen[bytes]:
+    """`omega-api` in its own process(es), on `cores`, from the code in `root` (a worktree
+    of another revision: `python -m api` imports the packages of its working folder first).
+    Always set: a child inherits this process's affinity (core 1, once the load generator
+    is pinned there), and `--workers 2` inheriting core 1 measured 0.97 cores for two
+    processes."""
     log = open(settings.data_dir / "api.log", "ab")
     return subprocess.Popen([sys.executable, "-m", "api", "--workers", str(workers)],
                             env=settings.subprocess_env(api_port=port), stdout=log,
-                            stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                            stderr=subprocess.STDOUT, cwd=root,
                             preexec_fn=lambda: os.sched_setaffinity(0, cores))
+
+
+@contextlib.contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A detached git worktree of `revision`, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="omega-baseline-"))
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), revision],
+                   cwd=REPO_ROOT, check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO_ROOT,
+                       check=False)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -410,33 +429,42 @@ def search_driver_rows(base: str, searches: int) -> list[results.Figure]:
 
 
 def measure_workers(settings: Settings, titles: int, searches: int, workers: int,
-                    known_pool_ab: bool = False) -> None:
+                    known_pool_ab: bool = False, baseline: Path | None = None,
+                    revision: str = "") -> None:
     """Search against `omega-api --workers N` free to use every core (the load generators
     share them): the Python driver at 1 and 16 clients, then wrk; then wrk again with the
     other way of spreading connections (api_dispatch), as the baseline of the default.
 
     `known_pool_ab`: instead, wrk against the default, then against the same API without
     the second retrieval among well-known titles (OMEGA_RANK_KNOWN_VOTES=0, search's
-    only added index query since issue 21), then the default again: its cost in p99."""
+    only added index query since issue 21), then the default again: its cost in p99.
+
+    `baseline`: instead, wrk against this code, then against the API of the worktree
+    `baseline` (`revision`), then this code again: a change's cost in p99, in one run."""
     cores = set(range(os.cpu_count() or 1))
-    variants = [("round-robin", settings, ""), ("reuseport", settings, "")]
+    variants = [("round-robin", settings, "", REPO_ROOT), ("reuseport", settings, "", REPO_ROOT)]
     if known_pool_ab:
         without = settings.model_copy(update={"rank_known_votes": 0})
-        variants = [("round-robin", settings, ", known-title pool on (default)"),
-                    ("round-robin", without, ", known-title pool off (baseline)"),
-                    ("round-robin", settings, ", known-title pool on (default), again")]
-    for dispatch, chosen, label in variants:
+        variants = [("round-robin", settings, ", known-title pool on (default)", REPO_ROOT),
+                    ("round-robin", without, ", known-title pool off (baseline)", REPO_ROOT),
+                    ("round-robin", settings, ", known-title pool on (default), again",
+                     REPO_ROOT)]
+    elif baseline is not None:
+        variants = [("round-robin", settings, ", this code", REPO_ROOT),
+                    ("round-robin", settings, f", {revision} (baseline)", baseline),
+                    ("round-robin", settings, ", this code, again", REPO_ROOT)]
+    for dispatch, chosen, label, root in variants:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         api = start_api(chosen.model_copy(update={"api_dispatch": dispatch}), port, cores,
-                        workers=workers)
+                        workers=workers, root=root)
         try:
             wait_ready(base, titles, TREND_WINDOWS, processes=workers,
                        log=settings.data_dir / "api.log")
             print(f"\nAPI ready: omega-api --workers {workers} ({dispatch}) on {len(cores)} "
                   f"cores, {titles:,} titles, {TREND_WINDOWS} windows of DP trends (load "
                   "generators and broker on the same cores)")
-            if dispatch == "round-robin" and not known_pool_ab:
+            if dispatch == "round-robin" and not known_pool_ab and baseline is None:
                 search_driver_rows(base, searches)
             wrk_row(f"search (wrk), omega-api --workers {workers} ({dispatch}{label}), "
                     "both cores",
@@ -459,15 +487,23 @@ def main() -> None:
     parser.add_argument("--known-pool-ab", action="store_true",
                         help="with --workers-only: p99 with and without the known-title "
                              "retrieval, in one run")
+    parser.add_argument("--baseline-rev", metavar="REV",
+                        help="with --workers-only: p99 of this code, of the API at git "
+                             "revision REV (a worktree), and of this code again, in one run")
     args = parser.parse_args()
+    if args.baseline_rev and not args.workers_only:
+        parser.error("--baseline-rev needs --workers-only N")
     # Rate limits off: one load generator on one address is not an abuser.
     with bench_settings(title_universe_size=70_000, rate_limit_ip_per_s=0,
                         rate_limit_device_per_min=0) as settings:
         titles = publish_catalog_and_vectors(settings, args.titles)
         publish_trends(settings, TREND_WINDOWS)
         if args.workers_only:
-            measure_workers(settings, titles, args.searches, args.workers_only,
-                            args.known_pool_ab)
+            with contextlib.ExitStack() as stack:
+                baseline = (stack.enter_context(worktree(args.baseline_rev))
+                            if args.baseline_rev else None)
+                measure_workers(settings, titles, args.searches, args.workers_only,
+                                args.known_pool_ab, baseline, args.baseline_rev or "")
             return
         port = free_port()
         # One core for the API, the other for everything else (load generator, broker), so

@@ -67,6 +67,7 @@ import functools
 import hashlib
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +77,9 @@ import numpy as np
 from bench import results
 from bench._search_cases import (
     CASES,
+    CEILING,
     COLUMNS,
+    POPULARITY_EXPONENT,
     RECORDED,
     Truth,
     better_baseline,
@@ -157,10 +160,20 @@ def text_vectors(catalog: list[Record], cache_dir: Any) -> np.ndarray:
     return matrix
 
 
+@dataclass
+class FleetCounts:
+    """Devices per title and per pair, summed over the windows, before any noise: what the
+    worker counted, which only the oracle row reads."""
+
+    titles: Counter[int] = field(default_factory=Counter)
+    pairs: Any = None  # omega.partials.PairCounts
+
+
 def dp_releases(catalog: list[Record], devices: int, windows: int, seed: int,
-                settings: Any, bias: float) -> tuple[list[Record], list[Record]]:
+                settings: Any, bias: float,
+                fleet: FleetCounts | None = None) -> tuple[list[Record], list[Record]]:
     """Trend and co-view releases of `windows` windows of a MovieLens-grounded fleet,
-    counted and released by the worker's own functions."""
+    counted and released by the worker's own functions; `fleet` gets the exact counts."""
     from omega.release import release_coview_edges, release_trends
     from omega.viewing import ViewingPlan, load_histories, simulate_viewing
     from omega.windows import WindowCounts
@@ -187,6 +200,10 @@ def dp_releases(catalog: list[Record], devices: int, windows: int, seed: int,
         for i in range(viewing.devices):
             counts.add(w, titles[bounds[i]:bounds[i + 1]].tolist())
         title_counts, pair_counts = counts.pop(w)
+        if fleet is not None:
+            fleet.titles.update(title_counts)
+            fleet.pairs = pair_counts if fleet.pairs is None else type(pair_counts).summed(
+                [fleet.pairs, pair_counts])
         start = w * window_ms
         trends += release_trends(start, start + window_ms, title_counts, title_ids,
                                  settings.epsilon, k, seed)
@@ -206,6 +223,7 @@ class Stack:
     ranker: Any
     encoder: Any
     catalog: dict[int, Record] = field(default_factory=dict)
+    fleet: FleetCounts = field(default_factory=FleetCounts)
 
 
 def build_stack(args: argparse.Namespace) -> Stack:
@@ -226,8 +244,9 @@ def build_stack(args: argparse.Namespace) -> Stack:
     print(f"title vectors: {len(catalog):,} ({time.perf_counter() - started:.0f} s)",
           file=sys.stderr)
     started = time.perf_counter()
+    fleet = FleetCounts()
     trends, edges = dp_releases(catalog, args.devices, args.windows, args.seed, settings,
-                                args.popularity_bias)
+                                args.popularity_bias, fleet)
     print(f"DP releases: {args.windows} windows of {args.devices:,} devices, "
           f"{len(edges):,} co-view edges released ({time.perf_counter() - started:.0f} s)",
           file=sys.stderr)
@@ -249,7 +268,7 @@ def build_stack(args: argparse.Namespace) -> Stack:
     encoder = load_encoder(settings.data_dir / "models", "fp32")
     ranker = Ranker(views, index, encoder, weights_of(settings), prior_of(settings),
                     functools.partial(pair_noise_std, settings), settings.rank_known_votes)
-    return Stack(views, index, ranker, encoder, {r["title_id"]: r for r in catalog})
+    return Stack(views, index, ranker, encoder, {r["title_id"]: r for r in catalog}, fleet)
 
 
 # -- the three systems --------------------------------------------------------------------
@@ -296,6 +315,33 @@ def popularity_system(stack: Stack, query: str) -> list[int]:
     ranked = sorted((t for t in (stack.index.ids[r] for r in rows) if t not in exclude),
                     key=lambda t: (-stack.ranker.public_prior(t), t))
     return ranked[:10]
+
+
+def fleet_oracle(stack: Stack, query: str) -> list[int]:
+    """"Like X" by the fleet's exact co-view, summed over the windows before any noise,
+    threshold or floor: the same asymmetric cosine as the truth's, over devices instead of
+    raters, among films with ≥ 50 MovieLens ratings (the truth's own). No private system
+    can see these counts; the row is the ceiling of what co-viewing in this fleet holds
+    about the truth, not a baseline."""
+    from api.query import parse_query
+    from omega.windows import PAIR_SHIFT
+
+    v = stack.views
+    x = parse_query(query, v.resolve, v.person, v.latest_year).like_title_id
+    if x is None or stack.fleet.pairs is None:
+        return []
+    keys, counts = stack.fleet.pairs.keys, stack.fleet.pairs.counts
+    firsts, seconds = keys >> PAIR_SHIFT, keys & ((1 << PAIR_SHIFT) - 1)
+    mine = (firsts == x) | (seconds == x)
+    others = np.where(firsts[mine] == x, seconds[mine], firsts[mine]).tolist()
+    exclude = stack.ranker.same_title(x)
+    totals, own = stack.fleet.titles, max(stack.fleet.titles[x], 1)
+    beta = POPULARITY_EXPONENT
+    scored = sorted(((-c / (own ** (1 - beta) * max(totals[b], 1) ** beta), b)
+                     for b, c in zip(others, counts[mine].tolist(), strict=True)
+                     if b not in exclude
+                     and (stack.catalog[b].get("movielens_ratings") or 0) >= 50))
+    return [b for _, b in scored[:10]]
 
 
 SYSTEMS: dict[str, System] = {"omega": omega_system, "popularity alone": popularity_system,
@@ -387,6 +433,10 @@ def main(argv: list[str] | None = None) -> None:
             score_queries(stack, system, show, scores)
         score_likes(stack, system, truths, by_lens, show, scores)
         rows[name] = summary(scores)
+    if truths:
+        scores = {key: [] for key in COLUMNS}
+        score_likes(stack, fleet_oracle, truths, by_lens, False, scores)
+        rows[CEILING] = summary(scores)
     asked = (f"{len(CASES)} queries ({sum(c.is_cast for c in CASES)} by cast, "
              f"{sum(c.is_award for c in CASES)} by award)" if args.only != "like" else "")
     seeds_part = f"{len(truths)} 'like X' seeds" if truths else ""

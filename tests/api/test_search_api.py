@@ -104,6 +104,9 @@ def test_movies_like_toy_story_are_its_sequel_and_its_kin(api_world: World) -> N
     assert sum("Animation" in r["genres"] for r in top) >= 3, top
     sequel = next(r for r in top if r["title"] == "Toy Story 2")
     assert "Same series as Toy Story (1995)" in sequel["matchReasons"]
+    # a co-view edge counts only as far as the film shares Toy Story's main genres
+    results = response.json()["results"]
+    assert all(r["scores"]["coview"] <= r["scores"]["genreOverlap"] for r in results), results
 
 
 def test_a_query_nothing_fits_says_so_and_shows_the_closest(api_world: World) -> None:

@@ -20,7 +20,7 @@ from api.views import Views
 
 @pytest.mark.parametrize(("a", "b"), [
     ("Toy Story", "Toy Story 2"), ("Godfather, The", "Godfather: Part II, The"),
-    ("Rocky", "Rocky III"), ("Die Hard", "Die Hard: With a Vengeance"),
+    ("Rocky", "Rocky III"), ("Jaws", "Jaws 2"), ("Die Hard", "Die Hard: With a Vengeance"),
     ("Star Wars: Episode IV - A New Hope", "Star Wars: Episode V - The Empire Strikes Back"),
     ("Back to the Future", "Back to the Future Part II"),
     ("Harry Potter and the Sorcerer's Stone", "Harry Potter and the Chamber of Secrets")])
@@ -32,6 +32,8 @@ def test_unrelated_and_plain_titles_do_not() -> None:
     assert series_key("Up") is None and series_key("Ran") is None  # too plain to tell
     assert series_key("Toy Story") != series_key("Toy Soldiers")
     assert series_key("Alien") != series_key("Alien Nation")
+    assert series_key("Heat") != series_key("Heat, The")  # The Heat (2013) is no sequel
+    assert series_key("Heat, The") == series_key("The Heat")
 
 
 def test_main_genres_leave_out_drama_and_comedy_only_when_there_is_more() -> None:

@@ -211,13 +211,29 @@ class Ranker:
     def with_related(self, hits: list[Hit], anchors: Sequence[int], vector: np.ndarray,
                      where: TitleFilter | None, exclude: set[int]) -> list[Hit]:
         """`hits` plus the anchors' series and the films of their director and lead cast
-        (api/views.py `related`), scored by their cosine to `vector`."""
+        (api/views.py `related`), best known first."""
+        def related(anchor: int) -> list[int]:
+            return sorted(self.views.related(anchor),
+                          key=lambda t: (-known_votes(self.views.titles.get(t, {})), t))
+        return self._joined(hits, anchors, related, RELATED_POOL, vector, where, exclude)
+
+    def with_coview(self, hits: list[Hit], anchors: Sequence[int], vector: np.ndarray,
+                    where: TitleFilter | None, exclude: set[int]) -> list[Hit]:
+        """`hits` plus the anchors' released co-view neighbours: a pair TVs watched
+        together need not be near in text."""
+        def neighbours(anchor: int) -> list[int]:
+            return [t for t, _ in self.views.watched_with(anchor, COVIEW_POOL)]
+        return self._joined(hits, anchors, neighbours, COVIEW_POOL, vector, where, exclude)
+
+    def _joined(self, hits: list[Hit], anchors: Sequence[int],
+                candidates: Callable[[int], list[int]], pool: int, vector: np.ndarray,
+                where: TitleFilter | None, exclude: set[int]) -> list[Hit]:
+        """`hits` plus the first `pool` of each anchor's `candidates` not yet among them
+        that pass `where`, each scored by its cosine to `vector`."""
         seen = {h.title_id for h in hits} | exclude
         extra = []
         for anchor in anchors:
-            related = sorted(self.views.related(anchor) - seen,
-                             key=lambda t: (-known_votes(self.views.titles.get(t, {})), t))
-            for title_id in related[:RELATED_POOL]:
+            for title_id in [t for t in candidates(anchor) if t not in seen][:pool]:
                 record = self.views.titles.get(title_id)
                 if record is None or (where is not None
                                       and not where.matches(title_payload(record))):
@@ -226,25 +242,6 @@ class Ranker:
                 other = self.index.vector(title_id)
                 extra.append(Hit(title_id, float(other @ vector) if other is not None
                                  else 0.0, {}))
-        return hits + extra
-
-    def with_coview(self, hits: list[Hit], anchors: Sequence[int], vector: np.ndarray,
-                    where: TitleFilter | None, exclude: set[int]) -> list[Hit]:
-        """`hits` plus the anchors' released co-view neighbours that pass `where`, scored
-        by their cosine to `vector`: a pair TVs watched together need not be near in text."""
-        seen = {h.title_id for h in hits} | exclude
-        extra = []
-        for anchor in anchors:
-            for title_id, _ in self.views.watched_with(anchor, COVIEW_POOL):
-                record = self.views.titles.get(title_id)
-                if title_id in seen or record is None:
-                    continue
-                if where is not None and not where.matches(title_payload(record)):
-                    continue
-                seen.add(title_id)
-                other = self.index.vector(title_id)
-                score = float(other @ vector) if other is not None else 0.0
-                extra.append(Hit(title_id, score, {}))
         return hits + extra
 
     def same_title(self, title_id: int | None) -> set[int]:

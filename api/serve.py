@@ -137,8 +137,14 @@ def serve(settings: Settings, reuse_port: bool = True, core: int | None = None,
     """Run one API process (`omega-api`, or one of `--workers N`) until it is stopped;
     on `core` only, when given. With `channel`, it serves the connections the supervisor
     hands over there; otherwise it listens on the port itself."""
+    from threadpoolctl import threadpool_limits
+
     from api.app import create_app
 
+    # One BLAS thread: the index's matrix-vector products run on several threads (the event
+    # loop's portal, the encoder's); OpenBLAS's own pool entered from several of them once
+    # spun for over ten minutes inside one 2,500 × 384 product, and a process has a core.
+    threadpool_limits(1, user_api="blas")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if core is not None:  # every thread started so far; later ones inherit it
         pin_process(os.getpid(), {core})

@@ -7,8 +7,10 @@ import pytest
 
 from bench._search_cases import (
     CASES,
+    CEILING,
     Case,
     Record,
+    better_baseline,
     co_rating_truths,
     genre_fidelity,
     known,
@@ -154,3 +156,11 @@ def test_like_x_overlap_must_also_double_the_better_baseline() -> None:
     assert "popularity alone's 0.300" in lines[1] and lines[1].endswith("FAIL")
     rows["popularity alone"]["overlap"] = 0.2
     assert target_lines(rows)[1].endswith("pass")
+
+
+def test_the_ceiling_row_is_no_baseline_but_is_named_beside_the_target() -> None:
+    rows = {"omega": {"overlap": 0.45}, "MiniLM alone": {"overlap": 0.2},
+            CEILING: {"overlap": 0.5}}
+    assert better_baseline(rows, "overlap") == ("MiniLM alone", 0.2)
+    line = target_lines(rows)[0]
+    assert line.endswith("pass") and "the fleet's exact co-view reaches 0.500" in line

@@ -50,7 +50,7 @@ made here by the worker's own counting and release functions from a MovieLens-gr
 fleet (omega/viewing.py): `--devices` per window, `--windows` windows, ε = 0.1.
 Retrieval is exact (numpy) so that HNSW recall does not blur the ranking's figures.
 Co-rating counts from MovieLens are the ground truth only: they never reach the ranker
-(DESIGN.md, "Signals").
+(docs/design.md, "Signals that rank and recommend").
 
 Two baselines in the same run, on the same filters and candidates:
 - **popularity**: the public prior alone (IMDb votes, Bayesian rating, MovieLens counts);

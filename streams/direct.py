@@ -2,8 +2,9 @@
 produce loop around the same `WindowPipeline` (docs/adr/0001-delta-engine.md).
 
 Why: a Faust agent that does nothing stops at about 17K events/s on a core here, and one
-changelogged table write per event brings it to 3.6K/s (docs/scaling.md); issue 5 asks
-20K deltas/s per core. librdkafka does the Kafka work in C and hands over batches.
+changelogged table write per event brings it to 3.6K/s (`python -m bench.ingest --floor`,
+docs/adr/0001-delta-engine.md); issue 5 asks 20K deltas/s per core. librdkafka does the
+Kafka work in C and hands over batches.
 
 What it keeps, and how:
 - **One state write per delta**, as Faust's table did: the device's new contribution

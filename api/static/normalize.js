@@ -1,7 +1,7 @@
 // The worker's query normalisation (streams/web.py: normalize_query), so the page reports
 // searches in the form they are counted in: NFKC, case-folded, non-printable characters
-// dropped, runs of spaces collapsed, trimmed. tests/api/test_normalize_js.py checks the two
-// agree on tricky input.
+// dropped, runs of spaces collapsed, trimmed. tests/api/test_page_modules.py
+// (test_the_pages_query_normalisation_is_the_workers) checks the two agree on tricky input.
 
 // Full case folding beyond toLowerCase (Unicode CaseFolding.txt status F, the letters a
 // query can plausibly hold; ligatures are already split by NFKC).

@@ -8,16 +8,16 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from api.encoding import CachedEncoder, ServerSearch
 from api.limits import RateLimiter
 from api.privacy import accounting
-from api.ranking import Ranker, TitleSearch, Weights
+from api.search.backends import SearchBackend, ServerSearch
+from api.search.encoders import CachedEncoder
+from api.search.ranking import Ranker, Weights
+from api.search.replica import VectorReplica
+from api.search.signals import Prior
 from api.security import KeyRing
 from api.sessions import SessionSigner
-from api.signals import Prior
-from api.vectors import VectorReplica
 from api.views import ViewFollower, Views
 from api.writer import KafkaWriter
 from omega.avro import AvroCodec
@@ -36,7 +36,7 @@ class ApiState:
     settings: Settings
     codec: AvroCodec
     views: Views
-    index: Any  # VectorReplica or ServerSearch: TitleSearch + count() + status()
+    index: SearchBackend  # the API's VectorReplica, or ServerSearch
     encoder: CachedEncoder
     ranker: Ranker
     writer: KafkaWriter
@@ -53,8 +53,8 @@ class ApiState:
 def build_state(settings: Settings) -> ApiState:
     codec = codec_for(settings)
     if settings.qdrant_url:
-        index: Any = ServerSearch(open_index(settings.data_dir, settings.qdrant_url,
-                                             settings.index_quantization))
+        index: SearchBackend = ServerSearch(open_index(
+            settings.data_dir, settings.qdrant_url, settings.index_quantization))
         replica = None
     else:
         replica = VectorReplica(replica_root(settings) / f"process-{os.getpid()}",
@@ -62,11 +62,10 @@ def build_state(settings: Settings) -> ApiState:
         index = replica
     views = Views(replica)
     encoder = CachedEncoder(load_encoder(settings.data_dir / "models", "fp32"))
-    search: TitleSearch = index
     session_secret = (settings.session_secret
                       or folder_secret(settings.data_dir / "api", "session-secret"))
     state = ApiState(settings=settings, codec=codec, views=views, index=index, encoder=encoder,
-                     ranker=Ranker(views, search, encoder, weights_of(settings),
+                     ranker=Ranker(views, index, encoder, weights_of(settings),
                                    prior_of(settings),
                                    functools.partial(pair_noise_std, settings),
                                    settings.rank_known_votes),

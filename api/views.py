@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 from confluent_kafka import Consumer, KafkaError, Message
 
-from api.similar import LEAD_CAST, series_key
-from api.vectors import VectorReplica
+from api.search.replica import VectorReplica
+from api.search.similar import LEAD_CAST, series_key
 from omega.above_noise import noise_threshold
 from omega.acls import API_GROUPS
 from omega.avro import AvroCodec
+from omega.encoder import DIM
 from omega.kafka import assign_to_read_all, make_consumer
 from omega.ranges import RANGES_MS, range_totals
 from omega.settings import Settings
@@ -59,7 +60,7 @@ class Views:
     people: dict[str, tuple[str, Counter[str]]] = field(default_factory=dict)
     surnames: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     title_words: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    # "like X" candidates beyond the vector's: a series (api/similar.py) and a director
+    # "like X" candidates beyond the vector's: a series (api/search/similar.py) and a director
     # or lead actor → their titles
     by_series: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     by_person: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
@@ -420,7 +421,7 @@ class ViewFollower:
             return
         self.views.replica.remove([i for i, r in batch.items() if r is None])
         records = [r for r in batch.values() if r is not None
-                   and r["model"].startswith(MODEL_PREFIX) and len(r["vector"]) == 384 * 4
+                   and r["model"].startswith(MODEL_PREFIX) and len(r["vector"]) == DIM * 4
                    and r["title_id"] not in self.views.retired]
         if not records:
             return

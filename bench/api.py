@@ -42,7 +42,7 @@ import httpx
 import numpy as np
 from rocksdict import Rdict
 
-from api.query import embedding_text, parse_query
+from api.search.query import embedding_text, parse_query
 from api.security import KeyRing
 from api.serve import pin_process
 from bench import results

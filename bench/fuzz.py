@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from api.query import GENRE_SYNONYMS, parse_query
+from api.search.query import GENRE_SYNONYMS, parse_query
 from omega.avro import AvroCodec
 from omega.codecs import load_codec
 from omega.settings import REPO_ROOT, Settings

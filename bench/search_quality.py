@@ -44,7 +44,7 @@ were seen:
    The truths' own top 10s have a genre fidelity of 0.60 (corrected) and 0.62 (cosine):
    in this 671-user sample co-rating follows when people rated as much as genre.
 
-Omega's ranker (api/ranking.py, the API's own code) runs on the real catalog, real
+Omega's ranker (api/search/ranking.py, the API's own code) runs on the real catalog, real
 MiniLM title vectors (blended with co-view edges as the embedder does) and DP releases
 made here by the worker's own counting and release functions from a MovieLens-grounded
 fleet (omega/viewing.py): `--devices` per window, `--windows` windows, ε = 0.1.
@@ -227,7 +227,7 @@ class Stack:
 
 
 def build_stack(args: argparse.Namespace) -> Stack:
-    from api.ranking import Ranker
+    from api.search.ranking import Ranker
     from api.state import prior_of, weights_of
     from api.views import Views
     from omega.catalog import load_catalog
@@ -276,7 +276,7 @@ System = Callable[[Stack, str], list[int]]
 
 
 def omega_system(stack: Stack, query: str) -> list[int]:
-    from api.query import parse_query
+    from api.search.query import parse_query
 
     v = stack.views
     intent = parse_query(query, v.resolve, v.person, v.latest_year)
@@ -286,8 +286,8 @@ def omega_system(stack: Stack, query: str) -> list[int]:
 
 def _candidates(stack: Stack, query: str, pool: int) -> tuple[Any, list[Any]]:
     """The same understanding, filters and exclusions as Omega, by vector alone."""
-    from api.query import parse_query
-    from api.ranking import intent_filter
+    from api.search.query import parse_query
+    from api.search.ranking import intent_filter
 
     v = stack.views
     intent = parse_query(query, v.resolve, v.person, v.latest_year)
@@ -303,8 +303,8 @@ def minilm_system(stack: Stack, query: str) -> list[int]:
 
 def popularity_system(stack: Stack, query: str) -> list[int]:
     """Every title that passes the same filters, by public prior alone."""
-    from api.query import parse_query
-    from api.ranking import intent_filter
+    from api.search.query import parse_query
+    from api.search.ranking import intent_filter
 
     v = stack.views
     intent = parse_query(query, v.resolve, v.person, v.latest_year)
@@ -323,7 +323,7 @@ def fleet_oracle(stack: Stack, query: str) -> list[int]:
     raters, among films with ≥ 50 MovieLens ratings (the truth's own). No private system
     can see these counts; the row is the ceiling of what co-viewing in this fleet holds
     about the truth, not a baseline."""
-    from api.query import parse_query
+    from api.search.query import parse_query
     from omega.windows import PAIR_SHIFT
 
     v = stack.views

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.query import embedding_text, parse_query
+from api.search.query import embedding_text, parse_query
 from bench import results
 from bench.api import queries as search_queries
 from omega.catalog import load_catalog

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from omega.encoder import DIM
+
 log = logging.getLogger(__name__)
 
 HNSW_M, HNSW_EF_CONSTRUCT = 32, 200
@@ -125,7 +127,7 @@ class VectorIndex(Protocol):
 class EdgeIndex:
     """Qdrant Edge shard in this process."""
 
-    def __init__(self, path: Path, dim: int = 384, quantization: str = "none") -> None:
+    def __init__(self, path: Path, dim: int = DIM, quantization: str = "none") -> None:
         import qdrant_edge as qe
 
         self.qe, self.path = qe, path
@@ -231,7 +233,7 @@ class EdgeIndex:
 class ServerIndex:
     """A Qdrant collection through qdrant-client: a server (URL) or the client's local mode."""
 
-    def __init__(self, client: Any, collection: str = "titles", dim: int = 384,
+    def __init__(self, client: Any, collection: str = "titles", dim: int = DIM,
                  quantization: str = "none") -> None:
         from qdrant_client import models
 

@@ -27,7 +27,7 @@ from rocksdict import Rdict
 from omega.acls import embedder_group
 from omega.avro import AvroCodec
 from omega.codecs import codec_for
-from omega.encoder import Precision, TextEncoder, load_encoder
+from omega.encoder import DIM, Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
 from omega.kafka import (
     assign_to_read_all,
@@ -91,7 +91,7 @@ class TitleEmbedder:
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         keys = [hashlib.sha256(f"{self.model_id}\n{t}".encode()).hexdigest() for t in texts]
-        out = np.zeros((len(texts), 384), np.float32)
+        out = np.zeros((len(texts), DIM), np.float32)
         missing = []
         for i, key in enumerate(keys):
             cached = self.cache.get(key) if self.cache is not None else None

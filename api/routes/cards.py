@@ -1,32 +1,11 @@
-"""The title card every list of titles answers with (built by `api.ranking.title_card`),
-and its picture (`coverUrl`), which the routes add as they answer."""
+"""The picture of a title card (`coverUrl`, api/search/cards.py), which the routes add as
+they answer: a TMDB poster where there is one, else generated cover art."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from api.state import ApiState
-
-
-class TitleCard(BaseModel):
-    titleId: int
-    title: str
-    year: int | None
-    genres: list[str]
-    rating: float | None
-    votes: int | None
-    movielensRatings: int | None
-    runtimeMin: int | None
-    mpaa: str | None
-    director: str | None
-    cast: list[str]
-    awards: list[str]
-    coverUrl: str = Field(
-        description="The title's picture, from this origin: its TMDB poster when TMDB is "
-                    "configured and has one (/api/titles/{id}/poster), else generated cover "
-                    "art (/api/titles/{id}/cover.svg).")
 
 
 def poster_of(state: ApiState, title_id: int) -> str | None:

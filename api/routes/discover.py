@@ -16,9 +16,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.privacy import accounting
-from api.ranking import title_card
-from api.routes.cards import TitleCard, with_cover
+from api.routes.cards import with_cover
 from api.routes.deps import State
+from api.search.cards import TitleCard, title_card
 from api.state import ApiState
 from omega.above_noise import CONFIDENCE, METHOD
 from omega.ranges import range_noise_std

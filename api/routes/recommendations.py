@@ -8,9 +8,9 @@ import numpy as np
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.ranking import title_card
 from api.routes.cards import with_cover
 from api.routes.deps import State, require_index
+from api.search.cards import title_card
 from omega.index import Hit, TitleFilter
 
 router = APIRouter(tags=["recommendations"])

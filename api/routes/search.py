@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.query import QueryIntent, parse_query
-from api.routes.cards import TitleCard, with_cover
+from api.routes.cards import with_cover
 from api.routes.deps import State, require_index
+from api.search.cards import TitleCard
+from api.search.query import QueryIntent, parse_query
 from omega.index import TitleFilter
 
 router = APIRouter(tags=["search"])

@@ -13,9 +13,9 @@ from fastapi.responses import Response
 
 from api.covers import cover_svg
 from api.privacy import accounting
-from api.ranking import title_card
 from api.routes.cards import poster_of, with_cover
 from api.routes.deps import State, require_index, require_title
+from api.search.cards import title_card
 from omega.privacy import pair_noise_std
 
 router = APIRouter(tags=["titles"])

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from api.encoding import BatchingEncoder, CachedEncoder
+from api.search.encoders import BatchingEncoder, CachedEncoder
 
 
 class SlowEncoder:

@@ -21,7 +21,7 @@ from api.covers import (
     width,
     wrap,
 )
-from api.query import GENRE_SYNONYMS
+from api.search.query import GENRE_SYNONYMS
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<script>alert(\"x\")</script> & 'Tom' <![CDATA[ ]]> --> \x07bell"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.query import GENRE_SYNONYMS, MOODS, embedding_text, parse_query
+from api.search.query import GENRE_SYNONYMS, MOODS, embedding_text, parse_query
 
 TITLES = {"heat": (21256, "Heat (1995)"), "the matrix": (52573, "Matrix, The (1999)")}
 

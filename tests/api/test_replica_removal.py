@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.vectors import VectorReplica
+from api.search.replica import VectorReplica
 from tests.conftest import wait_for
 
 N, DIM = 1500, 384  # more than the 1,000 a snapshot needs

@@ -1,4 +1,4 @@
-"""What makes a film "like X" besides text and co-viewing (api/similar.py), the related
+"""What makes a film "like X" besides text and co-viewing (api/search/similar.py), the related
 titles the views index for it, and who a name in a query is (api/views.py)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.similar import (
+from api.search.similar import (
     era_closeness,
     main_genre_share,
     main_genres,

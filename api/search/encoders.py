@@ -1,5 +1,5 @@
 """The query encoder as the API uses it: requests batched onto one thread, recent texts
-cached, and a Qdrant server's index behind the same search interface as the replica."""
+cached."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
 
 import numpy as np
 
 from omega.encoder import TextEncoder
-from omega.index import SEARCH_EF, Hit, TitleFilter, VectorIndex
 
 
 class BatchingEncoder:
@@ -91,25 +89,3 @@ class CachedEncoder:
         if cached is not None:
             return cached
         return self._keep(text, await asyncio.wrap_future(self.batcher.submit(text)))
-
-
-class ServerSearch:
-    """TitleSearch over a Qdrant server collection (OMEGA_QDRANT_URL)."""
-
-    def __init__(self, index: VectorIndex) -> None:
-        self.index = index
-
-    def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
-               exclude: set[int] | None = None) -> list[Hit]:
-        exclude = exclude or set()
-        hits = self.index.search(vector, limit + len(exclude), where, ef=SEARCH_EF)
-        return [h for h in hits if h.title_id not in exclude][:limit]
-
-    def vector(self, title_id: int) -> np.ndarray | None:
-        return self.index.vectors([title_id]).get(title_id)
-
-    def count(self) -> int:
-        return self.index.count()
-
-    def status(self) -> dict[str, Any]:
-        return {"titles": self.index.count(), "backend": "qdrant-server"}

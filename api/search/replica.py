@@ -4,7 +4,7 @@ Qdrant Edge runs inside one process, so the API cannot read the embedder's shard
 keeps a replica instead, in two parts:
 
 - a **snapshot**: a Qdrant Edge shard with its HNSW graph, built in a *separate
-  process* (`python -m api.vectors BUILD`) and then opened here. qdrant-edge-py holds
+  process* (`python -m api.search.replica BUILD`) and then opened here. qdrant-edge-py holds
   the GIL while it builds a graph, so building here would stall every request; built
   elsewhere, queries never wait for it (this settles issue 6's last point).
 - **fresh** vectors that arrived after the snapshot started: searched exactly with
@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from omega.encoder import DIM
 from omega.index import SEARCH_EF, EdgeIndex, Hit, TitleFilter
 
 log = logging.getLogger(__name__)
-DIM = 384
 
 
 class VectorReplica:
@@ -124,8 +124,9 @@ class VectorReplica:
         np.save(source, matrix)
         source.with_suffix(".json").write_text(json.dumps({"ids": ids, "payloads": payloads}))
         # Background work: searches and syncs on the same cores come first (nice 10).
-        proc = subprocess.Popen([sys.executable, "-m", "api.vectors", str(source), str(target),
-                                 self.quantization], preexec_fn=lambda: os.nice(10))
+        proc = subprocess.Popen([sys.executable, "-m", "api.search.replica", str(source),
+                                 str(target), self.quantization],
+                                preexec_fn=lambda: os.nice(10))
         self._building = (proc, target, version, set(ids), time.monotonic())
         log.info("index snapshot of %d titles: building in process %d", len(ids), proc.pid)
 

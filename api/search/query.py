@@ -5,7 +5,7 @@ Pure and deterministic: "sci-fi from the 90s" → genres {Sci-Fi}, years 1990–
 Amelie (resolved by the caller's catalog), years 2001–; "Hitchcock thriller from the
 50s" → person Alfred Hitchcock (the caller's people index: directors and cast the
 sources know), Thriller, 1950s; "Best Picture winners", "Oscar-nominated" → award tags
-(api/awards.py); "recent" → the last few years
+(api/search/awards.py); "recent" → the last few years
 of the catalog. What is recognised is removed from the text; what is left is embedded
 (or, if nothing is left, the genre words are). A person the query names after "directed
 by", "starring" or "with" whom no source knows is reported in `unresolved`, never
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.awards import take_awards
+from api.search.awards import take_awards
 
 # Phrase → catalog genres. Explicit genre words filter; see MOODS for soft ones.
 GENRE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -139,7 +139,7 @@ class QueryIntent:
     like_title_id: int | None = None
     like_title: str | None = None
     people: list[tuple[str, str, str]] = field(default_factory=list)  # (key, name, role)
-    awards: list[str] = field(default_factory=list)  # index tags (api/awards.py)
+    awards: list[str] = field(default_factory=list)  # index tags (api/search/awards.py)
     award_labels: list[str] = field(default_factory=list)
     recent: bool = False
     unresolved: list[str] = field(default_factory=list)

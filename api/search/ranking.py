@@ -1,4 +1,5 @@
-"""Search, similar titles and recommendations: retrieval, blended scores, match reasons.
+"""Search, similar titles and recommendations: retrieval and blended scores (the words
+that explain them: api/search/reasons.py).
 
 score = w_sim · similarity + w_pop · popularity + w_trend · trending
         (+ w_coview · co-view + w_overlap · genre overlap, for "like X" and liked titles)
@@ -16,7 +17,8 @@ score = w_sim · similarity + w_pop · popularity + w_trend · trending
   its lower confidence bound over a weighted geometric mean of the two titles' DP week
   totals (an asymmetric cosine of their audiences), against the anchor's strongest edge,
   times the film's share of the anchors' main genres.
-- genre overlap: Jaccard similarity of the title's genres with all of X's genres.
+- genre overlap: the share of X's main genres the title has (api/search/similar.py);
+  series, era and people likewise.
 
 Every card says which signal drove its score (`drivenBy`) and where its popularity came
 from (`signals`). Weights live in settings (OMEGA_RANK_*); docs/search.md has the
@@ -32,16 +34,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from api.awards import award_reasons
-from api.query import QueryIntent, embedding_text
-from api.signals import Prior, Signals
-from api.similar import (
+from api.search.backends import TitleSearch
+from api.search.cards import title_card
+from api.search.query import QueryIntent, embedding_text
+from api.search.reasons import Scored, match_reasons
+from api.search.signals import Prior, Signals
+from api.search.similar import (
     era_closeness,
     main_genre_share,
     main_genres,
     people_overlap,
     series_key,
-    shared_people,
 )
 from api.views import Views
 from omega.index import Hit, TitleFilter
@@ -49,7 +52,6 @@ from omega.ranges import discrete_laplace_variance
 from omega.titles import (
     known_votes,
     normalize_title,
-    person_key,
     title_payload,
 )
 
@@ -60,12 +62,6 @@ RELATED_POOL = 30  # an anchor's series, director's and lead cast's films, best 
 # item-to-item recommenders correct for popularity), so a film everyone watches does not
 # top every list.
 COVIEW_POPULARITY_EXPONENT = 0.8
-
-
-class TitleSearch(Protocol):
-    def search(self, vector: np.ndarray, limit: int, where: TitleFilter | None = None,
-               exclude: set[int] | None = None) -> list[Hit]: ...
-    def vector(self, title_id: int) -> np.ndarray | None: ...
 
 
 class Encoder(Protocol):
@@ -81,20 +77,9 @@ class Weights:
     coview: float = 0.3
     genre_overlap: float = 0.2
     anchored_popularity: float = 0.4  # popularity's weight for "like X" and liked titles
-    series: float = 0.3  # the same series as an anchor (api/similar.py)
+    series: float = 0.3  # the same series as an anchor (api/search/similar.py)
     era: float = 0.1  # years apart from the anchor, soft
     people: float = 0.1  # the anchor's director or lead cast
-
-
-def title_card(views: Views, title_id: int) -> dict[str, Any]:
-    record = views.titles.get(title_id, {})
-    return {"titleId": title_id, "title": record.get("title", f"title {title_id}"),
-            "year": record.get("year"), "genres": record.get("genres", []),
-            "rating": record.get("rating"), "votes": record.get("votes"),
-            "movielensRatings": record.get("movielens_ratings"),
-            "runtimeMin": record.get("runtime_min"), "mpaa": record.get("mpaa"),
-            "director": record.get("director"), "cast": record.get("cast") or [],
-            "awards": record.get("awards") or []}
 
 
 def intent_filter(intent: QueryIntent) -> TitleFilter | None:
@@ -105,20 +90,6 @@ def intent_filter(intent: QueryIntent) -> TitleFilter | None:
                         cast=tuple(k for k, _, role in intent.people if role == "cast"),
                         awards=tuple(intent.awards))
     return None if where == TitleFilter() else where
-
-
-def _thousands(n: float) -> str:
-    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}K" if n >= 1e4 else f"{n:,.0f}"
-
-
-@dataclass
-class Scored:
-    title_id: int
-    score: float
-    parts: dict[str, float]
-    signals: dict[str, str]  # where popularity and trending came from
-    driven_by: str  # the part that added most to the score
-    shared: list[str]
 
 
 class Ranker:
@@ -283,21 +254,6 @@ class Ranker:
                     out[title_id] = (strength, anchor)
         return out
 
-    def kin_reasons(self, record: dict[str, Any], parts: Mapping[str, float],
-                    anchors: Sequence[int]) -> list[str]:
-        """'Same series as Toy Story (1995)', 'Also directed by Michael Mann'."""
-        out = []
-        for anchor in anchors:
-            mine = self.views.titles.get(anchor, {})
-            if parts.get("series") and series_key(mine.get("title") or "") == series_key(
-                    record.get("title") or ""):
-                out.append(f"Same series as {self.views.display(anchor)}")
-            if parts.get("people") and (shared := shared_people(record, mine)):
-                out.append(shared)
-            if out:
-                break
-        return out
-
     def _edge_epsilon(self) -> float:
         return self.views.edge_epsilon or 0.1
 
@@ -363,52 +319,10 @@ class Ranker:
             card["scores"] = {k: round(v, 4) for k, v in item.parts.items()}
             card["signals"] = item.signals
             card["drivenBy"] = item.driven_by
-            card["matchReasons"] = self.reasons(item, signals, intent, anchors, coview)
+            card["matchReasons"] = match_reasons(self.views, item, signals, intent, anchors,
+                                                 coview)
             out.append(card)
         return out
-
-    def reasons(self, item: Scored, signals: Signals, intent: QueryIntent | None,
-                anchors: Sequence[int], coview: Mapping[int, tuple[float, int]]) -> list[str]:
-        title_id, parts = item.title_id, item.parts
-        record = self.views.titles.get(title_id, {})
-        similarity = parts["similarity"]
-        reasons = [f"{round(similarity * 100)}% semantic match"] if similarity > 0 else []
-        if intent is not None:
-            for key, name, role in intent.people:
-                if role == "director" and record.get("director") and key == person_key(
-                        record["director"]):
-                    reasons.append(f"Directed by {name}")
-                elif role == "cast" and key in {person_key(c) for c in record.get("cast") or ()}:
-                    reasons.append(f"Starring {name}")
-            reasons += award_reasons(intent.awards, record.get("awards") or [])
-            reasons += [f"Genre: {g}" for g in intent.genres if g in record.get("genres", [])]
-            if intent.period and record.get("year"):
-                reasons.append(f"From {intent.period}: {record['year']}")
-            if intent.min_rating is not None and record.get("rating") is not None:
-                reasons.append(f"Highly rated: {record['rating']:.1f}/10")
-            if intent.length and record.get("runtime_min"):
-                reasons.append(f"Length: {record['runtime_min']} min")
-            if intent.moods and item.shared:
-                reasons.append(f"Mood {intent.moods[0]}: {', '.join(item.shared)}")
-        if title_id in coview:
-            reasons.append(f"Often watched with {self.views.display(coview[title_id][1])}")
-        reasons += self.kin_reasons(record, parts, anchors)
-        for anchor in anchors:
-            shared = sorted(set(record.get("genres", []))
-                            & set(self.views.titles.get(anchor, {}).get("genres", [])))
-            if shared and intent is not None and intent.like_title_id == anchor:
-                reasons.append(f"Shares {', '.join(shared)} with {self.views.display(anchor)}")
-        if title_id in signals.top_day:
-            reasons.append("Trending on TVs today")
-        elif title_id in signals.top_week:
-            reasons.append("Trending on TVs this week")
-        votes = record.get("votes") or 0
-        if votes >= 10_000:
-            reasons.append(f"Popular: {_thousands(votes)} IMDb votes")
-        elif (record.get("movielens_ratings") or 0) >= 50:
-            reasons.append(f"Popular on MovieLens: {record['movielens_ratings']} ratings")
-        return reasons
-
 
 def merge_filters(a: TitleFilter | None, b: TitleFilter | None) -> TitleFilter | None:
     if a is None or b is None:

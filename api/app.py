@@ -49,20 +49,7 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None,  # CDN pages the CSP blocks: api/docs.py
                   description="Natural-language search, discovery, recommendations and TV sync, "
                               "answered from DP releases and the public catalog.")
-    registry = CollectorRegistry()
-    requests = Counter("omega_api_requests_total", "Requests by route and status",
-                       ["route", "status"], registry=registry)
-    latency = Histogram("omega_api_request_seconds", "Request latency by route", ["route"],
-                        registry=registry,
-                        buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Several worker processes (omega-api --workers N): each writes its counts to the
-        # shared folder and /metrics, whichever process answers, sums them all.
-        scraped = CollectorRegistry()
-        multiprocess.MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]
-        app.mount("/metrics", make_asgi_app(registry=scraped))
-    else:
-        app.mount("/metrics", make_asgi_app(registry=registry))
+    requests, latency = add_metrics(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins.split(","),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
@@ -72,23 +59,7 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
     app.add_middleware(Guard, settings=settings, ip_rate=ip_rate, requests=requests,
                        latency=latency)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-            details.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
-        return JSONResponse({"error": "; ".join(details), "status": 422,
-                             "details": [str(d) for d in details]}, 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
-
-    @app.exception_handler(KafkaUnavailable)
-    async def kafka_down(_request: Request, exc: KafkaUnavailable) -> JSONResponse:
-        return problem(503, f"not accepted: {exc}; retry later", {"Retry-After": "5"})
-
+    add_error_handlers(app)
     for module in (search, discover, titles, recommendations, analytics, sync, health):
         app.include_router(module.router)
     document_errors(app)  # the Guard's refusals and each handler's errors, in /openapi.json
@@ -106,3 +77,42 @@ def create_app(settings: Settings, state: ApiState | None = None) -> FastAPI:
 
     return app
 
+
+def add_metrics(app: FastAPI) -> tuple[Counter, Histogram]:
+    """/metrics, and the request counter and latency histogram the Guard fills."""
+    registry = CollectorRegistry()
+    requests = Counter("omega_api_requests_total", "Requests by route and status",
+                       ["route", "status"], registry=registry)
+    latency = Histogram("omega_api_request_seconds", "Request latency by route", ["route"],
+                        registry=registry,
+                        buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes (omega-api --workers N): each writes its counts to the
+        # shared folder and /metrics, whichever process answers, sums them all.
+        scraped = CollectorRegistry()
+        multiprocess.MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]
+        app.mount("/metrics", make_asgi_app(registry=scraped))
+    else:
+        app.mount("/metrics", make_asgi_app(registry=registry))
+    return requests, latency
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error as a problem body that says what is wrong: validation (422), HTTP
+    errors, and Kafka out of reach (503 with Retry-After)."""
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            details.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
+        return JSONResponse({"error": "; ".join(details), "status": 422,
+                             "details": [str(d) for d in details]}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(KafkaUnavailable)
+    async def kafka_down(_request: Request, exc: KafkaUnavailable) -> JSONResponse:
+        return problem(503, f"not accepted: {exc}; retry later", {"Retry-After": "5"})

@@ -4,7 +4,7 @@ session), how many windows a view sums, and the (ε, δ) that view composes to.
 A day or week view sums the noisy counts of its windows. One device takes part in each
 window's two releases (titles and pairs; a session: web titles and queries), and the
 ledger caps how many windows of any day or week it can count in, so the view's worst case
-is that many windows composed with dp-accounting's PLD (omega/privacy.py). `composed` is
+is that many windows composed with dp-accounting's PLD (omega/dp/accounting.py). `composed` is
 the view's own release; `composedAll` adds the window's other release, which the same
 device paid for too.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omega.privacy import DAY_S, WEEK_S, Guarantee, composed, unit_releases, unit_windows
+from omega.dp.accounting import DAY_S, WEEK_S, Guarantee, composed, unit_releases, unit_windows
 from omega.settings import Settings
 
 SPAN_S = {"day": DAY_S, "week": WEEK_S, "window": 0}

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.follower import ViewFollower
 from api.limits import RateLimiter
 from api.privacy import accounting
 from api.search.backends import SearchBackend, ServerSearch
@@ -18,14 +19,14 @@ from api.search.replica import VectorReplica
 from api.search.signals import Prior
 from api.security import KeyRing
 from api.sessions import SessionSigner
-from api.views import ViewFollower, Views
+from api.views import Views
 from api.writer import KafkaWriter
 from omega.avro import AvroCodec
 from omega.codecs import codec_for
+from omega.dp.accounting import pair_noise_std
 from omega.encoder import load_encoder
 from omega.index import open_index
 from omega.keys import folder_secret
-from omega.privacy import pair_noise_std
 from omega.settings import Settings
 from omega.tmdb import TmdbClient, TmdbStatus
 from omega.validation import DeltaLimits

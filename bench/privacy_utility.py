@@ -8,7 +8,7 @@
 - **uniform**: the same, but each device's P pairs sampled uniformly from all of its pairs;
 - **Gaussian**: every pair of a device's K titles (P = 45 = K(K−1)/2), discrete Gaussian
   noise for ℓ2 sensitivity √P, threshold max(τ_Gaussian, floor): shipped
-  (omega/dp.py `gaussian_selection`);
+  (omega/dp/ `gaussian_selection`);
 - **DP-SIPS** (Swanberg, Desfontaines, Haney 2023): the Gaussian mechanism iterated over
   rounds with a growing share of (ε, δ), each round over the pairs not yet released,
   each device's P pairs re-sampled among its unreleased ones; with P = 10 and P = 45.
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from bench import results
-from omega.dp import discrete_laplace_threshold, gaussian_selection
+from omega.dp.selection import discrete_laplace_threshold, gaussian_selection
 from omega.fleet import FleetPlan, simulate_fleet
 from omega.partials import PairCounts
 from omega.release import release_coview_edges, release_trends

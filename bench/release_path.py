@@ -23,7 +23,7 @@ from bench._harness import bench_settings, start_worker
 from bench.release_breakdown import pair_counts
 from bench.streams import release_commit_ms, tree_rss_mb
 from omega.codecs import codec_for
-from omega.dp import gaussian_selection
+from omega.dp.selection import gaussian_selection
 from omega.kafka import make_producer, produce_waiting
 from omega.partials import merge_partials, partial_key, partial_records
 from omega.release import release_coview_edges

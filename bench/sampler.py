@@ -7,13 +7,13 @@ samplers draw the same counts' noise, in one run:
 - baseline: the unkeyed float path (os.urandom uniforms, diffprivlib's formula), as the
   release drew its noise before keying;
 - keyed: the same formula on ChaCha20 uniforms keyed per (stream, window), what the
-  release draws now (omega/dp.py);
+  release draws now (omega/dp/);
 - exact: OpenDP's `make_laplace` on integers (an exact discrete Laplace).
 
 Each at the whole catalog's titles (ggplot2movies: 58,788) and at the pairs of a
 1,000,000-device window (~7.3M, bench/release_breakdown.py); the exact sampler on a
 1,000,000-value slice of the pairs, scaled, as it alone would take half a minute. The
-float path's δ (omega/privacy.py float_sampler_delta) is printed beside them.
+float path's δ (omega/dp/accounting.py float_sampler_delta) is printed beside them.
 
     python -m bench.sampler [--pairs 7300000] [--repeats 3]
 
@@ -29,8 +29,7 @@ from collections.abc import Callable
 from diffprivlib.mechanisms import Geometric
 
 from bench import results
-from omega.dp import KeyedUniforms, geometric_noise
-from omega.privacy import float_sampler_delta
+from omega.dp.noise import KeyedUniforms, float_sampler_delta, geometric_noise
 
 EPSILON, SENSITIVITY, TITLES = 0.1, 10, 58_788
 

@@ -231,8 +231,8 @@ def build_stack(args: argparse.Namespace) -> Stack:
     from api.state import prior_of, weights_of
     from api.views import Views
     from omega.catalog import load_catalog
+    from omega.dp.accounting import pair_noise_std
     from omega.encoder import load_encoder
-    from omega.privacy import pair_noise_std
     from omega.settings import Settings
     from omega.titles import title_payload
     from streams.blend import CoviewGraph, blend

@@ -1,5 +1,5 @@
 """`omega-trends`: print the top titles of each released window, by name: only those whose
-noisy count stands above the noise (omega/above_noise.py), or a line saying none does.
+noisy count stands above the noise (omega/dp/above_noise.py), or a line saying none does.
 
 Names come from the catalog topic, read once at start (public data); a title published
 after that shows as its id."""
@@ -16,10 +16,10 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message
 
-from omega.above_noise import CONFIDENCE, METHOD, noise_threshold
 from omega.acls import TRENDS_GROUPS
 from omega.avro import AvroCodec, AvroDecodeError
 from omega.codecs import codec_for
+from omega.dp.above_noise import CONFIDENCE, METHOD, noise_threshold
 from omega.kafka import make_consumer, read_to_end, settings_or_exit
 from omega.settings import Settings, get_settings
 from omega.titles import display_title, read_catalog
@@ -45,7 +45,7 @@ def windows(messages: Iterator[Record]) -> Iterator[list[Record]]:
 
 def above_noise(batch: list[Record], confidence: float = CONFIDENCE) -> tuple[int, list[Record]]:
     """The window's threshold and its titles at or above it, highest first: the rest are
-    indistinguishable from noise (omega/above_noise.py: Bonferroni over the window's
+    indistinguishable from noise (omega/dp/above_noise.py: Bonferroni over the window's
     released titles)."""
     first = batch[0]
     threshold = noise_threshold(1, first["epsilon"], first["sensitivity"], len(batch),

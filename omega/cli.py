@@ -279,7 +279,8 @@ def privacy() -> None:
 
 def format_report(settings: Settings) -> str:
     """The table `omega privacy report` prints (docs/privacy.md carries it)."""
-    from omega.privacy import float_sampler_delta, ledger_caps, report_rows, unit_releases  # noqa: PLC0415 - dp-accounting only here
+    from omega.dp.accounting import ledger_caps, report_rows, unit_releases
+    from omega.dp.noise import float_sampler_delta  # noqa: PLC0415 - dp-accounting only here
 
     lines = [f"Worst case for one unit at ε = {settings.epsilon} per release, δ = "
              f"{settings.delta:g} per thresholded release, {settings.window_seconds / 3600:g} h "

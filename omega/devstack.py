@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from omega.acls import as_role
 from omega.kafka import ensure_topics_and_acls
@@ -77,16 +78,7 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
     # component inherits the umask; what an earlier run left is made private too.
     os.umask(0o077)
     make_private(settings.data_dir)
-    env = dict(os.environ)
-    # The simulated TVs and page sessions all come from this host's one address: the
-    # per-address limit is sized to them (the TVs' own per-device limit still holds).
-    env.setdefault("OMEGA_RATE_LIMIT_IP_PER_S", "2000")
-    env.setdefault("OMEGA_RATE_LIMIT_IP_BURST", "4000")
-    if web_sessions_per_s:
-        # The simulated page sessions all come from this host's one address, so the
-        # per-address issuance limit is sized to them (a real page gets the default).
-        env.setdefault("OMEGA_SESSION_ISSUE_PER_MIN", f"{web_sessions_per_s * 120:g}")
-        env.setdefault("OMEGA_SESSION_ISSUE_BURST", f"{max(20, web_sessions_per_s * 4):g}")
+    env = stack_env(web_sessions_per_s)
     if broker is not None:
         env["OMEGA_KAFKA_BOOTSTRAP"] = broker.start(settings.kafka_start_timeout_s).bootstrap
     passwords = local_passwords(settings)  # made on the broker's first start
@@ -95,50 +87,20 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
     ensure_topics_and_acls(as_role(settings, "admin", passwords))
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    py = sys.executable
     api_url = f"http://{settings.api_host}:{settings.api_port}"
-    components = [
-        Component("catalog", [py, "-m", "producers.catalog"], "producer", oneshot=True),
-        Component("worker", [py, "-m", "streams", "--loglevel", "info"], "worker"),
-        Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"],
-                  "embedder", background=True),
-        Component("api", [py, "-m", "api"], "api"),
-        Component("fleet", [py, "-m", "producers.fleet", "--devices", str(devices),
-                            "--periods", "0", "--api", api_url,
-                            "--api-devices", str(min(API_DEVICES, devices))], "producer"),
-        *([Component("web", [py, "-m", "producers.web", "--sessions", "0",
-                             "--rate", f"{web_sessions_per_s:g}"], None)]
-          if web_sessions_per_s else []),
-        Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"],
-                  "analytics"),
-    ]
+    components = stack_components(devices, web_sessions_per_s, api_url)
     try:
         for component in components:
-            foreground = component.name == "trends"
-            out = None if foreground else open(logs / f"{component.name}.log", "ab")
-            component.proc = subprocess.Popen(
-                component.argv, env=env | identity_env(component.role, passwords), stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=background_child if component.background else die_with_parent)
-            log.info("started %s (pid %d)%s", component.name, component.proc.pid,
-                     "" if foreground else f", log in {logs / (component.name + '.log')}")
+            start_component(component, env | identity_env(component.role, passwords), logs)
             if component.oneshot:
-                if component.proc.wait() != 0:
+                if component.proc is not None and component.proc.wait() != 0:
                     log.error("%s failed (exit %d); see its log", component.name,
                               component.proc.returncode)
                     return 1
                 continue
             if component.name == "worker":
                 time.sleep(3)  # let the worker join its group before deltas flow
-        log.info("%d simulated TVs, each watching and syncing in some windows of %.0f s "
-                 "(%d of them through %s/v1/sync); the first full window is released %.0f s "
-                 "after it closes; Ctrl-C stops everything", devices, settings.window_seconds,
-                 min(API_DEVICES, devices), api_url, settings.allowed_lateness_seconds)
-        log.info("web page and API: %s/ (docs at /docs); search answers once the embedder "
-                 "has published title vectors: the first run embeds the catalog, and "
-                 "%s says at what measured rate and how long is left (cached after)",
-                 api_url, logs / "embedder.log")
+        announce(settings, devices, api_url, logs)
         running = [c for c in components if not c.oneshot]
         while all(c.proc is not None and c.proc.poll() is None for c in running):
             time.sleep(0.5)
@@ -153,6 +115,63 @@ def run_stack(settings: Settings, broker: LocalKafka | None, devices: int,
         if broker is not None:
             broker.stop()
             log.info("local Kafka stopped")
+
+
+def announce(settings: Settings, devices: int, api_url: str, logs: Path) -> None:
+    """What is running, where to look, and when the first numbers come."""
+    log.info("%d simulated TVs, each watching and syncing in some windows of %.0f s "
+             "(%d of them through %s/v1/sync); the first full window is released %.0f s "
+             "after it closes; Ctrl-C stops everything", devices, settings.window_seconds,
+             min(API_DEVICES, devices), api_url, settings.allowed_lateness_seconds)
+    log.info("web page and API: %s/ (docs at /docs); search answers once the embedder "
+             "has published title vectors: the first run embeds the catalog, and "
+             "%s says at what measured rate and how long is left (cached after)",
+             api_url, logs / "embedder.log")
+
+
+def stack_env(web_sessions_per_s: float) -> dict[str, str]:
+    """This process's environment, with the per-address limits sized to the simulated TVs
+    and page sessions, which all come from this host's one address (the TVs' own
+    per-device limit still holds; a real page gets the defaults)."""
+    env = dict(os.environ)
+    env.setdefault("OMEGA_RATE_LIMIT_IP_PER_S", "2000")
+    env.setdefault("OMEGA_RATE_LIMIT_IP_BURST", "4000")
+    if web_sessions_per_s:
+        env.setdefault("OMEGA_SESSION_ISSUE_PER_MIN", f"{web_sessions_per_s * 120:g}")
+        env.setdefault("OMEGA_SESSION_ISSUE_BURST", f"{max(20, web_sessions_per_s * 4):g}")
+    return env
+
+
+def stack_components(devices: int, web_sessions_per_s: float, api_url: str) -> list[Component]:
+    """`make run`'s processes, in the order they start."""
+    py = sys.executable
+    return [
+        Component("catalog", [py, "-m", "producers.catalog"], "producer", oneshot=True),
+        Component("worker", [py, "-m", "streams", "--loglevel", "info"], "worker"),
+        Component("embedder", [py, "-m", "streams.embedder", "--follow", "--precision", "fp32"],
+                  "embedder", background=True),
+        Component("api", [py, "-m", "api"], "api"),
+        Component("fleet", [py, "-m", "producers.fleet", "--devices", str(devices),
+                            "--periods", "0", "--api", api_url,
+                            "--api-devices", str(min(API_DEVICES, devices))], "producer"),
+        *([Component("web", [py, "-m", "producers.web", "--sessions", "0",
+                             "--rate", f"{web_sessions_per_s:g}"], None)]
+          if web_sessions_per_s else []),
+        Component("trends", [py, "-m", "consumers.trends", "--follow", "--top", "5"],
+                  "analytics"),
+    ]
+
+
+def start_component(component: Component, env: dict[str, str], logs: Path) -> None:
+    """Start one component, its output to its log (the trend reader's to this terminal)."""
+    foreground = component.name == "trends"
+    out = None if foreground else open(logs / f"{component.name}.log", "ab")
+    component.proc = subprocess.Popen(
+        component.argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=background_child if component.background else die_with_parent)
+    log.info("started %s (pid %d)%s", component.name, component.proc.pid,
+             "" if foreground else f", log in {logs / (component.name + '.log')}")
 
 
 def sync_keys_allowed(settings: Settings) -> bool:

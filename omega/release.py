@@ -1,6 +1,6 @@
-"""The DP release step: record builders over the pure functions of omega/dp.py.
+"""The DP release step: record builders over the pure functions of omega/dp/.
 
-Each release of a window draws from its own noise source (omega/dp.py
+Each release of a window draws from its own noise source (omega/dp/
 `window_random_state`): keyed by a secret and (stream, window start), so an attempt that
 was aborted and rebuilt is bit-identical to the first; seeded, so replays and audits are
 bit-exact; or, with neither, the OS's secure randomness.
@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from omega.dp import (
-    noisy_counts,
+from omega.dp.noise import noisy_counts, window_random_state
+from omega.dp.selection import (
     select_partition_arrays,
     select_partitions,
     select_partitions_gaussian,
-    window_random_state,
 )
 from omega.partials import PairCounts
 from omega.windows import PAIR_SHIFT

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from omega.ledger import LedgerPolicy, PrivacyLedger
+from omega.dp.ledger import LedgerPolicy, PrivacyLedger
 from omega.partials import IntArray, PairCounts
 from omega.validation import DeltaRejected, DeviceDelta, WatchedTitle
 

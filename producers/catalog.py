@@ -31,9 +31,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from omega.catalog import coverage, enrich_from_tmdb, load_catalog, oscar_line
 from omega.twins import MergeReport
+
+
+def print_coverage(catalog: list[dict[str, Any]], merges: MergeReport) -> None:
+    """How many titles each source gave, the merges, and each field's coverage."""
+    sources: dict[str, int] = {}
+    for record in catalog:
+        for source in record["sources"]:
+            sources[source] = sources.get(source, 0) + 1
+    print(f"catalog: {len(catalog):,} titles; from "
+          + ", ".join(f"{name} {n:,}" for name, n in sorted(sources.items())), file=sys.stderr)
+    print(f"  {merges.line()}", file=sys.stderr)
+    for name, n in coverage(catalog).items():
+        print(f"  {name:<18} {n:>7,} titles ({n / len(catalog):6.1%})", file=sys.stderr)
+    print(f"  {oscar_line(catalog)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -66,16 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"TMDB: {outcome['enriched']:,} titles enriched ({client.requests:,} requests)"
               + (f"; stopped: {outcome['error']}; the rest is catalog-only"
                  if outcome["error"] else ""), file=sys.stderr)
-    sources: dict[str, int] = {}
-    for record in catalog:
-        for source in record["sources"]:
-            sources[source] = sources.get(source, 0) + 1
-    print(f"catalog: {len(catalog):,} titles; from "
-          + ", ".join(f"{name} {n:,}" for name, n in sorted(sources.items())), file=sys.stderr)
-    print(f"  {merges.line()}", file=sys.stderr)
-    for name, n in coverage(catalog).items():
-        print(f"  {name:<18} {n:>7,} titles ({n / len(catalog):6.1%})", file=sys.stderr)
-    print(f"  {oscar_line(catalog)}", file=sys.stderr)
+    print_coverage(catalog, merges)
     if args.dry_run:
         return
     settings = settings_or_exit("omega-catalog")

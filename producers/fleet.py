@@ -15,11 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omega.fleet import FleetPlan, Record, fleet_deltas, planted_truth, simulate_fleet
 from omega.viewing import ACTIVITY, ViewingPlan
+
+if TYPE_CHECKING:  # imported when used: `omega-fleet --help` stays quick
+    from omega.avro import AvroCodec
+    from omega.settings import Settings
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -80,26 +85,15 @@ def activity(text: str) -> tuple[float, float] | None:
     return a, b
 
 
-def main(argv: list[str] | None = None) -> None:
-    import itertools
-    import time
-
+def period_source(args: argparse.Namespace, settings: Settings, codec: AvroCodec
+                  ) -> Callable[[int], tuple[int, Iterator[Record]]]:
+    """period → (devices watching, their deltas), from MovieLens histories (after reading
+    the catalog topic) or from the planted model; period 0 also writes the truth file."""
     import numpy as np
 
-    from omega.codecs import codec_for
-    from omega.device_tokens import KeyRing
-    from omega.kafka import make_producer, settings_or_exit
     from omega.titles import read_catalog
-    from omega.topics import CATALOG_TITLES, TV_DELTAS
+    from omega.topics import CATALOG_TITLES
     from omega.viewing import load_histories, simulate_viewing, viewing_truth
-    from producers.send import send_all
-    from producers.tv_sync import ApiSync
-
-    args = parse_args(argv)
-    settings = settings_or_exit("omega-fleet")
-    codec = codec_for(settings)
-    gap = args.period_gap if args.period_gap is not None else settings.window_seconds
-    periods = itertools.count() if args.periods == 0 else range(args.periods)
 
     if args.model == "movielens":
         catalog = read_catalog(settings, codec)
@@ -131,7 +125,27 @@ def main(argv: list[str] | None = None) -> None:
                 args.truth.write_text(json.dumps(planted_truth(fleet, args.seed), indent=1))
                 print(f"planted truth written to {args.truth}", file=sys.stderr)
             return args.devices, fleet_deltas(fleet, args.seed, period, 0)
+    return period_records
 
+
+def main(argv: list[str] | None = None) -> None:
+    import itertools
+    import time
+
+    from omega.codecs import codec_for
+    from omega.device_tokens import KeyRing
+    from omega.kafka import make_producer, settings_or_exit
+    from omega.topics import TV_DELTAS
+    from producers.send import send_all
+    from producers.tv_sync import ApiSync
+
+    args = parse_args(argv)
+    settings = settings_or_exit("omega-fleet")
+    codec = codec_for(settings)
+    gap = args.period_gap if args.period_gap is not None else settings.window_seconds
+    periods = itertools.count() if args.periods == 0 else range(args.periods)
+
+    period_records = period_source(args, settings, codec)
     tvs = (ApiSync(args.api.rstrip("/"), KeyRing.from_settings(settings))
            if args.api and args.api_devices else None)
     api_ids = {f"fleet-{args.seed}-{i}" for i in range(args.api_devices)} if tvs else set()

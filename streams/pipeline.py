@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 
 from omega.avro import AvroCodec
-from omega.dp import gaussian_selection
+from omega.dp.ledger import LedgerPolicy
+from omega.dp.selection import gaussian_selection
 from omega.keys import (
     SEALED_REASON,
     dead_letter_key,
@@ -26,7 +27,6 @@ from omega.keys import (
     release_key,
     seal,
 )
-from omega.ledger import LedgerPolicy
 from omega.partials import PairCounts, WindowTotals, partial_records
 from omega.release import release_coview_edges, release_search_trends, release_trends
 from omega.settings import Settings

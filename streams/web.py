@@ -2,9 +2,9 @@
 
 The privacy unit is the session, which the API issues (signed, expiring, rate-limited per
 client address: api/sessions.py). Query strings are not public, so searches are released
-only through partition selection (omega/dp.py); a session adds at most Q distinct
+only through partition selection (omega/dp/); a session adds at most Q distinct
 normalised queries and K titles to a window, and the same ledger as a TV's caps the
-windows it counts in (omega/ledger.py).
+windows it counts in (omega/dp/ledger.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omega.avro import AvroCodec
-from omega.ledger import LedgerPolicy, PrivacyLedger
+from omega.dp.ledger import LedgerPolicy, PrivacyLedger
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, check_sent_time, decode_bounded
 

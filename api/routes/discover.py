@@ -5,7 +5,7 @@ A day or week view sums each window's noisy count: a sum of device counts over w
 ("device-windows": one TV that watched a title in three windows counts three times), not
 devices. The answer names its numbers so: `noisyDeviceWindows`, and the per-window
 average `devicesPerWindow`. Only titles whose sum stands above its noise are listed
-(omega/above_noise.py); `aboveNoise` says how many do, and when none does.
+(omega/dp/above_noise.py); `aboveNoise` says how many do, and when none does.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from api.routes.cards import with_cover
 from api.routes.deps import State
 from api.search.cards import TitleCard, title_card
 from api.state import ApiState
-from omega.above_noise import CONFIDENCE, METHOD
-from omega.ranges import range_noise_std
+from omega.dp.above_noise import CONFIDENCE, METHOD
+from omega.dp.ranges import range_noise_std
 
 router = APIRouter(tags=["discover"])
 SPAN = {"day": "over the last day", "week": "over the last week"}

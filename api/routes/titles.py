@@ -16,7 +16,7 @@ from api.privacy import accounting
 from api.routes.cards import poster_of, with_cover
 from api.routes.deps import State, require_index, require_title
 from api.search.cards import title_card
-from omega.privacy import pair_noise_std
+from omega.dp.accounting import pair_noise_std
 
 router = APIRouter(tags=["titles"])
 

@@ -47,8 +47,8 @@ from api.search.similar import (
     series_key,
 )
 from api.views import Views
+from omega.dp.ranges import discrete_laplace_variance
 from omega.index import Hit, TitleFilter
-from omega.ranges import discrete_laplace_variance
 from omega.titles import (
     known_votes,
     normalize_title,
@@ -101,7 +101,7 @@ class Ranker:
         self.known_votes = known_votes  # 0: no second retrieval among well-known titles
         self.prior = prior or Prior()
         # ε of the released edges → their noise's standard deviation (api/state.py binds
-        # omega.privacy.pair_noise_std to the settings); default: Laplace, P = 10.
+        # omega.dp.accounting.pair_noise_std to the settings); default: Laplace, P = 10.
         self.edge_noise = edge_noise or (
             lambda epsilon: math.sqrt(discrete_laplace_variance(epsilon, 10)))
         self._signals: tuple[int, Signals] | None = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.views import Views
-from omega.ranges import range_noise_std
+from omega.dp.ranges import range_noise_std
 from omega.titles import known_votes
 
 TRENDING_TOP = 20

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.views import Views
-from omega.above_noise import noise_threshold
+from omega.dp.above_noise import noise_threshold
 from omega.release import release_trends
 from tests.api.conftest import HOUR_MS, SEARCHES, World
 

@@ -4,7 +4,7 @@ view sums, and the (ε, δ) those compose to, capped by what the ledger lets one
 from __future__ import annotations
 
 from api.privacy import accounting
-from omega.privacy import composed, unit_releases
+from omega.dp.accounting import composed, unit_releases
 from omega.settings import Settings
 
 

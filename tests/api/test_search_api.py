@@ -156,7 +156,7 @@ def test_title_details_have_similar_titles_and_released_co_views(api_world: Worl
     assert privacy["epsilonPerWindow"] == {"titles": 0.1, "pairs": 0.1, "sum": 0.2}
     assert privacy["minDevices"] == 1000 and privacy["windowsSummed"] == 1
     assert privacy["composed"]["windows"] == 1 and privacy["composed"]["epsilon"] <= 0.1
-    # discrete Gaussian over all P = 45 pairs of K = 10 titles (omega/dp.py, known answer)
+    # discrete Gaussian over all P = 45 pairs of K = 10 titles (omega/dp/, known answer)
     assert privacy["noiseStd"] == 259.6 and privacy["mechanism"] == "discrete Gaussian"
     assert f"about ±{privacy['noiseStd']:.0f}" in privacy["note"]
     assert body["posterUrl"] is None  # no TMDB here

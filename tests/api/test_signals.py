@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from api.search.signals import Evidence, Prior, Signals
-from omega.ranges import range_noise_std
+from omega.dp.ranges import range_noise_std
 from omega.titles import known_votes
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from omega.above_noise import noise_threshold
+from omega.dp.above_noise import noise_threshold
 from omega.release import release_trends
 
 P = math.exp(-0.1 / 10)  # ε = 0.1, K = 10: discrete Laplace of scale 100

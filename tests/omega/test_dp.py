@@ -8,18 +8,21 @@ import numpy as np
 import pytest
 from diffprivlib.mechanisms import Geometric
 
-import omega.dp
-from omega.dp import (
+import omega.dp.gaussian
+import omega.dp.selection
+from omega.dp.noise import (
     KeyedUniforms,
     add_noise,
-    discrete_laplace_threshold,
     geometric_noise,
-    laplace_threshold,
     noisy_counts,
-    per_partition_delta,
     secure_uniform,
-    select_partitions,
     window_random_state,
+)
+from omega.dp.selection import (
+    discrete_laplace_threshold,
+    laplace_threshold,
+    per_partition_delta,
+    select_partitions,
 )
 
 
@@ -165,7 +168,7 @@ def test_gaussian_sigma_matches_the_analytic_gaussian(epsilon: float, delta: flo
                                                       coordinates: int) -> None:
     """Known answer: σ(ε = 1, δ = 1e-5, Δ₂ = 1) = 3.73 (Balle and Wang, Table 1 style);
     the discrete Gaussian's pessimistic PLD asks at most 3% more than the continuous one."""
-    sigma = omega.dp.gaussian_sigma(epsilon, delta, coordinates)
+    sigma = omega.dp.gaussian.gaussian_sigma(epsilon, delta, coordinates)
     analytic = analytic_gaussian_sigma(epsilon, delta, math.sqrt(coordinates))
     assert analytic <= sigma <= 1.03 * analytic
     if coordinates == 1:
@@ -173,7 +176,7 @@ def test_gaussian_sigma_matches_the_analytic_gaussian(epsilon: float, delta: flo
 
 
 def test_discrete_gaussian_sampler_is_exactly_what_its_grid_counts_say() -> None:
-    noise = omega.dp.discrete_gaussian(7.5)
+    noise = omega.dp.gaussian.discrete_gaussian(7.5)
     counts = noise.grid_counts
     assert sum(counts) == 2**53 and len(counts) == 2 * noise.bound + 1
     edges = np.cumsum(counts)[:-1]  # the first grid point of each next value
@@ -197,8 +200,8 @@ def test_discrete_gaussian_sampler_is_exactly_what_its_grid_counts_say() -> None
 
 
 def test_gaussian_thresholds_are_tight() -> None:
-    s = omega.dp.gaussian_selection(0.1, 1e-6, 45, 1000, 1e-9)
-    noise, per_pair = s.noise, omega.dp.per_partition_delta(1e-6 / 2, 45)
+    s = omega.dp.selection.gaussian_selection(0.1, 1e-6, 45, 1000, 1e-9)
+    noise, per_pair = s.noise, omega.dp.selection.per_partition_delta(1e-6 / 2, 45)
     # a pair only the extra device has (count 1) passes with probability ≤ δ′, and one
     # lower threshold would break that
     assert noise.tail(s.selection_threshold - 1) <= per_pair < noise.tail(
@@ -210,9 +213,9 @@ def test_gaussian_thresholds_are_tight() -> None:
 
 def test_the_gaussian_release_accounts_to_its_epsilon() -> None:
     """The exact sampler's PLD over P coordinates gives ε at δ/2, as calibrated."""
-    from omega.privacy import gaussian_sampler_pld
+    from omega.dp.accounting import gaussian_sampler_pld
 
-    sigma = omega.dp.gaussian_sigma(0.1, 5e-7, 45)
+    sigma = omega.dp.gaussian.gaussian_sigma(0.1, 5e-7, 45)
     loss = gaussian_sampler_pld(sigma).self_compose(45)
     assert loss.get_epsilon_for_delta(5e-7) == pytest.approx(0.1, abs=0.003)
 
@@ -221,5 +224,5 @@ def test_the_gaussian_release_accounts_to_its_epsilon() -> None:
 def test_grid_counts_are_a_distribution_for_any_sigma(sigma: float) -> None:
     """A float cdf that ends a hair above 1 once gave a negative count (σ = 29.36, the
     σ of ε = 1, P = 45): every count is now ≥ 0 and they sum to the grid."""
-    counts = omega.dp.DiscreteGaussian(sigma).grid_counts
+    counts = omega.dp.gaussian.DiscreteGaussian(sigma).grid_counts
     assert min(counts) >= 0 and sum(counts) == 2**53

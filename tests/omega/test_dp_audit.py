@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import omega.dp
-from omega.dp import noisy_counts, select_partitions
-from omega.ledger import LedgerPolicy, PrivacyLedger
+import omega.dp.noise
+import omega.dp.selection
+from omega.dp.ledger import LedgerPolicy, PrivacyLedger
+from omega.dp.noise import noisy_counts
+from omega.dp.selection import select_partitions
 from omega.validation import DeviceDelta, WatchedTitle
 from omega.windows import Bounds, WindowCounts, apply_delta
 from tests.support.audit import audit
@@ -61,7 +63,7 @@ def pair_samples(counts: Counter[int], max_pairs: int, delta: float) -> Iterator
         yield next(iter(released.values()), None)
 
 
-class HalfWidthGeometric(omega.dp.Geometric):  # type: ignore[misc,name-defined]
+class HalfWidthGeometric(omega.dp.noise.Geometric):  # type: ignore[misc,name-defined]
     """The mutation: noise half as wide as claimed (ε doubled inside the mechanism)."""
 
     def __init__(self, *, epsilon: float, sensitivity: int = 1, random_state: object = None):
@@ -71,7 +73,9 @@ class HalfWidthGeometric(omega.dp.Geometric):  # type: ignore[misc,name-defined]
 
 @pytest.fixture
 def halved_noise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(omega.dp, "Geometric", HalfWidthGeometric)
+    # both mechanisms build their own: the trends' noise and the pairs' selection
+    monkeypatch.setattr(omega.dp.noise, "Geometric", HalfWidthGeometric)
+    monkeypatch.setattr(omega.dp.selection, "Geometric", HalfWidthGeometric)
 
 
 def run_trend_audit() -> float:
@@ -133,8 +137,8 @@ def test_pair_audit_fails_when_noise_is_halved() -> None:
 
 
 def test_pair_audit_fails_when_the_threshold_is_too_low(monkeypatch: pytest.MonkeyPatch) -> None:
-    honest = omega.dp.discrete_laplace_threshold
-    monkeypatch.setattr(omega.dp, "discrete_laplace_threshold",
+    honest = omega.dp.selection.discrete_laplace_threshold
+    monkeypatch.setattr(omega.dp.selection, "discrete_laplace_threshold",
                         lambda e, d, p: max(honest(e, d, p) // 3, 1))
     assert run_pair_delta_audit() > AUDIT_DELTA
 
@@ -185,7 +189,7 @@ def test_pair_audit_fails_when_the_release_is_told_p_is_1() -> None:
 
 def test_pair_audit_fails_when_delta_is_passed_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
     """The mutation "δ passed wrong": the release computes τ from 25 × the claimed δ."""
-    honest = omega.dp.select_partitions
+    honest = omega.dp.selection.select_partitions
 
     def wrong_delta(counts, epsilon, delta, *rest):  # type: ignore[no-untyped-def]
         return honest(counts, epsilon, 25 * delta, *rest)
@@ -265,23 +269,25 @@ def test_ledger_audit_fails_when_the_look_ahead_bug_is_restored(
 def report() -> None:
     """Print each audit and each mutation's outcome: `python -m tests.omega.test_dp_audit`."""
     def wrong_delta(counts, epsilon, delta, *rest):  # type: ignore[no-untyped-def]
-        return omega.dp.select_partitions(counts, epsilon, 25 * delta, *rest)
+        return omega.dp.selection.select_partitions(counts, epsilon, 25 * delta, *rest)
 
     def third_of_tau(e: float, d: float, p: int) -> int:
         return max(honest_tau(e, d, p) // 3, 1)
 
-    honest_tau = omega.dp.discrete_laplace_threshold
+    honest_tau = omega.dp.selection.discrete_laplace_threshold
     module = sys.modules[__name__]
     rows: list[tuple[str, str, Callable[[], float], list[tuple[Any, str, Any]]]] = [
         ("trends", f"ε ≤ {EPS}", run_trend_audit, []),
         ("trends, half the noise", f"ε ≤ {EPS}", run_trend_audit,
-         [(omega.dp, "Geometric", HalfWidthGeometric)]),
+         [(omega.dp.noise, "Geometric", HalfWidthGeometric),
+          (omega.dp.selection, "Geometric", HalfWidthGeometric)]),
         ("pairs, ε", f"ε ≤ {EPS}", run_pair_epsilon_audit, []),
         ("pairs, δ", f"δ ≤ {AUDIT_DELTA}", run_pair_delta_audit, []),
         ("pairs, half the noise", f"ε ≤ {EPS}", run_pair_epsilon_audit,
-         [(omega.dp, "Geometric", HalfWidthGeometric)]),
+         [(omega.dp.noise, "Geometric", HalfWidthGeometric),
+          (omega.dp.selection, "Geometric", HalfWidthGeometric)]),
         ("pairs, τ a third", f"δ ≤ {AUDIT_DELTA}", run_pair_delta_audit,
-         [(omega.dp, "discrete_laplace_threshold", third_of_tau)]),
+         [(omega.dp.selection, "discrete_laplace_threshold", third_of_tau)]),
         ("pairs, δ passed wrong (25×)", f"δ ≤ {AUDIT_DELTA}", run_pair_delta_audit,
          [(module, "select_partitions", wrong_delta)]),
         ("3 pairs per device, P = 3", f"ε ≤ {EPS}", lambda: run_pair_bound_audit(3), []),

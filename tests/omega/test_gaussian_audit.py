@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-import omega.dp
+import omega.dp.gaussian
+import omega.dp.selection
 from omega.validation import DeviceDelta, WatchedTitle
 from omega.windows import Bounds
 from tests.omega.test_dp_audit import RUNS, counts_of
@@ -28,10 +29,10 @@ EPS, DELTA = 1.0, 0.02
 @pytest.fixture(autouse=True)
 def fresh_calibration() -> Iterator[None]:
     """σ and thresholds are cached per parameters: a mutation must not leak."""
-    for cached in (omega.dp.gaussian_selection, omega.dp.gaussian_sigma):
+    for cached in (omega.dp.selection.gaussian_selection, omega.dp.gaussian.gaussian_sigma):
         cached.cache_clear()
     yield
-    for cached in (omega.dp.gaussian_selection, omega.dp.gaussian_sigma):
+    for cached in (omega.dp.selection.gaussian_selection, omega.dp.gaussian.gaussian_sigma):
         cached.cache_clear()
 
 
@@ -60,7 +61,7 @@ def released(counts: Counter[int], max_pairs: int, center: int,
     keys = sorted(counts)
     values = np.array([counts[k] for k in keys], dtype=np.int64)
     for seed in range(RUNS):  # min_devices 1, floor error ½: no floor, τ_G alone is audited
-        _, noisy = omega.dp.select_partitions_gaussian(
+        _, noisy = omega.dp.selection.select_partitions_gaussian(
             values, epsilon, DELTA, max_pairs, 1, 0.5, np.random.RandomState(seed))
         yield len(noisy), min(max((int(noisy.sum()) - center) // 4, -4), 4)
 
@@ -88,8 +89,8 @@ def test_gaussian_pairs_pass_the_audit() -> None:
 
 
 def test_gaussian_audit_fails_when_the_noise_is_halved(monkeypatch: pytest.MonkeyPatch) -> None:
-    honest = omega.dp.gaussian_sigma
-    monkeypatch.setattr(omega.dp, "gaussian_sigma", lambda e, d, p: honest(e, d, p) / 2)
+    honest = omega.dp.gaussian.gaussian_sigma
+    monkeypatch.setattr(omega.dp.selection, "gaussian_sigma", lambda e, d, p: honest(e, d, p) / 2)
     d, d_prime = neighbours(base=30, titles=3, pairs=3)
     assert epsilon_proven(d, d_prime, 3) > EPS
 
@@ -110,6 +111,6 @@ def test_gaussian_audit_fails_when_the_budget_is_doubled() -> None:
 
 def test_gaussian_audit_fails_when_the_threshold_is_too_low(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    honest = omega.dp.per_partition_delta
-    monkeypatch.setattr(omega.dp, "per_partition_delta", lambda d, p: 100 * honest(d, p))
+    honest = omega.dp.selection.per_partition_delta
+    monkeypatch.setattr(omega.dp.selection, "per_partition_delta", lambda d, p: 100 * honest(d, p))
     assert delta_proven() > DELTA

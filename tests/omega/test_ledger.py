@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omega.ledger import LedgerPolicy, PrivacyLedger
+from omega.dp.ledger import LedgerPolicy, PrivacyLedger
 from omega.settings import Settings
 from omega.validation import DeviceDelta, WatchedTitle
 from omega.windows import Bounds, apply_delta, decode_state, retire

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from omega.ledger import LedgerPolicy, PrivacyLedger
-from omega.privacy import DAY_S, WEEK_S, unit_windows, windows_touched
+from omega.dp.accounting import DAY_S, WEEK_S, unit_windows, windows_touched
+from omega.dp.ledger import LedgerPolicy, PrivacyLedger
 from omega.settings import Settings
 from tests.omega.test_privacy import privacy_report
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omega.privacy import (
-    Cap,
-    Release,
-    composed,
+from omega.dp.accounting import Cap, Release, composed, max_windows, report_rows
+from omega.dp.noise import (
     float_sampler_delta,
     float_sampler_pmf,
     geometric_from_uniforms,
     ideal_geometric_pmf,
-    max_windows,
-    report_rows,
 )
 from omega.settings import Settings
 

@@ -8,7 +8,8 @@ from collections import Counter
 import numpy as np
 from diffprivlib.mechanisms import Geometric
 
-from omega.dp import discrete_laplace_threshold, noisy_counts, window_random_state
+from omega.dp.noise import noisy_counts, window_random_state
+from omega.dp.selection import discrete_laplace_threshold
 from omega.partials import PairCounts
 from omega.release import release_coview_edges, release_trends
 from omega.windows import pair_key, pair_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omega.ranges import range_noise_std, range_totals
+from omega.dp.ranges import range_noise_std, range_totals
 from tests.support.tree import (
     binary_tree_running_counts,
     summed_releases_mean_variance,

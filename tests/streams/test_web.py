@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from omega.avro import AvroCodec
-from omega.ledger import LedgerPolicy
+from omega.dp.ledger import LedgerPolicy
 from omega.settings import Settings
 from omega.validation import DeltaRejected
 from streams.web import WebEvent, WebLimits, apply_interaction, normalize_query, parse_interaction

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from diffprivlib.mechanisms import Geometric
 
-from omega.ranges import discrete_laplace_variance
+from omega.dp.ranges import discrete_laplace_variance
 
 
 def tree_levels(horizon: int) -> int:

@@ -1,19 +1,13 @@
 """Privacy accounting: what one device (or web session) can lose, per window and over time.
 
-Pure functions, shared by the worker's noise (omega/dp.py), the API's privacy fields and
-`omega privacy report`:
+Pure functions, shared by the API's privacy fields and `omega privacy report`:
 
-- `geometric_from_uniforms`: diffprivlib's `Geometric.randomise` formula (discrete Laplace,
-  two-sided geometric) applied to uniforms; the worker's only noise sampler.
-- `float_sampler_delta`: that sampler runs in floating point, so it is not exactly the
-  ideal distribution (Mironov 2012). Its exact output distribution on the 2⁵³-point grid
-  of uniforms is computed here (the formula is monotone on each side of ½, so the grid
-  splits into one interval per output value, found by bisection), and the δ it adds is
-  the hockey-stick divergence of that distribution from itself shifted by one.
-- `max_windows`: the most windows the ledger (omega/ledger.py) lets a unit count in
+- `max_windows`: the most windows the ledger (omega/dp/ledger.py) lets a unit count in
   within any span of time of a period, whenever it starts.
 - `composed`: the privacy-loss distributions (Google's `dp-accounting`, PLD) of one
-  unit's window and of the windows the ledger admits in a day, week and year.
+  unit's window and of the windows the ledger admits in a day, week and year; the
+  Laplace sampler's own δ (omega/dp/noise.py) and the discrete Gaussian's exact pmf
+  (omega/dp/gaussian.py) go into them.
 """
 
 from __future__ import annotations
@@ -23,95 +17,13 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-import numpy as np
+from omega.dp.gaussian import discrete_gaussian, gaussian_sigma
+from omega.dp.noise import UNIFORM_GRID, float_sampler_delta
+from omega.dp.ranges import discrete_laplace_variance
 
-from omega.ranges import discrete_laplace_variance
-
-FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-_GRID = 2**53  # uniforms are m · 2⁻⁵³, m in [0, 2⁵³)
 DAY_S, WEEK_S, YEAR_S = 86_400, 7 * 86_400, 365 * 86_400
 PLD_MAX_EPSILON = 20.0  # per coordinate: beyond, `composed` states basic composition
 
-
-def geometric_from_uniforms(uniform: FloatArray, scale: float) -> FloatArray:
-    """Two-sided geometric noise (whole numbers in float64) for uniforms in [0, 1), with
-    scale = −ε/sensitivity, exactly as diffprivlib's `Geometric.randomise` computes it.
-
-    A uniform of exactly 0.5 (probability 2⁻⁵³), where the formula takes log(0) and
-    diffprivlib's own call overflows, gives noise 0.
-    """
-    unif_rv = (uniform - 0.5) * (1 + np.exp(scale))
-    sign = np.where(unif_rv < 0, -1.0, 1.0)
-    with np.errstate(divide="ignore"):
-        noise: FloatArray = sign * np.floor(np.log(sign * unif_rv) / scale)
-    noise[~np.isfinite(noise)] = 0.0
-    return noise
-
-
-def _noise_at(m: np.ndarray[Any, np.dtype[np.int64]], scale: float) -> np.ndarray[
-        Any, np.dtype[np.int64]]:
-    return geometric_from_uniforms(m.astype(np.float64) * 2.0**-53, scale).astype(np.int64)
-
-
-def _first_at_most(lo: int, hi: int, targets: np.ndarray[Any, np.dtype[np.int64]],
-                   scale: float, decreasing: bool) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """For each target k, the first grid point m in [lo, hi] whose noise is ≤ k (noise
-    non-increasing in m) or ≥ k (non-decreasing): a vectorised bisection."""
-    left = np.full(targets.shape, lo, dtype=np.int64)
-    right = np.full(targets.shape, hi + 1, dtype=np.int64)
-    while np.any(left < right):
-        mid = (left + right) // 2
-        values = _noise_at(np.minimum(mid, hi), scale)
-        ok = (values <= targets) if decreasing else (values >= targets)
-        ok &= mid <= hi
-        right = np.where(ok, mid, right)
-        left = np.where(ok, left, mid + 1)
-    return left
-
-
-@lru_cache(maxsize=32)
-def float_sampler_pmf(epsilon: float, sensitivity: int) -> dict[int, int]:
-    """The sampler's exact output distribution: noise value → number of grid points (of
-    2⁵³) that give it, for noise of scale sensitivity/ε."""
-    scale = -epsilon / sensitivity
-    half = _GRID // 2
-    counts: dict[int, int] = {0: 1}  # m = 2⁵² is a uniform of exactly ½: noise 0
-    # Above ½ noise falls from its largest value (m = 2⁵² + 1) to 0 (m = 2⁵³ − 1).
-    top = int(_noise_at(np.array([half + 1]), scale)[0])
-    ks = np.arange(top, -1, -1, dtype=np.int64)
-    starts = _first_at_most(half + 1, _GRID - 1, ks, scale, decreasing=True)
-    ends = np.append(starts[1:], _GRID)
-    for k, start, end in zip(ks.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        counts[k] = counts.get(k, 0) + end - start
-    # Below ½ noise falls from 0 (m = 0) to its smallest value (m = 2⁵² − 1).
-    bottom = int(_noise_at(np.array([half - 1]), scale)[0])
-    ks = np.arange(0, bottom - 1, -1, dtype=np.int64)
-    starts = _first_at_most(0, half - 1, ks, scale, decreasing=True)
-    ends = np.append(starts[1:], half)
-    for k, start, end in zip(ks.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        counts[k] = counts.get(k, 0) + end - start
-    assert sum(counts.values()) == _GRID
-    return {k: c for k, c in counts.items() if c}
-
-
-@lru_cache(maxsize=32)
-def float_sampler_delta(epsilon: float, sensitivity: int) -> float:
-    """δ the float sampler adds to one coordinate's ε/sensitivity guarantee (count changed
-    by one): max over both shifts of Σ_k max(0, P(k) − e^{ε/s}·P(k∓1))."""
-    pmf = float_sampler_pmf(epsilon, sensitivity)
-    ratio = math.exp(min(epsilon / sensitivity, 700.0))  # e^x overflows a float beyond
-    worst = 0.0
-    for shift in (1, -1):
-        keys = set(pmf) | {k + shift for k in pmf}
-        excess = sum(max(0.0, pmf.get(k, 0) - ratio * pmf.get(k - shift, 0)) for k in keys)
-        worst = max(worst, excess / _GRID)
-    return worst
-
-
-def ideal_geometric_pmf(epsilon: float, sensitivity: int, k: int) -> float:
-    """P(X = k) for the ideal two-sided geometric of scale sensitivity/ε."""
-    p = math.exp(-epsilon / sensitivity)
-    return (1 - p) / (1 + p) * p ** abs(k)
 
 
 # -- accounting ----------------------------------------------------------------------------
@@ -151,10 +63,8 @@ def gaussian_sampler_pld(sigma: float) -> Any:
     is sampled (its exact grid distribution, not the ideal one), count changed by one."""
     from dp_accounting.pld import privacy_loss_distribution as pld  # noqa: PLC0415
 
-    from omega.dp import discrete_gaussian  # noqa: PLC0415 - dp imports this module
-
     noise = discrete_gaussian(sigma)
-    log_grid = math.log(_GRID)
+    log_grid = math.log(UNIFORM_GRID)
     lower = {value - noise.bound: math.log(count) - log_grid
              for value, count in enumerate(noise.grid_counts) if count}
     upper = {value + 1: log_p for value, log_p in lower.items()}
@@ -171,7 +81,6 @@ def pair_noise_std(settings: Any, epsilon: float | None = None) -> float:
     """The standard deviation of the noise on each released co-view count."""
     release = pair_release(settings, epsilon)
     if release.mechanism == "gaussian":
-        from omega.dp import gaussian_sigma  # noqa: PLC0415 - dp imports this module
 
         return gaussian_sigma(release.epsilon, release.delta / 2, release.coordinates)
     return math.sqrt(discrete_laplace_variance(release.epsilon, release.coordinates))
@@ -195,7 +104,6 @@ def _pld(releases: tuple[Release, ...], windows: int) -> Any:
     window = None
     for release in releases:
         if release.mechanism == "gaussian":
-            from omega.dp import gaussian_sigma  # noqa: PLC0415 - dp imports this module
 
             sigma = gaussian_sigma(release.epsilon, release.delta / 2, release.coordinates)
             part = gaussian_sampler_pld(sigma).self_compose(release.coordinates)

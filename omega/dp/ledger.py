@@ -30,7 +30,7 @@ class LedgerPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> LedgerPolicy:
-        from omega.privacy import ledger_caps  # noqa: PLC0415 - dp-accounting only on use
+        from omega.dp.accounting import ledger_caps  # noqa: PLC0415 - dp-accounting only on use
 
         return cls(settings.cost_per_window,
                    tuple((cap.budget, int(cap.horizon_s * 1000))

@@ -12,7 +12,7 @@ import tempfile
 from pydantic import ValidationError
 
 from api.security import KeyRing
-from omega.kafka import settings_or_exit
+from omega.kafka.clients import settings_or_exit
 from omega.settings import DEV_KEY_REFUSED, DEV_KEY_WARNING, Settings, get_settings
 
 log = logging.getLogger("omega-api")

@@ -15,13 +15,13 @@ import numpy as np
 from confluent_kafka import Consumer, KafkaError, Message
 
 from api.views import Views
-from omega.acls import API_GROUPS
-from omega.avro import AvroCodec
 from omega.encoder import DIM
-from omega.kafka import assign_to_read_all, make_consumer
+from omega.kafka.acls import API_GROUPS
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import assign_to_read_all, make_consumer
+from omega.kafka.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TITLE_VECTORS, TRENDS
 from omega.settings import Settings
 from omega.titles import title_payload
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TITLE_VECTORS, TRENDS
 
 log = logging.getLogger(__name__)
 

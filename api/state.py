@@ -21,11 +21,11 @@ from api.security import KeyRing
 from api.sessions import SessionSigner
 from api.views import Views
 from api.writer import KafkaWriter
-from omega.avro import AvroCodec
-from omega.codecs import codec_for
 from omega.dp.accounting import pair_noise_std
 from omega.encoder import load_encoder
 from omega.index import open_index
+from omega.kafka.avro import AvroCodec
+from omega.kafka.codecs import codec_for
 from omega.keys import folder_secret
 from omega.settings import Settings
 from omega.tmdb import TmdbClient, TmdbStatus

@@ -14,7 +14,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Producer
 
-from omega.kafka import make_producer
+from omega.kafka.clients import make_producer
 from omega.settings import Settings
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from omega.kafka import ensure_topics
+from omega.kafka.clients import ensure_topics
 from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
 

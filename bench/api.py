@@ -48,14 +48,14 @@ from api.serve import pin_process
 from bench import results
 from bench._harness import bench_settings
 from omega.catalog import load_catalog
-from omega.codecs import codec_for
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
-from omega.kafka import make_producer
+from omega.kafka.clients import make_producer
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import CATALOG_TITLES, TRENDS, TV_DELTAS
 from omega.processes import free_port
 from omega.release import release_trends
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import CATALOG_TITLES, TRENDS, TV_DELTAS
 from streams.embedder import TitleEmbedder, VectorPublisher, run
 
 SEED_SEARCH_MS = (200, 400)

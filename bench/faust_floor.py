@@ -23,9 +23,9 @@ import time
 
 import faust
 
-from omega.kafka import bootstrap_servers
+from omega.kafka.clients import bootstrap_servers
+from omega.kafka.topics import TV_DELTAS
 from omega.settings import get_settings
-from omega.topics import TV_DELTAS
 
 
 def main() -> None:

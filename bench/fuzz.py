@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from api.search.query import GENRE_SYNONYMS, parse_query
-from omega.avro import AvroCodec
-from omega.codecs import load_codec
+from omega.kafka.avro import AvroCodec
+from omega.kafka.codecs import load_codec
 from omega.settings import REPO_ROOT, Settings
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 

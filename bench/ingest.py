@@ -24,12 +24,12 @@ from confluent_kafka import Consumer, TopicPartition
 
 from bench import results
 from bench._harness import bench_settings
-from omega.avro import AvroCodec
-from omega.codecs import codec_for
-from omega.kafka import make_consumer, make_producer, produce_waiting
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_consumer, make_producer, produce_waiting
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import TV_DELTAS
 from omega.progress import progress
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
 from streams.direct import device_state_changelog
 

@@ -25,9 +25,9 @@ import numpy as np
 from diffprivlib.mechanisms import Geometric
 
 from bench import results
-from omega.codecs import codec_for
 from omega.dp.noise import window_random_state
 from omega.dp.selection import discrete_laplace_threshold, gaussian_selection
+from omega.kafka.codecs import codec_for
 from omega.partials import merge_partials, partial_records
 from omega.release import release_coview_edges
 from omega.settings import get_settings

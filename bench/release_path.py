@@ -22,12 +22,12 @@ from bench import results
 from bench._harness import bench_settings, start_worker
 from bench.release_breakdown import pair_counts
 from bench.streams import release_commit_ms, tree_rss_mb
-from omega.codecs import codec_for
 from omega.dp.selection import gaussian_selection
-from omega.kafka import make_producer, produce_waiting
+from omega.kafka.clients import make_producer, produce_waiting
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import WINDOW_PARTIALS
 from omega.partials import merge_partials, partial_key, partial_records
 from omega.release import release_coview_edges
-from omega.topics import WINDOW_PARTIALS
 from omega.windows import window_start
 
 WINDOW_S = 3600

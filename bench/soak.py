@@ -32,11 +32,11 @@ from bench import results
 from bench._harness import bench_settings, start_worker
 from bench.api import served, start_api, wrk_post
 from bench.streams import release_commit_ms
-from omega.codecs import codec_for
-from omega.kafka import make_producer, read_to_end
+from omega.kafka.clients import make_producer, read_to_end
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import DEAD_LETTERS, TRENDS, TV_DELTAS
 from omega.processes import free_port
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, TRENDS, TV_DELTAS
 from omega.windows import window_start
 
 SEED_SYNC_PER_CORE = 10_000 / 8

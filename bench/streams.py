@@ -29,11 +29,11 @@ import orjson
 from bench import results
 from bench._harness import bench_settings
 from bench.ingest import produce, raw_consume_and_decode, worker_end_to_end
-from omega.avro import AvroCodec
-from omega.codecs import codec_for
-from omega.kafka import make_consumer
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_consumer
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import RELEASE_LOG
 from omega.settings import Settings
-from omega.topics import RELEASE_LOG
 from omega.windows import state_bytes
 from producers.deltas import FleetShape, synthetic_deltas
 from streams.pipeline import WindowPipeline

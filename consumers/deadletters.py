@@ -28,13 +28,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from omega.acls import DEADLETTERS_GROUPS
-from omega.avro import AvroCodec, AvroDecodeError
-from omega.codecs import codec_for
-from omega.kafka import make_producer, read_to_end, settings_or_exit
+from omega.kafka.acls import DEADLETTERS_GROUPS
+from omega.kafka.avro import AvroCodec, AvroDecodeError
+from omega.kafka.clients import make_producer, read_to_end, settings_or_exit
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import DEAD_LETTERS, topic_catalog
 from omega.keys import KeyRefused, dead_letter_key, mask, open_letter
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, topic_catalog
 
 Record = dict[str, Any]
 UNIT_FIELDS = ("device_id", "session_id")

@@ -16,14 +16,14 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message
 
-from omega.acls import TRENDS_GROUPS
-from omega.avro import AvroCodec, AvroDecodeError
-from omega.codecs import codec_for
 from omega.dp.above_noise import CONFIDENCE, METHOD, noise_threshold
-from omega.kafka import make_consumer, read_to_end, settings_or_exit
+from omega.kafka.acls import TRENDS_GROUPS
+from omega.kafka.avro import AvroCodec, AvroDecodeError
+from omega.kafka.clients import make_consumer, read_to_end, settings_or_exit
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import TRENDS
 from omega.settings import Settings, get_settings
 from omega.titles import display_title, read_catalog
-from omega.topics import TRENDS
 
 Record = dict[str, Any]
 UNITS = {"tv": "devices", "web": "sessions"}  # the privacy unit each source counts

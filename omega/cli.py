@@ -9,19 +9,19 @@ import sys
 import click
 from confluent_kafka import KafkaException
 
-from omega.acls import ROLES, grants
 from omega.devstack import as_admin, local_kafka, local_passwords, run_stack
-from omega.kafka import (
+from omega.kafka.acls import ROLES, grants
+from omega.kafka.clients import (
     KafkaUnavailable,
     bootstrap_servers,
     check_reachable,
     ensure_topics_and_acls,
     make_admin,
 )
+from omega.kafka.partitions import PartitionsChanged
+from omega.kafka.topics import topic_catalog
 from omega.local_kafka import LocalKafkaError
-from omega.partitions import PartitionsChanged
 from omega.settings import Settings, get_settings
-from omega.topics import topic_catalog
 
 
 @click.group()
@@ -227,8 +227,8 @@ def schemas_register() -> None:
     Example, on the local registry (`omega registry` prints its URL):
       OMEGA_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7 omega schemas register
     """
-    from omega.avro import SchemaStore  # noqa: PLC0415
-    from omega.registry import SchemaRefused, register_schemas  # noqa: PLC0415 - registry client
+    from omega.kafka.avro import SchemaStore  # noqa: PLC0415
+    from omega.kafka.registry import SchemaRefused, register_schemas  # noqa: PLC0415 - registry client
 
     settings = get_settings()
     if not settings.schema_registry_url:

@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from omega.acls import as_role
-from omega.kafka import ensure_topics_and_acls
+from omega.kafka.acls import as_role
+from omega.kafka.clients import ensure_topics_and_acls
 from omega.local_kafka import LocalKafka
 from omega.processes import die_with_parent, make_private
 from omega.settings import DEV_KEY_REFUSED, DEV_KEY_WARNING, Settings
@@ -53,7 +53,7 @@ def as_admin(settings: Settings) -> Settings:
 class Component:
     name: str
     argv: list[str]
-    role: str | None  # its Kafka identity (omega/acls.py); None: it does not use Kafka
+    role: str | None  # its Kafka identity (omega/kafka/acls.py); None: it does not use Kafka
     proc: subprocess.Popen[bytes] | None = None
     oneshot: bool = False  # runs to completion before the next component starts
     # Batch work (the embedder's first run embeds the whole catalog for minutes) yields

@@ -168,7 +168,7 @@ class LocalKafka:
         if self.credentials_file.exists():
             stored: dict[str, str] = json.loads(self.credentials_file.read_text())
             return stored
-        from omega.acls import ROLES  # noqa: PLC0415
+        from omega.kafka.acls import ROLES  # noqa: PLC0415
 
         made = {role: secrets.token_urlsafe(24) for role in ROLES}
         self._store_credentials(made)

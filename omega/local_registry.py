@@ -1,7 +1,7 @@
 """The project's own Schema Registry: Apicurio Registry, built from Maven Central's jars.
 
 Apicurio Registry (Apache-2.0) serves the Confluent Schema Registry API at
-`/apis/ccompat/v7`, which is what `OMEGA_SCHEMA_REGISTRY_URL` needs (omega/registry.py).
+`/apis/ccompat/v7`, which is what `OMEGA_SCHEMA_REGISTRY_URL` needs (omega/kafka/registry.py).
 `infra/registry/pom.xml` runs the Quarkus build over `io.apicurio:apicurio-registry-app`
 once per pom version; the registry keeps its schemas in memory (H2), so each start is
 empty. `omega registry` and the suite's fixture drive `LocalRegistry`.

@@ -7,7 +7,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from omega.avro import AvroCodec
+    from omega.kafka.avro import AvroCodec
     from omega.settings import Settings
 
 _ARTICLE = re.compile(r"^(?P<rest>.*), (?P<article>the|a|an)$")
@@ -207,8 +207,8 @@ def read_catalog(settings: Settings, codec: AvroCodec) -> list[dict[str, Any]]:
     """The catalog as its compacted topic holds it now (the last record per title id; a
     tombstone deletes its id's title), ordered by id; empty before any catalog is
     published."""
-    from omega.kafka import ensure_topics, read_to_end
-    from omega.topics import CATALOG_TITLES, topic_catalog
+    from omega.kafka.clients import ensure_topics, read_to_end
+    from omega.kafka.topics import CATALOG_TITLES, topic_catalog
 
     ensure_topics(settings, [topic_catalog(settings)[CATALOG_TITLES]])
     titles: dict[int, dict[str, Any]] = {}

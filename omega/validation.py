@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple, NoReturn
 
-from omega.avro import AvroCodec, AvroDecodeError
+from omega.kafka.avro import AvroCodec, AvroDecodeError
 from omega.settings import Settings
 
 TV_DELTA_SCHEMA = "omega.TvDelta"

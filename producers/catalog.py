@@ -53,9 +53,9 @@ def print_coverage(catalog: list[dict[str, Any]], merges: MergeReport) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from omega.codecs import codec_for
-    from omega.kafka import ensure_topics, make_producer, settings_or_exit
-    from omega.topics import CATALOG_TITLES, topic_catalog
+    from omega.kafka.clients import ensure_topics, make_producer, settings_or_exit
+    from omega.kafka.codecs import codec_for
+    from omega.kafka.topics import CATALOG_TITLES, topic_catalog
     from producers.send import Outgoing, send_all
 
     parser = argparse.ArgumentParser(

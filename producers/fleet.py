@@ -23,7 +23,7 @@ from omega.fleet import FleetPlan, Record, fleet_deltas, planted_truth, simulate
 from omega.viewing import ACTIVITY, ViewingPlan
 
 if TYPE_CHECKING:  # imported when used: `omega-fleet --help` stays quick
-    from omega.avro import AvroCodec
+    from omega.kafka.avro import AvroCodec
     from omega.settings import Settings
 
 
@@ -91,8 +91,8 @@ def period_source(args: argparse.Namespace, settings: Settings, codec: AvroCodec
     the catalog topic) or from the planted model; period 0 also writes the truth file."""
     import numpy as np
 
+    from omega.kafka.topics import CATALOG_TITLES
     from omega.titles import read_catalog
-    from omega.topics import CATALOG_TITLES
     from omega.viewing import load_histories, simulate_viewing, viewing_truth
 
     if args.model == "movielens":
@@ -132,10 +132,10 @@ def main(argv: list[str] | None = None) -> None:
     import itertools
     import time
 
-    from omega.codecs import codec_for
     from omega.device_tokens import KeyRing
-    from omega.kafka import make_producer, settings_or_exit
-    from omega.topics import TV_DELTAS
+    from omega.kafka.clients import make_producer, settings_or_exit
+    from omega.kafka.codecs import codec_for
+    from omega.kafka.topics import TV_DELTAS
     from producers.send import send_all
     from producers.tv_sync import ApiSync
 

@@ -53,9 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     import itertools
     import time
 
-    from omega.codecs import codec_for
-    from omega.kafka import make_producer, settings_or_exit
-    from omega.topics import TV_DELTAS
+    from omega.kafka.clients import make_producer, settings_or_exit
+    from omega.kafka.codecs import codec_for
+    from omega.kafka.topics import TV_DELTAS
     from producers.send import send_all
 
     args = parse_args(argv)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from omega.kafka import produce_waiting
+from omega.kafka.clients import produce_waiting
 from omega.progress import progress
 
 # (key, value (None: a tombstone, deleting the key), seconds after the start at which to

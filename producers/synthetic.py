@@ -6,9 +6,9 @@ import argparse
 import sys
 import time
 
-from omega.codecs import codec_for
-from omega.kafka import make_producer, settings_or_exit
-from omega.topics import TV_DELTAS
+from omega.kafka.clients import make_producer, settings_or_exit
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import TV_DELTAS
 from producers.deltas import FleetShape, synthetic_deltas
 from producers.send import send_all
 

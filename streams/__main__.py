@@ -21,8 +21,8 @@ def with_catalog_universe(settings: Settings) -> Settings:
     Ids have gaps (retired ids, tombstoned on the topic; omega/twins.py): they stay in the
     universe, as public as the rest, and the API refuses them at /v1/sync (api/views.py).
     Before any catalog is published, OMEGA_TITLE_UNIVERSE_SIZE stands in."""
-    from omega.kafka import ensure_topics, read_to_end
-    from omega.topics import CATALOG_TITLES, topic_catalog
+    from omega.kafka.clients import ensure_topics, read_to_end
+    from omega.kafka.topics import CATALOG_TITLES, topic_catalog
 
     ensure_topics(settings, [topic_catalog(settings)[CATALOG_TITLES]])
     live: set[int] = set()

@@ -17,9 +17,10 @@ from typing import Any
 import faust
 import mode
 
-from omega.avro import AvroCodec
-from omega.codecs import codec_for
-from omega.kafka import bootstrap_servers, ensure_topics, make_producer, produce_waiting
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import bootstrap_servers, ensure_topics, make_producer, produce_waiting
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import DEAD_LETTERS, WEB_INTERACTIONS, WINDOW_PARTIALS
 from omega.partials import (
     PendingPartials,
     complete_window,
@@ -28,7 +29,6 @@ from omega.partials import (
     partial_key,
 )
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, WEB_INTERACTIONS, WINDOW_PARTIALS
 from streams.direct import TRANSACTION_STALL_S, DirectDeltas
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, read_released_through

@@ -40,10 +40,10 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
-from omega.avro import AvroCodec
-from omega.kafka import make_consumer, make_producer, produce_waiting, read_to_end
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_consumer, make_producer, produce_waiting, read_to_end
+from omega.kafka.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, DEVICE_STATE, TV_DELTAS
 from omega.windows import DeviceRecord, decode_state, retire, state_bytes
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, read_released_through

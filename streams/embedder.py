@@ -24,12 +24,11 @@ import numpy as np
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from rocksdict import Rdict
 
-from omega.acls import embedder_group
-from omega.avro import AvroCodec
-from omega.codecs import codec_for
 from omega.encoder import DIM, Precision, TextEncoder, load_encoder
 from omega.index import VectorIndex, open_index
-from omega.kafka import (
+from omega.kafka.acls import embedder_group
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import (
     assign_to_read_all,
     make_consumer,
     make_producer,
@@ -38,9 +37,10 @@ from omega.kafka import (
     records_on,
     settings_or_exit,
 )
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS
 from omega.settings import Settings
 from omega.titles import title_payload, title_text
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS
 from streams.blend import CoviewGraph, blend
 
 log = logging.getLogger(__name__)

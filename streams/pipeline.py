@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 
-from omega.avro import AvroCodec
 from omega.dp.ledger import LedgerPolicy
 from omega.dp.selection import gaussian_selection
+from omega.kafka.avro import AvroCodec
 from omega.keys import (
     SEALED_REASON,
     dead_letter_key,

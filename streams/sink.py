@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaException, Producer
 
-from omega.avro import AvroCodec
-from omega.kafka import make_producer, produce_waiting, read_to_end
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer, produce_waiting, read_to_end
+from omega.kafka.topics import COVIEW_EDGES, RELEASE_LOG, SEARCH_TRENDS, TRENDS
 from omega.settings import Settings
-from omega.topics import COVIEW_EDGES, RELEASE_LOG, SEARCH_TRENDS, TRENDS
 from omega.windows import window_start
 from streams.pipeline import Record, WindowRelease
 

@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from omega.avro import AvroCodec
 from omega.dp.ledger import LedgerPolicy, PrivacyLedger
+from omega.kafka.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, check_sent_time, decode_bounded
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
 
-from omega import acls
-from omega.avro import AvroCodec
-from omega.codecs import load_codec
+from omega.kafka import acls
+from omega.kafka.avro import AvroCodec
+from omega.kafka.codecs import load_codec
 from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
 from tests.backends import BackendError, chosen_backend, kafka_container, qdrant_container
@@ -88,7 +88,7 @@ def close_every_client() -> None:
 
 
 def as_role(settings: Settings, role: str) -> Settings:
-    """`settings` connecting as `role` (omega/acls.py) to a broker the suite started;
+    """`settings` connecting as `role` (omega/kafka/acls.py) to a broker the suite started;
     unchanged on a cluster without authentication (OMEGA_KAFKA_BOOTSTRAP, containers)."""
     return acls.as_role(settings, role, _PASSWORDS.get(settings.kafka_bootstrap or "", {}))
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from omega.acls import ROLES
+from omega.kafka.acls import ROLES
 from omega.settings import REPO_ROOT, Settings
 
 COMPOSE = REPO_ROOT / "infra" / "docker-compose.yml"

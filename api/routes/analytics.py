@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.limits import retry_after
 from api.routes.deps import State
 from api.sessions import SessionRefused
-from omega.topics import WEB_INTERACTIONS
+from omega.kafka.topics import WEB_INTERACTIONS
 
 router = APIRouter(tags=["analytics"])
 

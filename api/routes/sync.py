@@ -18,9 +18,9 @@ from api.limits import retry_after
 from api.routes.deps import State
 from api.security import TokenRefused, bearer
 from api.state import ApiState
-from omega.avro import AvroCodec, SchemaStore
+from omega.kafka.avro import AvroCodec, SchemaStore
+from omega.kafka.topics import TV_DELTAS
 from omega.settings import REPO_ROOT
-from omega.topics import TV_DELTAS
 from omega.validation import (
     MAX_APP_VERSION_CHARS,
     MAX_DEVICE_ID_CHARS,

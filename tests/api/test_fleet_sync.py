@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from omega.device_tokens import KeyRing
-from omega.kafka import read_to_end
-from omega.topics import TV_DELTAS
+from omega.kafka.clients import read_to_end
+from omega.kafka.topics import TV_DELTAS
 from producers.tv_sync import ApiSync
 from tests.api.conftest import World
 from tests.conftest import valid_delta

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from omega.avro import AvroCodec
+from omega.kafka.avro import AvroCodec
 from streams.embedder import VectorPublisher
 from tests.api.conftest import World
 from tests.conftest import wait_for

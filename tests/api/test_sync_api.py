@@ -16,8 +16,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from api.app import create_app
 from api.security import KeyRing
 from api.sessions import SALT, SessionSigner
+from omega.kafka.topics import TV_DELTAS, WEB_INTERACTIONS
 from omega.keys import folder_secret
-from omega.topics import TV_DELTAS, WEB_INTERACTIONS
 from tests.api.conftest import World
 from tests.conftest import as_role, valid_delta
 from tests.integration.conftest import read_all

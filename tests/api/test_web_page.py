@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Route, expect
 
-from omega.topics import WEB_INTERACTIONS
+from omega.kafka.topics import WEB_INTERACTIONS
 from tests.api.conftest import NO_SPEECH, World
 from tests.api.test_sync_api import on_topic
 

@@ -20,13 +20,18 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 
-from omega.avro import AvroCodec
-from omega.kafka import assign_from_start, ensure_topics_and_acls, make_consumer, read_to_end
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import (
+    assign_from_start,
+    ensure_topics_and_acls,
+    make_consumer,
+    read_to_end,
+)
+from omega.kafka.topics import DEAD_LETTERS, TV_DELTAS
 from omega.keys import dead_letter_key, open_letter
 from omega.local_kafka import LocalKafka
 from omega.processes import die_with_parent
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS
 from streams.direct import delta_group
 from tests.conftest import as_role, close_unreferenced_clients, start_broker
 

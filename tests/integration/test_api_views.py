@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from omega.avro import AvroCodec
+from omega.kafka.avro import AvroCodec
 from omega.settings import Settings
 from streams.pipeline import WindowRelease
 from streams.sink import ReleaseSink

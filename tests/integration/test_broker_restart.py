@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from omega.avro import AvroCodec
-from omega.kafka import ensure_topics_and_acls, make_producer
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import ensure_topics_and_acls, make_producer
+from omega.kafka.topics import TV_DELTAS
 from omega.local_kafka import LocalKafka
 from omega.release import release_trends
 from omega.settings import Settings
-from omega.topics import TV_DELTAS
 from omega.validation import WatchedTitle
 from omega.windows import bound_titles, window_start
 from tests.conftest import valid_delta, wait_for

@@ -11,11 +11,11 @@ import pytest
 from confluent_kafka.admin import ConfigResource
 
 from omega.catalog import load_catalog
-from omega.codecs import codec_for
-from omega.kafka import ensure_topics, make_admin, make_producer
+from omega.kafka.clients import ensure_topics, make_admin, make_producer
+from omega.kafka.codecs import codec_for
+from omega.kafka.topics import CATALOG_TITLES, topic_catalog
 from omega.settings import REPO_ROOT, Settings
 from omega.titles import read_catalog
-from omega.topics import CATALOG_TITLES, topic_catalog
 from tests.integration.conftest import read_all
 
 pytestmark = pytest.mark.integration

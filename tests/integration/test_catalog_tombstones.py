@@ -21,15 +21,15 @@ from rocksdict import Rdict
 
 from api.app import create_app
 from api.security import KeyRing
-from omega.avro import AvroCodec
 from omega.catalog import load_catalog
 from omega.encoder import TextEncoder, load_encoder
 from omega.index import EdgeIndex
-from omega.kafka import make_producer
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer
+from omega.kafka.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS, TRENDS
 from omega.processes import die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from omega.titles import title_text
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES, TITLE_VECTORS, TRENDS
 from streams.__main__ import with_catalog_universe
 from streams.embedder import TitleEmbedder, VectorPublisher, run
 from tests.api.conftest import trend_release

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import pytest
 
-from omega.avro import AvroCodec
-from omega.kafka import make_producer, produce_waiting
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer, produce_waiting
+from omega.kafka.topics import WEB_INTERACTIONS
 from omega.settings import Settings
-from omega.topics import WEB_INTERACTIONS
 from tests.conftest import as_role, wait_for
 from tests.integration.conftest import WorkerProcess, committed_lag
 

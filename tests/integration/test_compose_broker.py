@@ -13,12 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from omega.acls import ROLES, as_role
-from omega.kafka import KafkaUnavailable, check_reachable, ensure_topics_and_acls, read_to_end
+from omega.kafka.acls import ROLES, as_role
+from omega.kafka.clients import (
+    KafkaUnavailable,
+    check_reachable,
+    ensure_topics_and_acls,
+    read_to_end,
+)
+from omega.kafka.topics import TV_DELTAS
 from omega.local_kafka import LocalKafka
 from omega.processes import die_with_parent, free_port
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import TV_DELTAS
 from tests.conftest import wait_for
 from tests.integration.test_kafka_acls import delivery_error
 

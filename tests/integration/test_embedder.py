@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from rocksdict import Rdict
 
-from omega.avro import AvroCodec
 from omega.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
+from omega.kafka.avro import AvroCodec
+from omega.kafka.topics import CATALOG_TITLES, COVIEW_EDGES
 from omega.settings import Settings
 from omega.titles import title_text
-from omega.topics import CATALOG_TITLES, COVIEW_EDGES
 from streams.embedder import TitleEmbedder, run
 from tests.integration.workload import send
 

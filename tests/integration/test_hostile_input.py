@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import KeyRing
-from omega.avro import AvroCodec
-from omega.kafka import make_producer
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer
+from omega.kafka.topics import TV_DELTAS
 from omega.settings import Settings
-from omega.topics import TV_DELTAS
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from tests.conftest import as_role, wait_for_catalog
 from tests.integration.conftest import (

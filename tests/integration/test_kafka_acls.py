@@ -1,4 +1,4 @@
-"""A broker with identities and ACLs (LocalKafka(auth=True), omega/acls.py): the API's
+"""A broker with identities and ACLs (LocalKafka(auth=True), omega/kafka/acls.py): the API's
 identity cannot read raw data, reads releases fine, may not write them; a client without
 credentials is refused."""
 
@@ -15,14 +15,14 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka import KafkaError, Message
 
-from omega.acls import API_GROUPS, ROLES, TRENDS_GROUPS, apply_acls, as_role, grants
-from omega.avro import AvroCodec
 from omega.cli import main
-from omega.kafka import ensure_topics, make_admin, make_consumer, make_producer, read_to_end
+from omega.kafka.acls import API_GROUPS, ROLES, TRENDS_GROUPS, apply_acls, as_role, grants
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import ensure_topics, make_admin, make_consumer, make_producer, read_to_end
+from omega.kafka.topics import DEAD_LETTERS, DEVICE_STATE, TRENDS, TV_DELTAS, WINDOW_PARTIALS
 from omega.local_kafka import LocalKafka
 from omega.release import release_trends
 from omega.settings import REPO_ROOT, Settings, get_settings
-from omega.topics import DEAD_LETTERS, DEVICE_STATE, TRENDS, TV_DELTAS, WINDOW_PARTIALS
 from omega.windows import window_start
 from tests.conftest import valid_delta
 from tests.integration.conftest import WorkerProcess

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from omega.kafka import KafkaUnavailable, check_reachable
+from omega.kafka.clients import KafkaUnavailable, check_reachable
 from omega.local_kafka import LocalKafka, LocalKafkaError
 from omega.processes import pid_alive
 from omega.settings import REPO_ROOT, Settings

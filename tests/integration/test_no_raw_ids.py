@@ -14,10 +14,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import KeyRing
-from omega.avro import AvroCodec
-from omega.kafka import make_admin, make_producer
-from omega.settings import Settings
-from omega.topics import (
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_admin, make_producer
+from omega.kafka.topics import (
     DEAD_LETTERS,
     DEVICE_STATE,
     RELEASE_LOG,
@@ -26,6 +25,7 @@ from omega.topics import (
     WINDOW_PARTIALS,
     topic_catalog,
 )
+from omega.settings import Settings
 from omega.windows import window_start
 from tests.conftest import as_role, valid_delta, wait_for, wait_for_catalog
 from tests.integration.conftest import WorkerProcess, read_all

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka.admin import NewPartitions  # type: ignore[attr-defined]
 
-from omega.kafka import ensure_topics, make_admin
-from omega.partitions import PartitionsChanged
+from omega.kafka.clients import ensure_topics, make_admin
+from omega.kafka.partitions import PartitionsChanged
+from omega.kafka.topics import DEVICE_STATE, TV_DELTAS
 from omega.settings import Settings
-from omega.topics import DEVICE_STATE, TV_DELTAS
 from tests.conftest import as_role, wait_for
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""omega.kafka.read_to_end: committed records up to each partition's end at call time."""
+"""omega.kafka.clients.read_to_end: committed records up to each partition's end at call time."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka import KafkaException
 
-from omega.kafka import make_producer, read_to_end
+from omega.kafka.clients import make_producer, read_to_end
+from omega.kafka.topics import TRENDS, TV_DELTAS
 from omega.settings import Settings
-from omega.topics import TRENDS, TV_DELTAS
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from confluent_kafka import TopicPartition
 
-from omega.avro import AvroCodec
-from omega.kafka import make_admin, make_consumer, read_to_end
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_admin, make_consumer, read_to_end
 from omega.settings import Settings
 from streams.direct import delta_group, device_state_changelog
 from tests.conftest import wait_for

@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 import pytest
 
-from omega.avro import AvroCodec
-from omega.kafka import read_to_end
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import read_to_end
+from omega.kafka.topics import COVIEW_EDGES, TRENDS
 from omega.partials import PairCounts, WindowTotals
 from omega.settings import Settings
-from omega.topics import COVIEW_EDGES, TRENDS
 from streams.pipeline import WindowPipeline
 from streams.sink import WINDOW_STREAM, ReleaseSink, on_window_grid, read_released_through
 from tests.conftest import REPO_ROOT, wait_for
@@ -37,7 +37,7 @@ def totals() -> WindowTotals:
 
 KILLED_BEFORE_COMMIT = """
 import os
-from omega.codecs import codec_for
+from omega.kafka.codecs import codec_for
 from omega.settings import Settings
 from streams.pipeline import WindowPipeline
 from streams.sink import ReleaseSink

@@ -10,10 +10,10 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka import Message
 
-from omega.avro import AvroCodec
+from omega.kafka.avro import AvroCodec
+from omega.kafka.topics import COVIEW_EDGES, SEARCH_TRENDS, TRENDS
 from omega.release import release_trends
 from omega.settings import Settings
-from omega.topics import COVIEW_EDGES, SEARCH_TRENDS, TRENDS
 from tests.integration.conftest import WorkerProcess, read_all, wait_for_records
 from tests.integration.workload import (
     SETTINGS,

@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 import pytest
 
-from omega.avro import AvroCodec
-from omega.kafka import make_producer
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer
+from omega.kafka.topics import DEAD_LETTERS, TV_DELTAS
 from omega.release import release_trends
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import DEAD_LETTERS, TV_DELTAS
 from omega.validation import WatchedTitle
 from omega.windows import bound_titles, window_start
 from tests.conftest import as_role, valid_delta
@@ -35,7 +35,7 @@ ROLES = {"producers.movielens": "producer", "consumers.deadletters": "deadletter
 
 
 def cli(settings: Settings, module: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run a command line as its role (omega/acls.py)."""
+    """Run a command line as its role (omega/kafka/acls.py)."""
     env = as_role(settings, ROLES[module]).subprocess_env()
     result = subprocess.run([sys.executable, "-m", module, *args], env=env,
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=180)

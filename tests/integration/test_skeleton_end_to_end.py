@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from omega.avro import AvroCodec
-from omega.kafka import make_producer
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer
+from omega.kafka.topics import TRENDS, TV_DELTAS
 from omega.release import release_trends
 from omega.settings import Settings
-from omega.topics import TRENDS, TV_DELTAS
 from omega.validation import WatchedTitle
 from omega.windows import bound_titles, window_start
 from tests.conftest import valid_delta

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
-from omega.avro import AvroCodec
-from omega.kafka import make_producer, read_to_end
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer, read_to_end
 from omega.settings import Settings
 from omega.windows import state_bytes
 from streams.direct import SWEEP_BATCH, DirectDeltas, device_state_changelog

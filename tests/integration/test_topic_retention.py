@@ -9,9 +9,9 @@ import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import ConfigResource, ResourceType  # type: ignore[attr-defined]
 
-from omega.kafka import ensure_topics, make_admin, update_configs
+from omega.kafka.clients import ensure_topics, make_admin, update_configs
+from omega.kafka.topics import DEAD_LETTERS, DEVICE_STATE, TRENDS, WINDOW_PARTIALS
 from omega.settings import Settings
-from omega.topics import DEAD_LETTERS, DEVICE_STATE, TRENDS, WINDOW_PARTIALS
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import pytest
 
-from omega.avro import AvroCodec
-from omega.kafka import ensure_topics_and_acls
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import ensure_topics_and_acls
+from omega.kafka.topics import CATALOG_TITLES, TRENDS
 from omega.settings import REPO_ROOT, Settings
-from omega.topics import CATALOG_TITLES, TRENDS
 from tests.conftest import as_role
 from tests.integration.workload import send
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from api.writer import KafkaWriter
-from omega.kafka import ensure_topics, read_to_end
+from omega.kafka.clients import ensure_topics, read_to_end
+from omega.kafka.topics import topic_catalog
 from omega.settings import Settings
-from omega.topics import topic_catalog
 
 pytestmark = pytest.mark.integration
 

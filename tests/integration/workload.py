@@ -11,11 +11,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from omega.avro import AvroCodec
-from omega.kafka import make_producer
+from omega.kafka.avro import AvroCodec
+from omega.kafka.clients import make_producer
+from omega.kafka.topics import COVIEW_EDGES, SEARCH_TRENDS, TRENDS, TV_DELTAS, WEB_INTERACTIONS
 from omega.release import release_coview_edges, release_search_trends, release_trends
 from omega.settings import Settings
-from omega.topics import COVIEW_EDGES, SEARCH_TRENDS, TRENDS, TV_DELTAS, WEB_INTERACTIONS
 from omega.validation import DeviceDelta, WatchedTitle
 from omega.windows import Bounds, apply_delta, window_start
 from streams.web import WebEvent, apply_interaction, normalize_query

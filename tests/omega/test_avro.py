@@ -7,7 +7,7 @@ import json
 import pytest
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
-from omega.avro import HEADER_BYTES, MAGIC, AvroCodec, AvroDecodeError, SchemaStore
+from omega.kafka.avro import HEADER_BYTES, MAGIC, AvroCodec, AvroDecodeError, SchemaStore
 from omega.settings import REPO_ROOT
 from tests.conftest import FIXTURES, valid_delta
 

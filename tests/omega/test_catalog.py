@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from omega.avro import AvroCodec
 from omega.catalog import build_catalog, catalog_sources, coverage, load_catalog
+from omega.kafka.avro import AvroCodec
 from omega.titles import normalize_title, title_variants
 from omega.twins import LISTINGS, MergeReport
 

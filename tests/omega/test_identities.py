@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from omega.acls import ROLES, as_role
 from omega.cli import main
 from omega.devstack import identity_env, local_passwords
+from omega.kafka.acls import ROLES, as_role
 from omega.settings import Settings, get_settings
 
 

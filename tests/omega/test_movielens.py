@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from omega.avro import AvroCodec
 from omega.catalog import load_catalog
+from omega.kafka.avro import AvroCodec
 from omega.movielens import (
     MAX_TITLES_PER_DELTA,
     Rating,

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from omega.codecs import codec_for
+from omega.kafka.codecs import codec_for
 from omega.partials import (
     PairCounts,
     PendingPartials,

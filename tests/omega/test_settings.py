@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from omega.kafka import KafkaUnavailable, bootstrap_servers
+from omega.kafka.clients import KafkaUnavailable, bootstrap_servers
+from omega.kafka.topics import TV_DELTAS, topic_catalog
 from omega.settings import Settings, get_settings
-from omega.topics import TV_DELTAS, topic_catalog
 
 
 def test_env_prefix_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from omega.avro import AvroCodec
+from omega.kafka.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from tests.conftest import valid_delta

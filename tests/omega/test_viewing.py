@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from omega.avro import AvroCodec
 from omega.fleet import fleet_deltas
+from omega.kafka.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, parse_delta
 from omega.viewing import (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from omega.avro import AvroCodec
+from omega.kafka.avro import AvroCodec
 from omega.partials import merge_partials
 from omega.settings import Settings
 from omega.validation import DeltaRejected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omega.avro import AvroCodec
+from omega.kafka.avro import AvroCodec
 from omega.partials import merge_partials
 from omega.settings import Settings
 from omega.validation import DeltaRejected

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from omega.avro import AvroCodec
 from omega.dp.ledger import LedgerPolicy
+from omega.kafka.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaRejected
 from streams.web import WebEvent, WebLimits, apply_interaction, normalize_query, parse_interaction

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from omega.avro import AvroCodec
+from omega.kafka.avro import AvroCodec
 
 AVRO = "application/avro"
 JSON = "application/json"

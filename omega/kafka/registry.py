@@ -27,7 +27,7 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro.schema import parse_schema
 
-from omega.avro import AvroCodec, AvroDecodeError, AvroSchema, SchemaStore
+from omega.kafka.avro import AvroCodec, AvroDecodeError, AvroSchema, SchemaStore
 
 WIRE_MAGIC = b"\x00"
 WIRE_HEADER_BYTES = 5

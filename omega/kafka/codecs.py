@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omega.avro import AvroCodec, SchemaStore
+from omega.kafka.avro import AvroCodec, SchemaStore
 from omega.settings import Settings
 
 
@@ -13,7 +13,7 @@ def load_codec(schemas_dir: Path, schema_registry_url: str | None = None) -> Avr
     """The codec over every schema in `schemas_dir`: Confluent framing when a registry is set."""
     store = SchemaStore.from_directory(schemas_dir)
     if schema_registry_url:
-        from omega.registry import ConfluentCodec  # registry client only when used
+        from omega.kafka.registry import ConfluentCodec  # registry client only when used
 
         return ConfluentCodec(store, schema_registry_url)
     return AvroCodec(store)

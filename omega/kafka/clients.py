@@ -27,10 +27,10 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
-from omega.acls import READ_TO_END_GROUPS, apply_acls
-from omega.partitions import PER_UNIT, check_partitions
+from omega.kafka.acls import READ_TO_END_GROUPS, apply_acls
+from omega.kafka.partitions import PER_UNIT, check_partitions
+from omega.kafka.topics import TopicSpec, topic_catalog
 from omega.settings import Settings
-from omega.topics import TopicSpec, topic_catalog
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None,
     """Create the catalog's topics that do not exist yet; returns the names created. With
     `update_existing`, existing topics get the catalog's retention and cleanup policy.
     Raises PartitionsChanged, before creating any, when the topics keyed by device or
-    session exist with another partition count than the settings' (omega/partitions.py)."""
+    session exist with another partition count than the settings' (omega/kafka/partitions.py)."""
     specs = specs if specs is not None else list(topic_catalog(settings).values())
     admin = make_admin(settings)
     metadata = admin.list_topics(timeout=10).topics

@@ -14,8 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from omega.settings import Settings
-from omega.topics import (
+from omega.kafka.topics import (
     CATALOG_TITLES,
     COVIEW_EDGES,
     DEAD_LETTERS,
@@ -26,6 +25,7 @@ from omega.topics import (
     TV_DELTAS,
     WEB_INTERACTIONS,
 )
+from omega.settings import Settings
 
 ROLES = ("admin", "api", "worker", "embedder", "producer", "analytics", "deadletters",
          "registry")
@@ -35,7 +35,7 @@ PUBLIC = (CATALOG_TITLES, TITLE_VECTORS)
 # Consumer groups by role, used by the readers themselves and by their grants (a group
 # holds no data, but a member of the worker's group could take its partitions away, so no
 # reader gets a prefix that covers it).
-READ_TO_END_GROUPS = "omega-read-to-end-"  # omega/kafka.py read_to_end's default group
+READ_TO_END_GROUPS = "omega-read-to-end-"  # omega/kafka/clients.py read_to_end's default group
 API_GROUPS = "omega-api-"  # api/views.py
 TRENDS_GROUPS = "omega-trends-"  # consumers/trends.py
 DEADLETTERS_GROUPS = "omega-deadletters-"  # consumers/deadletters.py

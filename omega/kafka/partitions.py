@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from omega.kafka.topics import DEVICE_STATE, TV_DELTAS, WEB_INTERACTIONS
 from omega.settings import Settings
-from omega.topics import DEVICE_STATE, TV_DELTAS, WEB_INTERACTIONS
 
 PER_UNIT = (TV_DELTAS, WEB_INTERACTIONS, DEVICE_STATE)
 

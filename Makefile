@@ -56,7 +56,7 @@ $(STAMP): pyproject.toml
 setup: system-deps $(STAMP)
 	$(BIN)/omega kafka jars
 	$(BIN)/omega registry --build-only  # Apicurio Registry, for the wire-format tests
-	$(BIN)/python -m omega.sources  # vega-datasets movies.json, pinned by SHA-256
+	$(BIN)/python -m omega.data.sources  # vega-datasets movies.json, pinned by SHA-256
 
 run: setup
 	$(RUN_ENV) $(BIN)/omega run --devices $(RUN_DEVICES)

@@ -21,6 +21,7 @@ from api.security import KeyRing
 from api.sessions import SessionSigner
 from api.views import Views
 from api.writer import KafkaWriter
+from omega.data.tmdb import TmdbClient, TmdbStatus
 from omega.dp.accounting import pair_noise_std
 from omega.encoder import load_encoder
 from omega.index import open_index
@@ -28,7 +29,6 @@ from omega.kafka.avro import AvroCodec
 from omega.kafka.codecs import codec_for
 from omega.keys import folder_secret
 from omega.settings import Settings
-from omega.tmdb import TmdbClient, TmdbStatus
 from omega.validation import DeltaLimits
 
 

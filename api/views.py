@@ -5,7 +5,7 @@ Everything here is public catalog data or a DP release: the catalog, trend relea
 (TV and web), released co-view edges, title vectors. Nothing per device is read.
 
 A tombstone on the catalog topic retires a title id (a twin merged into another record,
-omega/twins.py; ids are never reused): the title leaves every view, its vector leaves
+omega/data/twins.py; ids are never reused): the title leaves every view, its vector leaves
 the index, and its trend counts and co-view edges are no longer shown.
 """
 

@@ -47,7 +47,7 @@ from api.security import KeyRing
 from api.serve import pin_process
 from bench import results
 from bench._harness import bench_settings
-from omega.catalog import load_catalog
+from omega.data.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka.clients import make_producer

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from bench import results
+from omega.data.fleet import FleetPlan, simulate_fleet
 from omega.dp.selection import discrete_laplace_threshold, gaussian_selection
-from omega.fleet import FleetPlan, simulate_fleet
 from omega.partials import PairCounts
 from omega.release import release_coview_edges, release_trends
 from omega.settings import Settings

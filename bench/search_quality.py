@@ -47,7 +47,7 @@ were seen:
 Omega's ranker (api/search/ranking.py, the API's own code) runs on the real catalog, real
 MiniLM title vectors (blended with co-view edges as the embedder does) and DP releases
 made here by the worker's own counting and release functions from a MovieLens-grounded
-fleet (omega/viewing.py): `--devices` per window, `--windows` windows, ε = 0.1.
+fleet (omega/data/viewing.py): `--devices` per window, `--windows` windows, ε = 0.1.
 Retrieval is exact (numpy) so that HNSW recall does not blur the ranking's figures.
 Co-rating counts from MovieLens are the ground truth only: they never reach the ranker
 (docs/design.md, "Signals that rank and recommend").
@@ -174,8 +174,8 @@ def dp_releases(catalog: list[Record], devices: int, windows: int, seed: int,
                 fleet: FleetCounts | None = None) -> tuple[list[Record], list[Record]]:
     """Trend and co-view releases of `windows` windows of a MovieLens-grounded fleet,
     counted and released by the worker's own functions; `fleet` gets the exact counts."""
+    from omega.data.viewing import ViewingPlan, load_histories, simulate_viewing
     from omega.release import release_coview_edges, release_trends
-    from omega.viewing import ViewingPlan, load_histories, simulate_viewing
     from omega.windows import WindowCounts
 
     hist = load_histories(catalog)
@@ -230,7 +230,7 @@ def build_stack(args: argparse.Namespace) -> Stack:
     from api.search.ranking import Ranker
     from api.state import prior_of, weights_of
     from api.views import Views
-    from omega.catalog import load_catalog
+    from omega.data.catalog import load_catalog
     from omega.dp.accounting import pair_noise_std
     from omega.encoder import load_encoder
     from omega.settings import Settings
@@ -409,14 +409,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--windows", type=int, default=6, help="windows released (default 6)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--popularity-bias", type=float, default=None,
-                        help="the fleet's popularity bias (default: omega/viewing.py's)")
+                        help="the fleet's popularity bias (default: omega/data/viewing.py's)")
     parser.add_argument("--only", choices=("queries", "like"),
                         help="run one part only (its figures are printed, not recorded)")
     parser.add_argument("--show", action="store_true",
                         help="print omega's top 5 for each query and seed")
     args = parser.parse_args(argv)
     if args.popularity_bias is None:
-        from omega.viewing import ViewingPlan
+        from omega.data.viewing import ViewingPlan
 
         args.popularity_bias = ViewingPlan.popularity_bias
     truths = {}

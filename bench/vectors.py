@@ -26,7 +26,7 @@ import numpy as np
 from api.search.query import embedding_text, parse_query
 from bench import results
 from bench.api import queries as search_queries
-from omega.catalog import load_catalog
+from omega.data.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.progress import progress

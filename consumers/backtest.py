@@ -264,14 +264,14 @@ def backtest(data: str, split: Split, window_ms: int, settings: Settings, seed: 
 
 
 def movielens_split(seed: int, sync_s: int) -> Split:
-    from omega.movielens import movielens_replay
+    from omega.data.movielens import movielens_replay
 
     return time_split(record for _, record in movielens_replay(seed, sync_s))
 
 
 def fleet_split(devices: int, seed: int, titles: int) -> Split:
     """Period 0 is the history (one window), period 1 the next views."""
-    from omega.fleet import FleetPlan, fleet_deltas, simulate_fleet
+    from omega.data.fleet import FleetPlan, fleet_deltas, simulate_fleet
 
     plan = FleetPlan(devices=devices, titles=titles)
     history = list(fleet_deltas(simulate_fleet(plan, seed, 0), seed, 0, 0))

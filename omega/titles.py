@@ -218,5 +218,5 @@ def read_catalog(settings: Settings, codec: AvroCodec) -> list[dict[str, Any]]:
             record = codec.decode(value, "omega.CatalogTitle")
             titles[record["title_id"]] = record
         elif key := msg.key():
-            titles.pop(int(key), None)  # a retired id (omega/twins.py)
+            titles.pop(int(key), None)  # a retired id (omega/data/twins.py)
     return [titles[t] for t in sorted(titles)]

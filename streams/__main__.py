@@ -18,7 +18,7 @@ log = logging.getLogger("omega.worker")
 def with_catalog_universe(settings: Settings) -> Settings:
     """The settings with the title universe the catalog topic holds, 1..its highest live
     id: trends are released for every id in it and views of others are dead-lettered.
-    Ids have gaps (retired ids, tombstoned on the topic; omega/twins.py): they stay in the
+    Ids have gaps (retired ids, tombstoned on the topic; omega/data/twins.py): they stay in the
     universe, as public as the rest, and the API refuses them at /v1/sync (api/views.py).
     Before any catalog is published, OMEGA_TITLE_UNIVERSE_SIZE stands in."""
     from omega.kafka.clients import ensure_topics, read_to_end

@@ -6,7 +6,7 @@ batches (one ONNX call per ≤ 256 titles) and its state is the index itself, re
 start by replaying the two compacted topics it reads (catalog, co-view edges). Text
 vectors are cached in RocksDB by hash(model, text), so a restart re-embeds nothing that
 did not change. Upserts are by title id, so replays are idempotent. A catalog tombstone
-(a retired id, omega/twins.py) deletes the title's point and tombstones its vector on
+(a retired id, omega/data/twins.py) deletes the title's point and tombstones its vector on
 the title-vectors topic; after the replay, points of titles the catalog no longer holds
 (their tombstones compacted away) are deleted the same way.
 """

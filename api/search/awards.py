@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from omega.titles import ACTING_CATEGORIES
 
-# Query phrase → the catalog's category (omega/catalog_people.py normalises the Academy's).
+# Query phrase → the catalog's category (omega/data/catalog_people.py normalises the Academy's).
 CATEGORIES: dict[str, str] = {
     "best picture": "Best Picture", "best film": "Best Picture",
     "best director": "Best Director", "best directing": "Best Director",

@@ -24,7 +24,7 @@ from rocksdict import Rdict
 
 from api.app import create_app
 from api.state import ApiState
-from omega.catalog import load_catalog
+from omega.data.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka.avro import AvroCodec

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka.admin import ConfigResource
 
-from omega.catalog import load_catalog
+from omega.data.catalog import load_catalog
 from omega.kafka.clients import ensure_topics, make_admin, make_producer
 from omega.kafka.codecs import codec_for
 from omega.kafka.topics import CATALOG_TITLES, topic_catalog

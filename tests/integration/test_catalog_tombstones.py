@@ -1,5 +1,5 @@
 """Retired title ids on the real broker: a catalog tombstone (omega-catalog merging twins,
-omega/twins.py) takes the title out of the embedder's index, the title-vectors topic,
+omega/data/twins.py) takes the title out of the embedder's index, the title-vectors topic,
 the API's views and what /v1/sync accepts; the worker's universe ends at the highest
 live id."""
 
@@ -21,7 +21,7 @@ from rocksdict import Rdict
 
 from api.app import create_app
 from api.security import KeyRing
-from omega.catalog import load_catalog
+from omega.data.catalog import load_catalog
 from omega.encoder import TextEncoder, load_encoder
 from omega.index import EdgeIndex
 from omega.kafka.avro import AvroCodec

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rocksdict import Rdict
 
-from omega.catalog import load_catalog
+from omega.data.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka.avro import AvroCodec

@@ -29,7 +29,7 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from api.sessions import SessionSigner
-from omega.catalog import load_catalog
+from omega.data.catalog import load_catalog
 from omega.kafka.avro import AvroCodec
 from omega.kafka.topics import CATALOG_TITLES, TV_DELTAS, WEB_INTERACTIONS
 from omega.processes import die_with_parent, free_port

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from omega.catalog import build_catalog, catalog_sources, coverage, load_catalog
+from omega.data.catalog import build_catalog, catalog_sources, coverage, load_catalog
+from omega.data.twins import LISTINGS, MergeReport
 from omega.kafka.avro import AvroCodec
 from omega.titles import normalize_title, title_variants
-from omega.twins import LISTINGS, MergeReport
 
 Catalog = tuple[list[dict[str, Any]], MergeReport]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from omega.catalog import build_catalog
-from omega.catalog_people import award_line, category_name, ceremony_year
+from omega.data.catalog import build_catalog
+from omega.data.catalog_people import award_line, category_name, ceremony_year
 from omega.kafka.avro import AvroCodec, SchemaStore
 from omega.settings import REPO_ROOT
 from omega.titles import award_tags, title_payload, title_text

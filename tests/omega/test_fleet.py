@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from omega.fleet import FleetPlan, fleet_deltas, planted_truth, simulate_fleet
+from omega.data.fleet import FleetPlan, fleet_deltas, planted_truth, simulate_fleet
 from omega.kafka.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, parse_delta

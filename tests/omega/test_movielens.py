@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from omega.catalog import load_catalog
-from omega.kafka.avro import AvroCodec
-from omega.movielens import (
+from omega.data.catalog import load_catalog
+from omega.data.movielens import (
     MAX_TITLES_PER_DELTA,
     Rating,
     group_views,
     movielens_replay,
     replay_records,
 )
+from omega.kafka.avro import AvroCodec
 from omega.settings import Settings
 from omega.validation import DeltaLimits, parse_delta
 

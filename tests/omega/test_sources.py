@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from omega.sources import VEGA_FILE, SourceError, fetch_vega_movies
+from omega.data.sources import VEGA_FILE, SourceError, fetch_vega_movies
 
 
 def tarball(tmp_path: Path, movies: list[dict[str, object]]) -> tuple[str, str]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from omega.catalog import enrich_from_tmdb
-from omega.tmdb import TmdbClient, TmdbStatus, TmdbUnavailable
+from omega.data.catalog import enrich_from_tmdb
+from omega.data.tmdb import TmdbClient, TmdbStatus, TmdbUnavailable
 from tests.fake_tmdb import KEY, FakeTmdb
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from omega.catalog import build_catalog
+from omega.data.catalog import build_catalog
+from omega.data.twins import MergeReport
 from omega.titles import title_fullness, title_variants
-from omega.twins import MergeReport
 from tests.omega.test_catalog import vega_row
 
 

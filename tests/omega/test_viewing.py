@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from omega.fleet import fleet_deltas
-from omega.kafka.avro import AvroCodec
-from omega.settings import Settings
-from omega.validation import DeltaLimits, parse_delta
-from omega.viewing import (
+from omega.data.fleet import fleet_deltas
+from omega.data.viewing import (
     ACTIVITY,
     ViewingPlan,
     histories,
     simulate_viewing,
     viewing_truth,
 )
+from omega.kafka.avro import AvroCodec
+from omega.settings import Settings
+from omega.validation import DeltaLimits, parse_delta
 
 # three viewers; MovieLens ids 1..4 are catalog titles 11..14, id 9 is not in the catalog
 RATINGS = [(1, 1, 5.0), (1, 2, 4.0), (1, 9, 5.0), (2, 3, 5.0), (2, 4, 1.0), (3, 1, 3.0)]

@@ -1,5 +1,5 @@
 """Who is in a film and which Oscars it was up for: the vendored Wikipedia cast lists and
-the Academy Award nominations (omega/vendored.py), merged onto the catalog's films.
+the Academy Award nominations (omega/data/vendored.py), merged onto the catalog's films.
 
 Neither source adds a film: a row whose film the catalog lacks is left out, so ids and
 the film count stay as the listing sources make them. A row matches a film by normalised
@@ -8,7 +8,7 @@ leben der Anderen)' is 'The Lives of Others') and year, or a year either side (a
 festival year against a release year); of namesakes in one year, the best known. A
 looser name (no leading article, no subtitle, no spaces) counts only in the row's own
 year and when one film has it. Both merges run before the listing is numbered and
-twins are merged (omega/catalog.py), and change no title or year.
+twins are merged (omega/data/catalog.py), and change no title or year.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ Record = dict[str, Any]
 
 # Wikipedia's genres that are one of the catalog's (MovieLens') genres, or wholly inside
 # one; the rest (Biography, Historical, Sports, Spy, Teen…) have none and are not added,
-# nor is 'Short' (ggplot2's flag, which decides how omega/twins.py may merge a film)
+# nor is 'Short' (ggplot2's flag, which decides how omega/data/twins.py may merge a film)
 WIKIPEDIA_GENRES = {"Action": "Action", "Adventure": "Adventure", "Animated": "Animation",
                     "Comedy": "Comedy", "Crime": "Crime", "Documentary": "Documentary",
                     "Drama": "Drama", "Family": "Children", "Fantasy": "Fantasy",

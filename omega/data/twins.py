@@ -1,5 +1,5 @@
 """One record per film: the catalog's records of a film its sources list under different
-titles, merged (the step after numbering in omega/catalog.py).
+titles, merged (the step after numbering in omega/data/catalog.py).
 
 The sources are first matched by exact normalised title and year, so MovieLens'
 'X2: X-Men United' and 'Independence Day (a.k.a. ID4)' were films apart from IMDb's

@@ -1,11 +1,11 @@
-"""Regenerates the vendored catalog sources in omega/vendor/ from checkouts of their public
-repositories (never run by the build: the files are committed; omega/vendor/ATTRIBUTION.md
+"""Regenerates the vendored catalog sources in omega/data/vendor/ from checkouts of their public
+repositories (never run by the build: the files are committed; omega/data/vendor/ATTRIBUTION.md
 says which commits they come from).
 
-    python -m omega.vendor_build --wikipedia path/to/wikipedia-movie-data \\
-        --oscars path/to/oscar_data [--out omega/vendor]
+    python -m omega.data.vendor_build --wikipedia path/to/wikipedia-movie-data \\
+        --oscars path/to/oscar_data [--out omega/data/vendor]
 
-prints each file's SHA-256, to pin in omega/vendored.py. The output is deterministic: rows
+prints each file's SHA-256, to pin in omega/data/vendored.py. The output is deterministic: rows
 sorted, gzip without a name or a time, so the same commits give the same bytes.
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from omega.vendored import OSCARS_FILE, VENDOR_DIR, WIKIPEDIA_FILE
+from omega.data.vendored import OSCARS_FILE, VENDOR_DIR, WIKIPEDIA_FILE
 
 _TOKEN = (r"(?:[A-Z][a-zà-öø-ÿ'’\-]+(?:[A-Z][a-zà-öø-ÿ'’\-]+)?|[A-Z]\.(?:\s?[A-Z]\.)*"
           r"|Ma?c[A-Z][a-z]+)")
@@ -145,9 +145,9 @@ def write_jsonl_gz(rows: list[dict[str, Any]], path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m omega.vendor_build",
-        description="Rebuild omega/vendor/ from checkouts of prust/wikipedia-movie-data and "
-                    "DLu/oscar_data, and print the SHA-256 to pin in omega/vendored.py.")
+        prog="python -m omega.data.vendor_build",
+        description="Rebuild omega/data/vendor/ from checkouts of prust/wikipedia-movie-data and "
+                    "DLu/oscar_data, and print the SHA-256 to pin in omega/data/vendored.py.")
     parser.add_argument("--wikipedia", type=Path, required=True,
                         help="checkout of prust/wikipedia-movie-data")
     parser.add_argument("--oscars", type=Path, required=True,

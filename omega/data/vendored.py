@@ -1,7 +1,7 @@
-"""Catalog sources committed with the package (omega/vendor/), each read only when its
+"""Catalog sources committed with the package (omega/data/vendor/), each read only when its
 SHA-256 matches the one pinned here: a file edited or corrupted by hand is refused, not
-merged. omega/vendor/ATTRIBUTION.md names each source's repository, commit and licence;
-`python -m omega.vendor_build` regenerates the files from checkouts of them.
+merged. omega/data/vendor/ATTRIBUTION.md names each source's repository, commit and licence;
+`python -m omega.data.vendor_build` regenerates the files from checkouts of them.
 
 - `wikipedia_movies.jsonl.gz`: title, year, lead cast, genres and director of 35,986
   American films (1900–2023), from prust/wikipedia-movie-data (MIT).
@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from omega.sources import SourceError
+from omega.data.sources import SourceError
 
 VENDOR_DIR = Path(__file__).parent / "vendor"
 WIKIPEDIA_FILE = "wikipedia_movies.jsonl.gz"
@@ -40,8 +40,8 @@ def read_verified(path: Path, sha256: str) -> bytes:
     if digest != sha256:
         raise SourceError(f"{path}: SHA-256 is {digest}, pinned {sha256}; refusing it. "
                           "Restore the file from the repository, or regenerate it with "
-                          "`python -m omega.vendor_build` and pin the new digest in "
-                          "omega/vendored.py")
+                          "`python -m omega.data.vendor_build` and pin the new digest in "
+                          "omega/data/vendored.py")
     return data
 
 
@@ -57,11 +57,11 @@ def load_vendored(name: str, directory: Path = VENDOR_DIR) -> list[dict[str, Any
 
 
 def load_wikipedia_movies() -> list[dict[str, Any]]:
-    """Rows {title, year, cast, genres, director} (omega.vendor_build.wikipedia_rows)."""
+    """Rows {title, year, cast, genres, director} (omega.data.vendor_build.wikipedia_rows)."""
     return load_vendored(WIKIPEDIA_FILE)
 
 
 def load_oscar_nominations() -> list[dict[str, Any]]:
     """Rows {ceremony, year_film, category, film, nominees, winner}
-    (omega.vendor_build.oscar_rows)."""
+    (omega.data.vendor_build.oscar_rows)."""
     return load_vendored(OSCARS_FILE)

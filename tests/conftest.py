@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
@@ -161,13 +161,18 @@ def valid_delta(device_id: str = "tv-1", seq: int = 1, sent_at_ms: int = 1_700_0
     }
 
 
-def wait_for(check: Callable[[], object], timeout_s: float = 30, what: str = "") -> None:
-    """Poll `check` until it is true; fail, naming `what`, when it never is."""
+T = TypeVar("T")
+
+def wait_for(check: Callable[[], T], timeout_s: float = 30, what: str = "",
+             every_s: float = 0.05) -> T:
+    """Poll `check` every `every_s` until it is true, and return what it returned; fail,
+    naming `what`, when it never is."""
     deadline = time.monotonic() + timeout_s
-    while not check():
+    while not (value := check()):
         if time.monotonic() > deadline:
             raise AssertionError(f"not met in {timeout_s:.0f} s: {what or check}")
-        time.sleep(0.05)
+        time.sleep(every_s)
+    return value
 
 
 def wait_for_catalog(client: Any) -> None:

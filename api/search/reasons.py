@@ -71,7 +71,7 @@ def match_reasons(views: Views, item: Scored, signals: Signals, intent: QueryInt
             reasons.append(f"Length: {record['runtime_min']} min")
         if intent.moods and item.shared:
             reasons.append(f"Mood {intent.moods[0]}: {', '.join(item.shared)}")
-    if title_id in coview:
+    if parts.get("coview", 0) > 0 and title_id in coview:  # gated out when no genre shared
         reasons.append(f"Often watched with {views.display(coview[title_id][1])}")
     reasons += kin_reasons(views, record, parts, anchors)
     for anchor in anchors:

@@ -108,11 +108,9 @@ def test_trending_and_watched_together_within_five_minutes(stack: tuple[str, flo
         for text in shown:
             assert any(text.startswith(title) for title in known), \
                 f"trending shows {text!r}: not 10,000+ IMDb votes, nor 100+ MovieLens ratings"
-        found: list[dict[str, Any] | None] = []
-        wait_for(lambda: bool(found.append(paired(base)) or found[-1]),
-                 BUDGET_S - (time.monotonic() - started), "a released 'watched together' pair")
-        x = found[-1]
-        assert x is not None
+        x = wait_for(lambda: paired(base), BUDGET_S - (time.monotonic() - started),
+                     "a released 'watched together' pair", every_s=2)
+        assert x is not None  # wait_for returns only a true value
         typed = re.sub(r"^(.*), (The|A|An)$", r"\2 \1", x["title"])  # as a viewer types it
         reason = page.locator("#results .reason", has_text=re.compile(
             rf"^Often watched with .+ \({x['year']}\)$"))

@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from devstack.local_kafka import LocalKafka
 from omega.kafka.clients import ensure_topics
-from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
 
 

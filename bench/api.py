@@ -47,13 +47,13 @@ from api.security import KeyRing
 from api.serve import pin_process
 from bench import results
 from bench._harness import bench_settings
+from devstack.processes import free_port
 from omega.data.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka.clients import make_producer
 from omega.kafka.codecs import codec_for
 from omega.kafka.topics import CATALOG_TITLES, TRENDS, TV_DELTAS
-from omega.processes import free_port
 from omega.release import release_trends
 from omega.settings import REPO_ROOT, Settings
 from streams.embedder import TitleEmbedder, VectorPublisher, run

@@ -32,10 +32,10 @@ from bench import results
 from bench._harness import bench_settings, start_worker
 from bench.api import served, start_api, wrk_post
 from bench.streams import release_commit_ms
+from devstack.processes import free_port
 from omega.kafka.clients import make_producer, read_to_end
 from omega.kafka.codecs import codec_for
 from omega.kafka.topics import DEAD_LETTERS, TRENDS, TV_DELTAS
-from omega.processes import free_port
 from omega.settings import Settings
 from omega.windows import window_start
 

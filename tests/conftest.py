@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
 
+from devstack.local_kafka import LocalKafka
 from omega.kafka import acls
 from omega.kafka.avro import AvroCodec
 from omega.kafka.codecs import load_codec
-from omega.local_kafka import LocalKafka
 from omega.settings import REPO_ROOT, Settings
 from tests.backends import BackendError, chosen_backend, kafka_container, qdrant_container
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The compose stack's broker (apache/kafka image, or any host with Kafka's jars): KRaft,
 # clients on SASL_SSL (SCRAM-SHA-512 over TLS, `make certs`), the users of every role made
-# in the KRaft bootstrap as the local broker does (omega/local_kafka.py), ACLs enforced
+# in the KRaft bootstrap as the local broker does (devstack/local_kafka.py), ACLs enforced
 # by StandardAuthorizer. The ACLs themselves are written by the `topics` job
 # (`omega topics create` as the admin).
 #

@@ -10,9 +10,11 @@ cluster has authentication on. The admin is a super user and needs no grant.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from omega.kafka.topics import (
     CATALOG_TITLES,
@@ -49,6 +51,29 @@ def as_role(settings: Settings, role: str, passwords: Mapping[str, str]) -> Sett
     if role not in passwords:
         raise ValueError(f"no password for role {role!r}; roles: {', '.join(sorted(passwords))}")
     return settings.model_copy(update={"kafka_username": role, "kafka_password": passwords[role]})
+
+
+def local_credentials_file(settings: Settings) -> Path:
+    """Where the local broker (devstack/, `omega kafka start`) keeps each role's password,
+    mode 0600, for the components of this host."""
+    return settings.data_dir / "kafka" / "credentials.json"
+
+
+def local_passwords(settings: Settings) -> dict[str, str]:
+    """Each role's password on the local broker when it authenticates (made on its first
+    start); empty for a cluster given by OMEGA_KAFKA_BOOTSTRAP or a broker without auth."""
+    path = local_credentials_file(settings)
+    if not settings.kafka_auth or settings.kafka_bootstrap or not path.exists():
+        return {}
+    stored: dict[str, str] = json.loads(path.read_text())
+    return stored
+
+
+def as_admin(settings: Settings) -> Settings:
+    """With the local broker's authentication on and no identity given, the admin's."""
+    if settings.kafka_username:
+        return settings
+    return as_role(settings, "admin", local_passwords(settings))
 
 
 def embedder_group(settings: Settings) -> str:

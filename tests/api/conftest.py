@@ -24,13 +24,13 @@ from rocksdict import Rdict
 
 from api.app import create_app
 from api.state import ApiState
+from devstack.processes import free_port
 from omega.data.catalog import load_catalog
 from omega.encoder import load_encoder
 from omega.index import EdgeIndex
 from omega.kafka.avro import AvroCodec
 from omega.kafka.clients import ensure_topics_and_acls
 from omega.kafka.topics import CATALOG_TITLES, COVIEW_EDGES, SEARCH_TRENDS, TRENDS
-from omega.processes import free_port
 from omega.settings import Settings
 from streams.embedder import TitleEmbedder, VectorPublisher, run
 from tests.conftest import as_role, wait_for

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.security import CLOCK_SKEW_S, KeyRing, TokenRefused, bearer
-from omega.devstack import sync_keys_allowed
+from devstack.stack import sync_keys_allowed
 from omega.settings import DEV_SYNC_SECRET, REPO_ROOT, Settings
 
 NOW = 1_780_000_000  # 2026-05-28
@@ -108,7 +108,7 @@ def test_omega_api_token_prints_a_token_the_api_accepts(tmp_path: Path) -> None:
 
 def test_omega_run_checks_the_key_before_starting_and_warns_once_in_dev_mode(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="omega.devstack")
+    caplog.set_level(logging.INFO, logger="devstack.stack")
     assert not sync_keys_allowed(Settings(data_dir=tmp_path, dev_mode=False))
     assert [r.levelname for r in caplog.records] == ["ERROR"]
     assert "OMEGA_DEV_MODE=true" in caplog.records[0].getMessage()

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 
+from devstack.local_kafka import LocalKafka
 from omega.kafka.avro import AvroCodec
 from omega.kafka.clients import (
     assign_from_start,
@@ -29,7 +30,6 @@ from omega.kafka.clients import (
 )
 from omega.kafka.topics import DEAD_LETTERS, TV_DELTAS
 from omega.keys import dead_letter_key, open_letter
-from omega.local_kafka import LocalKafka
 from omega.processes import die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from streams.direct import delta_group

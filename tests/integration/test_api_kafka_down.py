@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import KeyRing
+from devstack.local_kafka import LocalKafka
 from omega.kafka.avro import AvroCodec
 from omega.kafka.clients import ensure_topics_and_acls
 from omega.kafka.topics import TV_DELTAS
-from omega.local_kafka import LocalKafka
 from omega.settings import Settings
 from tests.conftest import as_role, valid_delta, wait_for, wait_for_catalog
 from tests.integration.conftest import read_all

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from omega.processes import free_port
+from devstack.processes import free_port
 from omega.settings import REPO_ROOT, Settings
 from tests.conftest import as_role
 

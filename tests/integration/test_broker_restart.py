@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from devstack.local_kafka import LocalKafka
 from omega.kafka.avro import AvroCodec
 from omega.kafka.clients import ensure_topics_and_acls, make_producer
 from omega.kafka.topics import TV_DELTAS
-from omega.local_kafka import LocalKafka
 from omega.release import release_trends
 from omega.settings import Settings
 from omega.validation import WatchedTitle

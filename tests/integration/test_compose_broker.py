@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from devstack.local_kafka import LocalKafka
+from devstack.processes import free_port
 from omega.kafka.acls import ROLES, as_role
 from omega.kafka.clients import (
     KafkaUnavailable,
@@ -21,8 +23,7 @@ from omega.kafka.clients import (
     read_to_end,
 )
 from omega.kafka.topics import TV_DELTAS
-from omega.local_kafka import LocalKafka
-from omega.processes import die_with_parent, free_port
+from omega.processes import die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from tests.conftest import wait_for
 from tests.integration.test_kafka_acls import delivery_error

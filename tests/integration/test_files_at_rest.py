@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
+from devstack.local_kafka import LocalKafka
 from omega.kafka.acls import as_role
 from omega.kafka.clients import make_admin, make_producer, read_to_end
-from omega.local_kafka import LocalKafka
 from omega.processes import make_private
 from omega.settings import Settings
 

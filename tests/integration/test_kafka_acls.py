@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka import KafkaError, Message
 
-from omega.cli import main
+from devstack.cli import main
+from devstack.local_kafka import LocalKafka
 from omega.kafka.acls import API_GROUPS, ROLES, TRENDS_GROUPS, apply_acls, as_role, grants
 from omega.kafka.avro import AvroCodec
 from omega.kafka.clients import ensure_topics, make_admin, make_consumer, make_producer, read_to_end
 from omega.kafka.topics import DEAD_LETTERS, DEVICE_STATE, TRENDS, TV_DELTAS, WINDOW_PARTIALS
-from omega.local_kafka import LocalKafka
 from omega.release import release_trends
 from omega.settings import REPO_ROOT, Settings, get_settings
 from omega.windows import window_start

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from devstack.local_kafka import LocalKafka, LocalKafkaError
+from devstack.processes import pid_alive
 from omega.kafka.clients import KafkaUnavailable, check_reachable
-from omega.local_kafka import LocalKafka, LocalKafkaError
-from omega.processes import pid_alive
 from omega.settings import REPO_ROOT, Settings
 from tests.conftest import wait_for
 
@@ -50,7 +50,7 @@ def test_broker_dies_when_the_test_process_is_killed(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from omega.local_kafka import LocalKafka
+        from devstack.local_kafka import LocalKafka
         state = LocalKafka(Path({str(KAFKA_HOME)!r}), Path({str(tmp_path / 'k')!r})).start(
             timeout_s=60, die_with_parent=True)
         print(state.pid, flush=True)

@@ -29,10 +29,11 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from api.sessions import SessionSigner
+from devstack.processes import free_port
 from omega.data.catalog import load_catalog
 from omega.kafka.avro import AvroCodec
 from omega.kafka.topics import CATALOG_TITLES, TV_DELTAS, WEB_INTERACTIONS
-from omega.processes import die_with_parent, free_port
+from omega.processes import die_with_parent
 from omega.settings import REPO_ROOT, Settings
 from tests.api.conftest import CHROMIUM, FLAGS, NO_SPEECH
 from tests.conftest import as_role, valid_delta, wait_for

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from omega.cli import main
-from omega.devstack import identity_env, local_passwords
-from omega.kafka.acls import ROLES, as_role
+from devstack.cli import main
+from devstack.stack import identity_env
+from omega.kafka.acls import ROLES, as_role, local_passwords
 from omega.settings import Settings, get_settings
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from omega.processes import free_port
+from devstack.processes import free_port
 from producers.web import QUERIES, main, plan_session, query_weights
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from omega.processes import free_port
+from devstack.processes import free_port
 from omega.settings import REPO_ROOT
 from tests.api.conftest import CHROMIUM, FLAGS
 from tests.conftest import wait_for

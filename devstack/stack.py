@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from omega.kafka.acls import as_role
+from devstack.local_kafka import LocalKafka
+from omega.kafka.acls import as_role, local_credentials_file, local_passwords
 from omega.kafka.clients import ensure_topics_and_acls
-from omega.local_kafka import LocalKafka
 from omega.processes import die_with_parent, make_private
 from omega.settings import DEV_KEY_REFUSED, DEV_KEY_WARNING, Settings
 
@@ -29,24 +29,8 @@ API_DEVICES = 2000
 
 def local_kafka(settings: Settings) -> LocalKafka:
     """The local broker of this data folder (`omega kafka start`)."""
-    return LocalKafka(settings.kafka_home, settings.data_dir / "kafka", settings.kafka_heap,
-                      auth=settings.kafka_auth)
-
-
-def local_passwords(settings: Settings) -> dict[str, str]:
-    """Each role's password on the local broker when it authenticates (made on its first
-    start); empty for a cluster given by OMEGA_KAFKA_BOOTSTRAP or a broker without auth."""
-    if not settings.kafka_auth or settings.kafka_bootstrap:
-        return {}
-    broker = local_kafka(settings)
-    return broker.credentials() if broker.credentials_file.exists() else {}
-
-
-def as_admin(settings: Settings) -> Settings:
-    """With the local broker's authentication on and no identity given, the admin's."""
-    if settings.kafka_username:
-        return settings
-    return as_role(settings, "admin", local_passwords(settings))
+    folder = local_credentials_file(settings).parent  # where omega/kafka/ looks for passwords
+    return LocalKafka(settings.kafka_home, folder, settings.kafka_heap, auth=settings.kafka_auth)
 
 
 @dataclass

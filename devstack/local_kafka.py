@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omega import processes
-from omega.processes import (
+from devstack.processes import (
     JavaMissing,
     MavenFailed,
     free_port,
@@ -29,6 +28,7 @@ from omega.processes import (
     reap,
     signal_group,
 )
+from omega import processes
 
 log = logging.getLogger(__name__)
 

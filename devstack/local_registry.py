@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from devstack.processes import JavaMissing, MavenFailed, free_port, java, maven_once
 from omega import processes
-from omega.processes import JavaMissing, MavenFailed, free_port, java, maven_once
 
 log = logging.getLogger(__name__)
 

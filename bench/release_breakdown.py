@@ -85,9 +85,9 @@ def main() -> None:
         for r in partial_records(0, "tv", p, len(partitions), Counter(), counts, Counter())],
         rows)
     encoded = timed("worker: Avro encode", lambda: [
-        codec.encode("omega.WindowPartial", r) for r in records], rows)
+        codec.encode("omega.ColumnarPartial", r) for r in records], rows)
     decoded = timed("releaser: Avro decode", lambda: [
-        codec.decode(b, "omega.WindowPartial") for b in encoded], rows)
+        codec.decode(b, "omega.ColumnarPartial") for b in encoded], rows)
     totals = timed("releaser: merge partials", lambda: merge_partials(decoded), rows)
     gaussian_selection(EPSILON, DELTA, MAX_PAIRS, MIN_DEVICES, settings.floor_error)
     released = timed("releaser: DP pair selection (Gaussian)", lambda: release_coview_edges(

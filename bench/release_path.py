@@ -47,7 +47,7 @@ def main() -> None:
                    for r in partial_records(window, "tv", p, 4, Counter(), counts, Counter())]
         records += [r for p in range(4)
                     for r in partial_records(window, "web", p, 4, {}, {}, {})]
-        encoded = [(partial_key(r).encode(), codec.encode("omega.WindowPartial", r))
+        encoded = [(partial_key(r).encode(), codec.encode("omega.ColumnarPartial", r))
                    for r in records]
         gaussian_selection(0.1, 1e-6, 45, 1000, settings.floor_error)  # as the worker at start
         started = time.perf_counter()

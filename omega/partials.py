@@ -6,9 +6,9 @@ messages small) — empty partitions too. One releaser collects them and release
 only when every partition of every source has reported; noise is added once, to the
 merged totals. A partial republished after a crash is ignored: the first one wins.
 
-Pair counts, millions per window at fleet scale, travel as `PairCounts`: sorted numpy
-arrays, packed into the partial's `bytes` fields and merged with numpy, never as one
-Python object per pair.
+Counts travel as packed columns (omega/columns.py, Avro `omega.ColumnarPartial`): pair
+counts, millions per window at fleet scale, take about 2 bytes each and are packed,
+unpacked and merged with numpy, never as one Python object per pair.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
-CHUNK_ENTRIES = 20_000
-PAIR_CHUNK_ENTRIES = 60_000  # 12 bytes a pair: 720 KB, under Kafka's 1 MB message default
+from omega import columns
+
+SCHEMA = "omega.ColumnarPartial"
+CHUNK_ENTRIES = 20_000  # queries
+PAIR_CHUNK_ENTRIES = 300_000  # about 2 bytes a pair packed; a chunk over MAX_CHUNK_BYTES halves
+MAX_CHUNK_BYTES = 900_000  # under Kafka's 1 MB message default
 SOURCES = ("tv", "web")
-KEY_DTYPE = np.dtype("<i8")
-COUNT_DTYPE = np.dtype("<u4")  # devices of one partition in one window: far below 2³²
 
 Record = dict[str, Any]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -66,6 +68,9 @@ class PairCounts:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def columns(self) -> tuple[IntArray, IntArray]:
+        return self.keys, self.counts
+
     def as_dict(self) -> dict[int, int]:
         return dict(zip(self.keys.tolist(), self.counts.tolist(), strict=True))
 
@@ -84,10 +89,19 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
 
 
-def _pair_chunks(pairs: PairCounts, size: int) -> list[tuple[bytes, bytes]]:
-    return [(pairs.keys[i:i + size].astype(KEY_DTYPE).tobytes(),
-             pairs.counts[i:i + size].astype(COUNT_DTYPE).tobytes())
-            for i in range(0, len(pairs), size)] or [(b"", b"")]
+def _packed_chunks(counts: PairCounts, size: int) -> list[dict[str, Any]]:
+    """`counts` packed in chunks of at most `size` keys, each chunk halved until it packs
+    into MAX_CHUNK_BYTES: the same counts always give the same chunks (the first
+    partial published wins, so a republished one must repeat it)."""
+    out = []
+    for i in range(0, len(counts), size):
+        keys, values = counts.keys[i:i + size], counts.counts[i:i + size]
+        packed = columns.pack(keys, values)
+        if columns.packed_bytes(packed) > MAX_CHUNK_BYTES and len(keys) > 1:
+            out += _packed_chunks(PairCounts(keys, values), (len(keys) + 1) // 2)
+        else:
+            out.append(packed)
+    return out or [columns.pack(*PairCounts.empty().columns())]
 
 
 def partial_records(
@@ -96,35 +110,32 @@ def partial_records(
     queries: Mapping[str, int], chunk_entries: int = CHUNK_ENTRIES,
     pair_chunk_entries: int = PAIR_CHUNK_ENTRIES,
 ) -> list[Record]:
-    """The WindowPartial records of one partition's window, sorted so that bytes repeat."""
+    """The ColumnarPartial records of one partition's window, sorted so that bytes repeat."""
     if not isinstance(pairs, PairCounts):
         pairs = PairCounts.from_mapping(pairs)
-    title_chunks = _chunks(sorted(titles.items()), chunk_entries)
-    pair_chunks = _pair_chunks(pairs, pair_chunk_entries)
+    title_chunks = _packed_chunks(PairCounts.from_mapping(titles), pair_chunk_entries)
+    pair_chunks = _packed_chunks(pairs, pair_chunk_entries)
     query_chunks = _chunks(sorted(queries.items()), chunk_entries)
+    empty = columns.pack(*PairCounts.empty().columns())
     total = max(len(title_chunks), len(pair_chunks), len(query_chunks))
     records = []
     for i in range(total):
-        t = title_chunks[i] if i < len(title_chunks) else []
-        keys, counts = pair_chunks[i] if i < len(pair_chunks) else (b"", b"")
         q = query_chunks[i] if i < len(query_chunks) else []
         records.append({
             "window_start_ms": window, "source": source, "partition": partition,
             "partition_count": partition_count, "chunk": i, "chunks": total,
-            "title_ids": [k for k, _ in t], "title_counts": [v for _, v in t],
-            "pair_keys": keys, "pair_counts": counts,
+            "titles": title_chunks[i] if i < len(title_chunks) else empty,
+            "pairs": pair_chunks[i] if i < len(pair_chunks) else empty,
             "queries": [k for k, _ in q], "query_counts": [v for _, v in q]})
     return records
 
 
-def record_pairs(record: Mapping[str, Any]) -> PairCounts:
-    """The pair counts a partial record carries (no copy of the packed bytes)."""
-    keys = np.frombuffer(record["pair_keys"], dtype=KEY_DTYPE)
-    counts = np.frombuffer(record["pair_counts"], dtype=COUNT_DTYPE)
-    if len(keys) != len(counts):
-        raise ValueError(f"partial {partial_key(record)} has {len(keys)} pair keys and "
-                         f"{len(counts)} counts; they must align")
-    return PairCounts(keys.astype(np.int64, copy=False), counts.astype(np.int64))
+def record_counts(record: Mapping[str, Any], field: str) -> PairCounts:
+    """The title or pair counts (`field`) a partial record carries."""
+    try:
+        return PairCounts(*columns.unpack(record[field]))
+    except ValueError as exc:
+        raise ValueError(f"partial {partial_key(record)}: {field}: {exc}") from exc
 
 
 def partial_key(record: Mapping[str, Any]) -> str:
@@ -224,11 +235,13 @@ def complete_window(
 
 def merge_partials(records: Iterable[Mapping[str, Any]]) -> WindowTotals:
     totals = WindowTotals()
+    titles: dict[str, list[PairCounts]] = {source: [] for source in SOURCES}
     pairs = []
     for r in records:
-        titles = totals.titles if r["source"] == "tv" else totals.web_titles
-        titles.update(dict(zip(r["title_ids"], r["title_counts"], strict=True)))
-        pairs.append(record_pairs(r))
+        titles.setdefault(r["source"], []).append(record_counts(r, "titles"))
+        pairs.append(record_counts(r, "pairs"))
         totals.queries.update(dict(zip(r["queries"], r["query_counts"], strict=True)))
+    totals.titles = Counter(PairCounts.summed(titles["tv"]).as_dict())
+    totals.web_titles = Counter(PairCounts.summed(titles["web"]).as_dict())
     totals.pairs = PairCounts.summed(pairs)
     return totals

@@ -199,7 +199,7 @@ class PartialsPublisher:
         topic = self.settings.topic(WINDOW_PARTIALS)
         for record in records:
             produce_waiting(self.producer, topic, partial_key(record).encode(),
-                            self.codec.encode("omega.WindowPartial", record))
+                            self.codec.encode("omega.ColumnarPartial", record))
         if self.producer.flush(60):
             raise RuntimeError("window partials not acknowledged by Kafka in 60 s")
 
@@ -239,7 +239,7 @@ class Releaser:
     async def consume(self, stream: faust.StreamT[bytes]) -> None:
         async for raw in stream:
             try:
-                record = self.codec.decode(raw, "omega.WindowPartial")
+                record = self.codec.decode(raw, "omega.ColumnarPartial")
             except Exception:  # noqa: BLE001 - only streams/ writes here; log, never die
                 log.exception("undecodable window partial skipped")
                 self.pipeline.metrics["partials.undecodable"] += 1
@@ -310,12 +310,12 @@ def build_app(settings: Settings, codec: AvroCodec | None = None) -> faust.App:
                          extra_topic_configs={"cleanup.policy": "compact,delete",
                                               "retention.ms": session_keep_ms,
                                               "segment.ms": 3_600_000})
-    # Partials waiting for their window to be complete, as the raw WindowPartial v2
-    # messages (packed pair arrays: JSON cannot hold them, and need not decode them twice).
+    # Partials waiting for their window to be complete, as the raw ColumnarPartial
+    # messages (packed columns: JSON cannot hold them, and need not decode them twice).
     pending = PendingPartials(
-        app.Table("pending-partials-v2", default=None, partitions=1, key_type=str,
+        app.Table("pending-partials-v3", default=None, partitions=1, key_type=str,
                   value_type=bytes),  # bytes: Faust's raw serializer
-        lambda raw: codec.decode(raw, "omega.WindowPartial"))
+        lambda raw: codec.decode(raw, "omega.ColumnarPartial"))
 
     web = WebAgent(pipeline, sessions, raw_topic(DEAD_LETTERS))
     publisher = PartialsPublisher(app, settings, codec, pipeline, sources)

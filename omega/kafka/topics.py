@@ -47,7 +47,7 @@ def topic_catalog(settings: Settings) -> dict[str, TopicSpec]:
         TopicSpec("title-vectors.v1", "omega.TitleVector", cleanup_policy="compact",
                   doc="Search vectors of catalog titles, keyed by title id; API replicas "
                       "materialize their index from it."),
-        TopicSpec("window-partials.v2", "omega.WindowPartial",
+        TopicSpec("window-partials.v3", "omega.ColumnarPartial",
                   retention_hours=settings.partials_retention_hours,
                   doc="Internal to streams/: each partition's true counts of a closed window, "
                       "merged by the one releaser before noise is added."),
@@ -76,6 +76,6 @@ TRENDS = "trends.v1"
 SEARCH_TRENDS = "search-trends.v1"
 COVIEW_EDGES = "coview-edges.v1"
 RELEASE_LOG = "release-log.v1"
-WINDOW_PARTIALS = "window-partials.v2"
+WINDOW_PARTIALS = "window-partials.v3"
 TITLE_VECTORS = "title-vectors.v1"
 DEVICE_STATE = "device-state.v1"

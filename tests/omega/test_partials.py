@@ -9,6 +9,8 @@ import pytest
 
 from omega.kafka.codecs import codec_for
 from omega.partials import (
+    MAX_CHUNK_BYTES,
+    SCHEMA,
     PairCounts,
     PendingPartials,
     complete_window,
@@ -46,23 +48,37 @@ def test_partitions_sum_per_pair_whatever_their_order() -> None:
 def test_packed_pairs_survive_the_avro_codec(tmp_path: object) -> None:
     codec = codec_for(Settings())
     pairs = Counter({(7 << 32) | 9: 1_000_000, (1 << 32) | 2: 3})
-    raw = codec.encode("omega.WindowPartial", partial_records(0, "tv", 0, 1, {}, pairs, {})[0])
-    assert merge_partials([codec.decode(raw, "omega.WindowPartial")]).pairs.as_dict() == pairs
+    raw = codec.encode("omega.ColumnarPartial", partial_records(0, "tv", 0, 1, {}, pairs, {})[0])
+    assert merge_partials([codec.decode(raw, "omega.ColumnarPartial")]).pairs.as_dict() == pairs
 
 
 def test_misaligned_packed_pairs_are_refused() -> None:
     record = partial_records(0, "tv", 0, 1, {}, {5: 1, 6: 2}, {})[0]
-    record["pair_counts"] = record["pair_counts"][:4]
-    with pytest.raises(ValueError, match="2 pair keys and 1 counts"):
+    record["pairs"]["counts"]["values"] = record["pairs"]["counts"]["values"][:1]
+    with pytest.raises(ValueError, match=r"partial 0\|tv\|0\|0: pairs: counts: 1 bytes for 2"):
         merge_partials([record])
+
+
+def test_a_chunk_too_big_for_one_message_is_halved_the_same_way_each_time() -> None:
+    rng = np.random.default_rng(3)
+    keys = np.unique(rng.integers(1, 1 << 62, 400_000))  # every key its own run: 16 B each
+    counts = PairCounts(keys, rng.integers(1, 1 << 20, len(keys)))
+    records = partial_records(0, "tv", 0, 1, {}, counts, {})
+    assert len(records) > 2, "400,000 sixteen-byte pairs cannot fit one message"
+    codec = codec_for(Settings())
+    sizes = [len(codec.encode(SCHEMA, r)) for r in records]
+    assert max(sizes) <= MAX_CHUNK_BYTES + 1000
+    assert merge_partials(records).pairs.as_dict() == counts.as_dict()
+    again = partial_records(0, "tv", 0, 1, {}, counts, {})
+    assert [codec.encode(SCHEMA, r) for r in again] == [codec.encode(SCHEMA, r) for r in records]
 
 
 def test_pending_partials_decode_what_a_recovered_table_holds() -> None:
     codec = codec_for(Settings())
     records = partial_records(0, "tv", 0, 1, {1: 2}, {(1 << 32) | 2: 4}, {}) + \
         partial_records(0, "web", 0, 1, {}, {}, {"heat": 1})
-    table = {partial_key(r): codec.encode("omega.WindowPartial", r) for r in records}
-    recovered = PendingPartials(table, lambda raw: codec.decode(raw, "omega.WindowPartial"))
+    table = {partial_key(r): codec.encode("omega.ColumnarPartial", r) for r in records}
+    recovered = PendingPartials(table, lambda raw: codec.decode(raw, "omega.ColumnarPartial"))
     window = complete_window(0, recovered)
     assert window is not None
     totals = merge_partials(window)

@@ -79,10 +79,10 @@ def run(codec: AvroCodec, events: list[tuple[int, bytes, bytes]]) -> dict[str, A
             tables[partition][accepted.unit] = accepted.state
     close = WINDOW + W + 5_000
     due = pipeline.due_partials(close, {"tv": {0, 1}, "web": set()})
-    wire = {p: [codec.encode("omega.WindowPartial", r)
+    wire = {p: [codec.encode("omega.ColumnarPartial", r)
                 for r in pipeline.take_partial(s, p, w, 2)]
             for s, p, w in due if w == WINDOW}
-    totals = merge_partials(codec.decode(b, "omega.WindowPartial")
+    totals = merge_partials(codec.decode(b, "omega.ColumnarPartial")
                             for p in sorted(wire) for b in wire[p])
     return {"letters": letters, "tables": tables, "wire": wire, "totals": totals,
             "release": pipeline.release(WINDOW, totals)}

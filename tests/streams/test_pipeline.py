@@ -65,7 +65,7 @@ def test_empty_partitions_publish_empty_partials(codec: AvroCodec) -> None:
     due = pipeline.due_partials(WINDOW + 3 * W + 2000, {"tv": {1}, "web": set()})
     assert [w for _, _, w in due] == [WINDOW, WINDOW + W, WINDOW + 2 * W]
     (record,) = pipeline.take_partial("tv", 1, WINDOW, 4)
-    assert record["title_ids"] == [] and record["chunks"] == 1
+    assert record["titles"]["size"] == 0 and record["chunks"] == 1
 
 
 def test_events_for_a_published_window_are_late(codec: AvroCodec) -> None:

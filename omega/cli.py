@@ -76,7 +76,7 @@ def topics_list() -> None:
               help="Rewrite docs/settings.md and the README's settings table from Settings.")
 def settings_command(write: bool) -> None:
     """Print every OMEGA_* setting with its default and meaning (a Markdown table)."""
-    from omega.settings import settings_docs, settings_table  # noqa: PLC0415
+    from omega.settings.docs import settings_docs, settings_table  # noqa: PLC0415
 
     if not write:
         click.echo(settings_table(), nl=False)

@@ -6,13 +6,15 @@ was aborted and rebuilt is bit-identical to the first; seeded, so replays and au
 bit-exact; or, with neither, the OS's secure randomness.
 
 The signature an outside auditor calls (docs/privacy.md): counts in, records out, with
-ε, δ, the bounds, and `seed` or `key`; nothing else is read.
+ε, δ, the bounds, and `seed` or `key`; nothing else is read. `release_window` runs the
+four releases of a window under one `ReleasePolicy` (the settings they read, typed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from omega.dp.noise import noisy_counts, window_random_state
 from omega.dp.selection import (
@@ -20,10 +22,69 @@ from omega.dp.selection import (
     select_partitions,
     select_partitions_gaussian,
 )
-from omega.partials import PairCounts
+from omega.partials import PairCounts, WindowTotals
+from omega.settings.privacy import PrivacySettings
+from omega.settings.streams import StreamsSettings
 from omega.windows import PAIR_SHIFT
 
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReleasePolicy:
+    """Everything a window's release reads besides its counts and the noise key: ε and δ,
+    each unit's bounds (the sensitivities), the thresholds, the mechanism, the seed."""
+
+    epsilon: float
+    delta: float
+    titles_per_device: int  # K: the sensitivity of TV trends
+    titles_per_session: int  # the sensitivity of web trends
+    pairs_per_device: int  # P
+    queries_per_session: int  # Q
+    min_units: int  # no pair or query released below this many devices or sessions
+    pair_mechanism: Literal["gaussian", "laplace"]
+    floor_error: float
+    title_universe: int  # trends cover public title ids 1..N
+    seed: int | None
+
+    @classmethod
+    def from_settings(cls, privacy: PrivacySettings, streams: StreamsSettings) -> ReleasePolicy:
+        return cls(privacy.epsilon, privacy.delta, privacy.max_titles_per_device,
+                   privacy.max_titles_per_session, privacy.max_pairs_per_device,
+                   privacy.max_queries_per_session, privacy.min_devices,
+                   privacy.pair_mechanism, privacy.floor_error, streams.title_universe_size,
+                   privacy.release_seed)
+
+
+@dataclass(frozen=True)
+class WindowRelease:
+    """One window's four releases, published together in one transaction."""
+
+    window_start_ms: int
+    window_end_ms: int
+    trends: list[Record]
+    web_trends: list[Record]
+    edges: list[Record]
+    searches: list[Record]
+
+
+def release_window(policy: ReleasePolicy, window_start_ms: int, window_end_ms: int,
+                   totals: WindowTotals, key: bytes | None) -> WindowRelease:
+    """Noise one window's merged totals. Keyed noise (`key`) makes a rebuilt release
+    identical to any earlier attempt."""
+    p, start, end = policy, window_start_ms, window_end_ms
+    titles = range(1, p.title_universe + 1)
+    return WindowRelease(
+        start, end,
+        trends=release_trends(start, end, totals.titles, titles, p.epsilon,
+                              p.titles_per_device, p.seed, key=key),
+        web_trends=release_trends(start, end, totals.web_titles, titles, p.epsilon,
+                                  p.titles_per_session, p.seed, source="web", key=key),
+        edges=release_coview_edges(start, end, totals.pairs, p.epsilon, p.delta,
+                                   p.pairs_per_device, p.min_units, p.seed, key,
+                                   p.pair_mechanism, p.floor_error),
+        searches=release_search_trends(start, end, totals.queries, p.epsilon, p.delta,
+                                       p.queries_per_session, p.min_units, p.seed, key))
 
 
 def release_trends(

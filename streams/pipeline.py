@@ -28,7 +28,7 @@ from omega.keys import (
     seal,
 )
 from omega.partials import PairCounts, WindowTotals, partial_records
-from omega.release import release_coview_edges, release_search_trends, release_trends
+from omega.release import ReleasePolicy, WindowRelease, release_window
 from omega.settings import Settings
 from omega.validation import DeltaLimits, DeltaRejected, parse_delta
 from omega.windows import (
@@ -72,16 +72,6 @@ class WebCounts:
                 self.add(window, titles, queries)
 
 
-@dataclass(frozen=True, slots=True)
-class WindowRelease:
-    window_start_ms: int
-    window_end_ms: int
-    trends: list[Record]
-    web_trends: list[Record]
-    edges: list[Record]
-    searches: list[Record]
-
-
 class WindowPipeline:
     """Validate → bound per unit → count per partition and window → partials at close.
 
@@ -93,6 +83,7 @@ class WindowPipeline:
         self.settings = settings
         self.codec = codec
         self.limits = DeltaLimits.from_settings(settings)
+        self.release_policy = ReleasePolicy.from_settings(settings, settings)
         self.web_limits = WebLimits.from_settings(settings)
         self.bounds = Bounds(settings.max_titles_per_device, settings.max_pairs_per_device)
         if settings.pair_mechanism == "gaussian":  # calibrate σ now (~0.3 s), not at a close
@@ -318,21 +309,6 @@ class WindowPipeline:
         return self._noise_key
 
     def release(self, window: int, totals: WindowTotals) -> WindowRelease:
-        """Noise one window's merged totals; the caller publishes it in one transaction.
-        Keyed noise makes a rebuilt release identical to any earlier attempt."""
-        s, end, key = self.settings, window + self.window_ms, self.noise_key
-        titles = range(1, s.title_universe_size + 1)
-        return WindowRelease(
-            window, end,
-            trends=release_trends(window, end, totals.titles, titles, s.epsilon,
-                                  s.max_titles_per_device, s.release_seed, key=key),
-            web_trends=release_trends(window, end, totals.web_titles, titles, s.epsilon,
-                                      s.max_titles_per_session, s.release_seed, source="web",
-                                      key=key),
-            edges=release_coview_edges(window, end, totals.pairs, s.epsilon, s.delta,
-                                       s.max_pairs_per_device, s.min_devices, s.release_seed,
-                                       key, s.pair_mechanism, s.floor_error),
-            searches=release_search_trends(window, end, totals.queries, s.epsilon, s.delta,
-                                           s.max_queries_per_session, s.min_devices,
-                                           s.release_seed, key),
-        )
+        """Noise one window's merged totals; the caller publishes it in one transaction."""
+        return release_window(self.release_policy, window, window + self.window_ms, totals,
+                              self.noise_key)

@@ -12,9 +12,10 @@ from confluent_kafka import KafkaException, Producer
 from omega.kafka.avro import AvroCodec
 from omega.kafka.clients import make_producer, produce_waiting, read_to_end
 from omega.kafka.topics import COVIEW_EDGES, RELEASE_LOG, SEARCH_TRENDS, TRENDS
+from omega.release import WindowRelease
 from omega.settings import Settings
 from omega.windows import window_start
-from streams.pipeline import Record, WindowRelease
+from streams.pipeline import Record
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from omega.kafka.avro import AvroCodec
+from omega.release import WindowRelease
 from omega.settings import Settings
-from streams.pipeline import WindowRelease
 from streams.sink import ReleaseSink
 from tests.api.conftest import trend_release
 from tests.conftest import as_role, wait_for

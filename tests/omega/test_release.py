@@ -10,8 +10,15 @@ from diffprivlib.mechanisms import Geometric
 
 from omega.dp.noise import noisy_counts, window_random_state
 from omega.dp.selection import discrete_laplace_threshold
-from omega.partials import PairCounts
-from omega.release import release_coview_edges, release_trends
+from omega.partials import PairCounts, WindowTotals
+from omega.release import (
+    ReleasePolicy,
+    release_coview_edges,
+    release_search_trends,
+    release_trends,
+    release_window,
+)
+from omega.settings import Settings
 from omega.windows import pair_key, pair_of
 
 
@@ -71,3 +78,25 @@ def test_noise_is_integer_discrete_laplace_with_the_right_variance() -> None:
     assert abs(noise.var() / variance - 1) < 0.03
     # P(noise = 0) = (1-p)/(1+p) for the two-sided geometric.
     assert abs((noise == 0).mean() - (1 - p) / (1 + p)) < 0.005
+
+
+def test_a_window_release_is_its_four_releases_under_the_settings_bounds() -> None:
+    settings = Settings(max_titles_per_session=7, max_queries_per_session=2, min_devices=3,
+                        title_universe_size=5, release_seed=11)
+    policy = ReleasePolicy.from_settings(settings, settings)
+    assert (policy.titles_per_session, policy.queries_per_session, policy.min_units,
+            policy.title_universe, policy.seed) == (7, 2, 3, 5, 11)
+    totals = WindowTotals(titles=Counter({1: 40}), web_titles=Counter({2: 9}),
+                          pairs=PairCounts.from_mapping({pair_key(1, 2): 5_000}),
+                          queries=Counter({"heat": 4_000}))
+    release = release_window(policy, 0, 60_000, totals, key=b"k" * 32)
+    e, d, key = settings.epsilon, settings.delta, b"k" * 32
+    assert release.trends == release_trends(0, 60_000, totals.titles, range(1, 6), e,
+                                            settings.max_titles_per_device, 11, key=key)
+    assert release.web_trends == release_trends(0, 60_000, totals.web_titles, range(1, 6), e,
+                                                7, 11, source="web", key=key)
+    assert {r["sensitivity"] for r in release.web_trends} == {7}
+    assert release.edges == release_coview_edges(0, 60_000, totals.pairs, e, d,
+                                                 settings.max_pairs_per_device, 3, 11, key)
+    assert release.searches == release_search_trends(0, 60_000, totals.queries, e, d, 2, 3,
+                                                     11, key)

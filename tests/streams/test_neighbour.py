@@ -18,10 +18,11 @@ from typing import Any
 
 from omega.kafka.avro import AvroCodec
 from omega.partials import merge_partials
+from omega.release import WindowRelease
 from omega.settings import Settings
 from omega.validation import DeltaRejected
 from omega.windows import PAIR_SHIFT, pair_key
-from streams.pipeline import WindowPipeline, WindowRelease
+from streams.pipeline import WindowPipeline
 from tests.conftest import valid_delta
 
 W = 60_000

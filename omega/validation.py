@@ -77,7 +77,13 @@ def decode_bounded(data: bytes, codec: AvroCodec, schema: str, max_bytes: int,
 
 def parse_delta(data: bytes, codec: AvroCodec, limits: DeltaLimits, now_ms: int) -> DeviceDelta:
     """Decode and check one delta; raises DeltaRejected naming the field and the limit."""
-    record = decode_bounded(data, codec, TV_DELTA_SCHEMA, limits.max_bytes, "delta")
+    return check_delta(decode_bounded(data, codec, TV_DELTA_SCHEMA, limits.max_bytes, "delta"),
+                       limits, now_ms)
+
+
+def check_delta(record: dict[str, Any], limits: DeltaLimits, now_ms: int) -> DeviceDelta:
+    """Check one delta record of the TvDelta schema's types (decoded, or JSON that
+    api/avrojson.py checked): the limits and the clock, as `parse_delta`."""
     titles = record["titles"]
     if len(titles) > limits.max_titles:
         raise DeltaRejected(
@@ -143,7 +149,7 @@ def _reject_title(index: int, raw: dict[str, object], limits: DeltaLimits) -> No
     title_id, seconds, completion, rating = (
         raw["title_id"], raw["seconds_watched"], raw["completion"], raw["rating"])
     assert isinstance(title_id, int) and isinstance(seconds, int)
-    assert isinstance(completion, float)
+    assert isinstance(completion, int | float)  # JSON's 1 is Avro's 1.0
     if not 1 <= title_id <= limits.title_universe_size:
         raise DeltaRejected(
             "unknown_title",
@@ -155,7 +161,7 @@ def _reject_title(index: int, raw: dict[str, object], limits: DeltaLimits) -> No
     if not (math.isfinite(completion) and 0.0 <= completion <= 1.0):
         raise DeltaRejected("bad_completion", f"{where}.completion is {completion}; must be 0..1")
     if rating is not None:
-        assert isinstance(rating, float)
+        assert isinstance(rating, int | float)
         if not (math.isfinite(rating) and 0.0 <= rating <= 5.0):
             raise DeltaRejected("bad_rating", f"{where}.rating is {rating}; must be 0..5")
     raise AssertionError(f"{where} passed every check here but failed the fast one: {raw}")

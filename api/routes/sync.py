@@ -27,6 +27,7 @@ from omega.validation import (
     MAX_SECONDS_WATCHED,
     TV_DELTA_SCHEMA,
     DeltaRejected,
+    check_delta,
     parse_delta,
 )
 
@@ -68,16 +69,17 @@ def pattern(state: ApiState, watched: list[int]) -> dict[str, Any]:
             "windowEndMs": span["to"], "nextSyncS": int(state.settings.window_seconds)}
 
 
-def json_delta(body: bytes, codec: AvroCodec) -> bytes:
-    """A JSON delta as Avro bytes; ValueError naming the field that does not fit (the
-    Guard has already bounded the body's size and nesting)."""
+def json_delta(body: bytes, codec: AvroCodec) -> tuple[dict[str, Any], bytes]:
+    """A JSON delta, checked against the schema's types, and its Avro bytes; ValueError
+    naming the field that does not fit (the Guard has already bounded the body's size and
+    nesting)."""
     record = json.loads(body)
     schema = codec.store.get(TV_DELTA_SCHEMA)
     check = CHECKS.get(schema.fingerprint)
     if check is None:
         check = CHECKS[schema.fingerprint] = checker(schema.parsed)
     check(record)  # fastavro would overflow, wrap or truncate what this refuses
-    return codec.encode(TV_DELTA_SCHEMA, record)
+    return record, codec.encode(TV_DELTA_SCHEMA, record)
 
 
 def fit(body: dict[str, Any], max_bytes: int) -> bytes:
@@ -135,9 +137,11 @@ async def sync(request: Request, state: State,
         raise HTTPException(413, f"delta is {len(body)} bytes; at most {state.limits.max_bytes}")
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     now = int(time.time() * 1000)
+    limits = state.views.delta_limits(state.limits)
+    record: dict[str, Any] | None = None
     if content_type == "application/json":
         try:
-            data = json_delta(body, state.codec)
+            record, data = json_delta(body, state.codec)
         except (ValueError, TypeError, KeyError, RecursionError) as exc:
             raise HTTPException(400, f"delta is not a valid TvDelta: {exc}") from exc
     elif content_type in AVRO_TYPES:
@@ -145,9 +149,14 @@ async def sync(request: Request, state: State,
     else:
         raise HTTPException(415, f"Content-Type {content_type or '(none)'} not accepted; "
                                  "use application/json or application/avro")
-    limits = state.views.delta_limits(state.limits)
-    try:
-        delta = parse_delta(data, state.codec, limits, now)
+    try:  # decoded once here (Avro) or not at all (JSON, checked as it was parsed)
+        if record is None:
+            delta = parse_delta(data, state.codec, limits, now)
+        elif len(data) > limits.max_bytes:
+            raise DeltaRejected("oversize", f"delta is {len(data)} bytes encoded; at most "
+                                            f"{limits.max_bytes}")
+        else:
+            delta = check_delta(record, limits, now)
         state.views.check_titles(delta.titles)  # retired and never-issued ids
     except DeltaRejected as exc:
         raise HTTPException(400, f"{exc.code}: {exc}") from exc

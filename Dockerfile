@@ -5,7 +5,6 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY omega omega
-COPY devstack devstack
 COPY streams streams
 COPY producers producers
 COPY consumers consumers

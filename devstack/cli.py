@@ -1,6 +1,7 @@
-"""`omega`, with the local dev stack: `omega kafka start|stop|status|env|rotate|jars`,
-`omega registry` and `omega run` (`make run`), added to the operator's commands of
-omega/cli.py (topics, settings, schemas, privacy)."""
+"""The dev stack's commands of `omega`: `omega kafka start|stop|status|env|rotate|jars`,
+`omega registry` and `omega run` (`make run`). omega/cli.py adds them to the operator's
+commands (topics, settings, schemas, privacy) through the `omega.commands` entry points
+in pyproject.toml, when this package is installed; an image without it has only those."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from confluent_kafka import KafkaException
 
 from devstack.local_kafka import LocalKafkaError
 from devstack.stack import local_kafka, run_stack
-from omega.cli import main
 from omega.kafka.acls import ROLES, as_admin, local_passwords
 from omega.kafka.clients import (
     KafkaUnavailable,
@@ -24,10 +24,8 @@ from omega.kafka.clients import (
 from omega.kafka.partitions import PartitionsChanged
 from omega.settings import get_settings
 
-__all__ = ["main"]
 
-
-@main.group()
+@click.group()
 def kafka() -> None:
     """Start, stop or report the local single-node KRaft broker (jars from Maven Central)."""
 
@@ -126,7 +124,7 @@ def status() -> None:
     click.echo(f"kafka up at {bootstrap_servers(settings)}")
 
 
-@main.command()
+@click.command()
 @click.option("--devices", default=300_000, show_default=True,
               help="Simulated TVs (MovieLens-grounded), each watching and syncing in its "
                    "own share of windows (44 % on average).")
@@ -149,7 +147,7 @@ def run(devices: int, web_sessions: float) -> None:
     sys.exit(code)
 
 
-@main.command()
+@click.command()
 @click.option("--port", default=8081, show_default=True, help="Loopback port to serve on.")
 @click.option("--build-only", is_flag=True, help="Build it (done on first start) and exit.")
 def registry(port: int, build_only: bool) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devstack import processes
 from devstack.processes import (
     JavaMissing,
     MavenFailed,
@@ -28,9 +29,9 @@ from devstack.processes import (
     reap,
     signal_group,
 )
-from omega import processes
 
 log = logging.getLogger(__name__)
+
 
 class LocalKafkaError(RuntimeError):
     """The local broker could not be set up, started or stopped; the message says why."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from devstack.processes import JavaMissing, MavenFailed, free_port, java, maven_once
-from omega import processes
+from omega import processes as omega_processes
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class LocalRegistry:
                 [command, f"-Xmx{self.heap}", f"-Dquarkus.http.port={port}",
                  "-Dquarkus.http.host=127.0.0.1", "-jar", str(runner)],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=processes.die_with_parent if die_with_parent else None)
+                preexec_fn=omega_processes.die_with_parent if die_with_parent else None)
         self.url = f"http://127.0.0.1:{port}{CCOMPAT_PATH}"
         deadline = time.monotonic() + timeout_s
         while not self._answers():

@@ -1,5 +1,6 @@
 """Process helpers of the local dev stack and the tests: free ports, liveness, process
-groups, Java and the Maven builds of the local broker's and registry's jars."""
+groups, children that write private files (docs/security.md), Java and the Maven builds
+of the local broker's and registry's jars."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+
+from omega.processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -97,3 +100,27 @@ def maven_once(inputs: list[Path], output: Path, stamp: Path, goals: list[str],
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest)
     return True
+
+
+
+def private_child() -> None:
+    """`preexec_fn` of a child that writes data: files it creates are 0600 and folders
+    0700 (umask 077), so raw topics and state are not readable by other local users."""
+    os.umask(0o077)
+
+
+def private_child_dying_with_parent() -> None:
+    private_child()
+    die_with_parent()
+
+
+def make_private(folder: Path) -> None:
+    """`folder` and everything in it readable by this user only (folders 0700, files
+    0600): data written by an earlier run before files at rest were private."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    for path in folder.rglob("*"):
+        if path.is_symlink():
+            continue
+        executable = path.is_dir() or path.stat().st_mode & 0o100
+        path.chmod(0o700 if executable else 0o600)

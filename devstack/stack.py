@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.local_kafka import LocalKafka
+from devstack.processes import make_private
 from omega.kafka.acls import as_role, local_credentials_file, local_passwords
 from omega.kafka.clients import ensure_topics_and_acls
-from omega.processes import die_with_parent, make_private
+from omega.processes import die_with_parent
 from omega.settings import DEV_KEY_REFUSED, DEV_KEY_WARNING, Settings
 
 log = logging.getLogger(__name__)

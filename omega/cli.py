@@ -1,8 +1,10 @@
 """`omega`: the operator's command for any cluster: topics and ACLs, settings, schemas and
-the privacy report. `devstack/cli.py` adds the local broker, registry and `omega run`."""
+the privacy report. `devstack/cli.py` has the local broker's, the registry's and `omega run`,
+added by entry point (below) when installed."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 
 import click
@@ -172,3 +174,18 @@ def privacy_report() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _add_installed_commands() -> None:
+    """The commands other packages of this distribution add (devstack/: the local broker,
+    the registry, `omega run`), by their `omega.commands` entry points; a package left
+    out of an image (the production one has no dev stack) is skipped."""
+    for entry in importlib.metadata.entry_points(group="omega.commands"):
+        try:
+            command = entry.load()
+        except ImportError:
+            continue
+        main.add_command(command, entry.name)
+
+
+_add_installed_commands()

@@ -48,7 +48,9 @@ def _column(values: IntArray) -> dict[str, Any]:
 
 
 def pack(keys: IntArray, counts: IntArray) -> dict[str, Any]:
-    """`keys` ascending, unique and ≥ 0, `counts` aligned with them and > 0."""
+    """`keys` ascending, unique and ≥ 0, `counts` aligned with them and > 0; ValueError
+    otherwise (a bug in the caller, found here rather than at the reader)."""
+    _check(keys, counts)
     highs = keys >> LOW_BITS
     lows = keys & LOW_MASK
     starts = np.flatnonzero(np.r_[True, highs[1:] != highs[:-1]]) if len(keys) else keys
@@ -58,6 +60,15 @@ def pack(keys: IntArray, counts: IntArray) -> dict[str, Any]:
     return {"size": len(keys), "highs": highs[starts].astype(RUN_DTYPE).tobytes(),
             "runs": runs.astype(RUN_DTYPE).tobytes(), "gaps": _column(gaps),
             "counts": _column(counts)}
+
+
+def _check(keys: IntArray, counts: IntArray) -> None:
+    if len(keys) != len(counts):
+        raise ValueError(f"{len(keys)} keys and {len(counts)} counts: they must align")
+    if len(keys) and (int(keys[0]) < 0 or bool(np.any(np.diff(keys) <= 0))):
+        raise ValueError("keys are not strictly ascending from 0 or more")
+    if len(counts) and int(counts.min()) < 1:
+        raise ValueError("a count below 1")
 
 
 def pack_mapping(counts: Mapping[int, int]) -> dict[str, Any]:
@@ -104,13 +115,12 @@ def unpack(packed: Mapping[str, Any]) -> tuple[IntArray, IntArray]:
     gaps = _read(packed["gaps"], size, "gaps")
     counts = _read(packed["counts"], size, "counts")
     if int(runs.sum()) != size or (len(runs) and int(runs.min()) < 1):
-        raise ValueError(f"run lengths {runs.tolist()[:5]}… do not cover {size} keys")
+        raise ValueError(f"run lengths {runs[:5].tolist()}… do not cover {size} keys")
     starts = np.cumsum(runs) - runs
     running = np.cumsum(gaps)
     lows = running - np.repeat(running[starts] - gaps[starts], runs)
     keys = (np.repeat(highs, runs) << LOW_BITS) | lows
-    if size and (np.any(np.diff(keys) <= 0) or int(lows.max()) > LOW_MASK):
-        raise ValueError("keys are not strictly ascending")
-    if size and int(counts.min()) < 1:
-        raise ValueError("a count below 1")
+    if size and (int(lows.max()) > LOW_MASK or int(lows.min()) < 0):
+        raise ValueError("keys are not strictly ascending from 0 or more")
+    _check(keys, counts)
     return keys, counts

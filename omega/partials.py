@@ -1,7 +1,7 @@
 """Scale-out without double counting: per-partition partials, merged once, then noised.
 
 Each worker owns some source partitions. When a window closes it publishes, for every
-partition it owns, that partition's true counts (a `WindowPartial`, chunked to keep
+partition it owns, that partition's true counts (a `ColumnarPartial`, chunked to keep
 messages small) — empty partitions too. One releaser collects them and releases a window
 only when every partition of every source has reported; noise is added once, to the
 merged totals. A partial republished after a crash is ignored: the first one wins.
@@ -23,7 +23,7 @@ import numpy as np
 from omega import columns
 
 SCHEMA = "omega.ColumnarPartial"
-CHUNK_ENTRIES = 20_000  # queries
+CHUNK_ENTRIES = 20_000  # queries a chunk at most
 PAIR_CHUNK_ENTRIES = 300_000  # about 2 bytes a pair packed; a chunk over MAX_CHUNK_BYTES halves
 MAX_CHUNK_BYTES = 900_000  # under Kafka's 1 MB message default
 SOURCES = ("tv", "web")
@@ -85,8 +85,18 @@ class WindowTotals:
     queries: Counter[str] = field(default_factory=Counter)
 
 
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+def _query_chunks(queries: Mapping[str, int]) -> list[list[tuple[str, int]]]:
+    """Sorted queries in chunks of at most CHUNK_ENTRIES and about MAX_CHUNK_BYTES."""
+    chunks: list[list[tuple[str, int]]] = [[]]
+    size = 0
+    for query, count in sorted(queries.items()):
+        encoded = len(query.encode()) + 12  # the string, its length and its count
+        if chunks[-1] and (len(chunks[-1]) >= CHUNK_ENTRIES or size + encoded > MAX_CHUNK_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append((query, count))
+        size += encoded
+    return chunks
 
 
 def _packed_chunks(counts: PairCounts, size: int) -> list[dict[str, Any]]:
@@ -101,33 +111,41 @@ def _packed_chunks(counts: PairCounts, size: int) -> list[dict[str, Any]]:
             out += _packed_chunks(PairCounts(keys, values), (len(keys) + 1) // 2)
         else:
             out.append(packed)
-    return out or [columns.pack(*PairCounts.empty().columns())]
+    return out
 
 
 def partial_records(
     window: int, source: str, partition: int, partition_count: int,
     titles: Mapping[int, int], pairs: Mapping[int, int] | PairCounts,
-    queries: Mapping[str, int], chunk_entries: int = CHUNK_ENTRIES,
-    pair_chunk_entries: int = PAIR_CHUNK_ENTRIES,
+    queries: Mapping[str, int], pair_chunk_entries: int = PAIR_CHUNK_ENTRIES,
 ) -> list[Record]:
-    """The ColumnarPartial records of one partition's window, sorted so that bytes repeat."""
+    """The ColumnarPartial records of one partition's window, sorted so that bytes repeat:
+    the titles, then the pairs, then the queries, each chunk in a record of its own, so
+    that no record is over MAX_CHUNK_BYTES and a little framing."""
     if not isinstance(pairs, PairCounts):
         pairs = PairCounts.from_mapping(pairs)
-    title_chunks = _packed_chunks(PairCounts.from_mapping(titles), pair_chunk_entries)
-    pair_chunks = _packed_chunks(pairs, pair_chunk_entries)
-    query_chunks = _chunks(sorted(queries.items()), chunk_entries)
     empty = columns.pack(*PairCounts.empty().columns())
-    total = max(len(title_chunks), len(pair_chunks), len(query_chunks))
-    records = []
-    for i in range(total):
-        q = query_chunks[i] if i < len(query_chunks) else []
-        records.append({
-            "window_start_ms": window, "source": source, "partition": partition,
-            "partition_count": partition_count, "chunk": i, "chunks": total,
-            "titles": title_chunks[i] if i < len(title_chunks) else empty,
-            "pairs": pair_chunks[i] if i < len(pair_chunks) else empty,
-            "queries": [k for k, _ in q], "query_counts": [v for _, v in q]})
-    return records
+    parts = ([{"titles": chunk} for chunk in
+              _packed_chunks(PairCounts.from_mapping(titles), pair_chunk_entries)]
+             + [{"pairs": chunk} for chunk in _packed_chunks(pairs, pair_chunk_entries)]
+             + [{"queries": [q for q, _ in chunk], "query_counts": [c for _, c in chunk]}
+                for chunk in _query_chunks(queries) if chunk]) or [{}]
+    return [{"window_start_ms": window, "source": source, "partition": partition,
+             "partition_count": partition_count, "chunk": i, "chunks": len(parts),
+             "titles": empty, "pairs": empty, "queries": [], "query_counts": []} | part
+            for i, part in enumerate(parts)]
+
+
+def check_partial(record: Record) -> None:
+    """Unpack a partial's columns once, on arrival: ValueError, naming the partial, for
+    one that `merge_partials` could not take (so that no window waits on it forever)."""
+    if record["source"] not in SOURCES:
+        raise ValueError(f"partial {partial_key(record)}: source {record['source']!r} is "
+                         f"not one of {', '.join(SOURCES)}")
+    record["unpacked"] = (record_counts(record, "titles"), record_counts(record, "pairs"))
+    if len(record["queries"]) != len(record["query_counts"]):
+        raise ValueError(f"partial {partial_key(record)}: {len(record['queries'])} queries "
+                         f"and {len(record['query_counts'])} counts")
 
 
 def record_counts(record: Mapping[str, Any], field: str) -> PairCounts:
@@ -238,8 +256,9 @@ def merge_partials(records: Iterable[Mapping[str, Any]]) -> WindowTotals:
     titles: dict[str, list[PairCounts]] = {source: [] for source in SOURCES}
     pairs = []
     for r in records:
-        titles.setdefault(r["source"], []).append(record_counts(r, "titles"))
-        pairs.append(record_counts(r, "pairs"))
+        unpacked = r.get("unpacked") or (record_counts(r, "titles"), record_counts(r, "pairs"))
+        titles[r["source"]].append(unpacked[0])
+        pairs.append(unpacked[1])
         totals.queries.update(dict(zip(r["queries"], r["query_counts"], strict=True)))
     totals.titles = Counter(PairCounts.summed(titles["tv"]).as_dict())
     totals.web_titles = Counter(PairCounts.summed(titles["web"]).as_dict())

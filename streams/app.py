@@ -23,6 +23,7 @@ from omega.kafka.codecs import codec_for
 from omega.kafka.topics import DEAD_LETTERS, WEB_INTERACTIONS, WINDOW_PARTIALS
 from omega.partials import (
     PendingPartials,
+    check_partial,
     complete_window,
     merge_partials,
     moved_on,
@@ -240,6 +241,7 @@ class Releaser:
         async for raw in stream:
             try:
                 record = self.codec.decode(raw, "omega.ColumnarPartial")
+                check_partial(record)  # one the merge could not take would stall its window
             except Exception:  # noqa: BLE001 - only streams/ writes here; log, never die
                 log.exception("undecodable window partial skipped")
                 self.pipeline.metrics["partials.undecodable"] += 1

@@ -31,9 +31,10 @@ __all__ = ["DEV_KEY_REFUSED", "DEV_KEY_WARNING", "DEV_SYNC_SECRET", "GROUPS", "R
            "SYNC_TOKEN_TTL_S", "Settings", "get_settings"]
 
 
-class Settings(KafkaSettings, StreamsSettings, PrivacySettings, SearchSettings, ApiSettings,
-               DataSettings):
-    """Omega settings; build them with `get_settings()`, never at import time."""
+class Settings(DataSettings, ApiSettings, SearchSettings, PrivacySettings, StreamsSettings,
+               KafkaSettings):
+    """Omega settings; build them with `get_settings()`, never at import time. (pydantic
+    takes the bases' fields last base first: this order lists them as GROUPS does.)"""
 
     model_config = SettingsConfigDict(env_prefix="OMEGA_", extra="ignore")
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def settings_docs() -> dict[Path, str]:
     full = ("# Settings\n\nEvery knob is an `OMEGA_*` environment variable, read by "
             "`omega/settings/`, one module per group below; these tables are made from the "
             "fields (`omega settings --write`).\n"
-            + "".join(f"\n## {title}\n\n{(group.__doc__ or '').strip()}\n\n"
+            + "".join(f"\n## {title}\n\n{inspect.cleandoc(group.__doc__ or '')}\n\n"
                       + settings_table(group.model_fields) for title, group in GROUPS))
     return {README: readme[:start] + block + readme[end:], SETTINGS_DOC: full}
 

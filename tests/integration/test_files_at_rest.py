@@ -10,9 +10,9 @@ import pytest
 from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
 from devstack.local_kafka import LocalKafka
+from devstack.processes import make_private
 from omega.kafka.acls import as_role
 from omega.kafka.clients import make_admin, make_producer, read_to_end
-from omega.processes import make_private
 from omega.settings import Settings
 
 pytestmark = pytest.mark.integration

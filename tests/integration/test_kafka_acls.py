@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka import KafkaError, Message
 
-from devstack.cli import main
 from devstack.local_kafka import LocalKafka
+from omega.cli import main
 from omega.kafka.acls import API_GROUPS, ROLES, TRENDS_GROUPS, apply_acls, as_role, grants
 from omega.kafka.avro import AvroCodec
 from omega.kafka.clients import ensure_topics, make_admin, make_consumer, make_producer, read_to_end

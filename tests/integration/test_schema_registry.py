@@ -18,8 +18,8 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from devstack.cli import main
 from devstack.local_registry import LocalRegistry
+from omega.cli import main
 from omega.kafka.avro import AvroDecodeError, SchemaStore
 from omega.kafka.registry import ConfluentCodec, SchemaRefused, register_schemas
 from omega.settings import REPO_ROOT, get_settings

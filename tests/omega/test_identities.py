@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from devstack.cli import main
 from devstack.stack import identity_env
+from omega.cli import main
 from omega.kafka.acls import ROLES, as_role, local_passwords
 from omega.settings import Settings, get_settings
 

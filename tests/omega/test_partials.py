@@ -13,6 +13,7 @@ from omega.partials import (
     SCHEMA,
     PairCounts,
     PendingPartials,
+    check_partial,
     complete_window,
     merge_partials,
     moved_on,
@@ -28,9 +29,8 @@ def store(records: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
 
 def test_chunks_reassemble_to_the_same_counts() -> None:
     pairs = Counter({i: i % 7 + 1 for i in range(1, 95)})
-    records = partial_records(0, "tv", 2, 4, {1: 3}, pairs, {}, chunk_entries=10,
-                              pair_chunk_entries=10)
-    assert len(records) == 10 and {r["chunks"] for r in records} == {10}
+    records = partial_records(0, "tv", 2, 4, {1: 3}, pairs, {}, pair_chunk_entries=10)
+    assert len(records) == 11 and {r["chunks"] for r in records} == {11}  # 1 of titles
     assert merge_partials(records).pairs.as_dict() == pairs
 
 
@@ -59,17 +59,21 @@ def test_misaligned_packed_pairs_are_refused() -> None:
         merge_partials([record])
 
 
-def test_a_chunk_too_big_for_one_message_is_halved_the_same_way_each_time() -> None:
+def test_no_record_is_over_one_message_and_the_same_counts_give_the_same_records() -> None:
     rng = np.random.default_rng(3)
     keys = np.unique(rng.integers(1, 1 << 62, 400_000))  # every key its own run: 16 B each
     counts = PairCounts(keys, rng.integers(1, 1 << 20, len(keys)))
-    records = partial_records(0, "tv", 0, 1, {}, counts, {})
+    titles = dict(enumerate(rng.integers(1, 1 << 20, 62_503).tolist(), start=1))
+    queries = {f"query {i} " + "x" * 150: 1 for i in range(20_000)}  # 3 MB of queries
+    records = partial_records(0, "tv", 0, 1, titles, counts, queries)
     assert len(records) > 2, "400,000 sixteen-byte pairs cannot fit one message"
     codec = codec_for(Settings())
     sizes = [len(codec.encode(SCHEMA, r)) for r in records]
     assert max(sizes) <= MAX_CHUNK_BYTES + 1000
-    assert merge_partials(records).pairs.as_dict() == counts.as_dict()
-    again = partial_records(0, "tv", 0, 1, {}, counts, {})
+    merged = merge_partials(records)
+    assert merged.pairs.as_dict() == counts.as_dict() and merged.titles == titles
+    assert merged.queries == queries
+    again = partial_records(0, "tv", 0, 1, titles, counts, queries)
     assert [codec.encode(SCHEMA, r) for r in again] == [codec.encode(SCHEMA, r) for r in records]
 
 
@@ -103,8 +107,7 @@ def test_a_window_is_complete_only_with_every_partition_of_every_source() -> Non
 
 
 def test_a_missing_chunk_keeps_the_window_open() -> None:
-    tv = partial_records(0, "tv", 0, 1, {}, Counter(range(1, 30)), {}, chunk_entries=10,
-                         pair_chunk_entries=10)
+    tv = partial_records(0, "tv", 0, 1, {}, Counter(range(1, 30)), {}, pair_chunk_entries=10)
     web = partial_records(0, "web", 0, 1, {}, {}, {})
     assert complete_window(0, store(tv[:2] + web)) is None
     assert complete_window(0, store(tv + web)) is not None
@@ -132,3 +135,14 @@ def test_a_partition_that_moved_on_to_a_later_window_has_nothing_more_for_this_o
     # A partition that has not moved on keeps the window open.
     assert complete_window(10, store(web + tv_one), partition_count=2,
                            passed=moved_on(10, store(web + tv_one))) is None
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"source": "radio"}, "source 'radio' is not one of tv, web"),
+    ({"query_counts": [1]}, "0 queries and 1 counts"),
+])
+def test_a_partial_the_releaser_could_not_merge_is_refused_on_arrival(
+        change: dict[str, object], message: str) -> None:
+    record = partial_records(0, "tv", 0, 1, {1: 2}, {}, {})[0] | change
+    with pytest.raises(ValueError, match=message):
+        check_partial(record)

@@ -83,7 +83,7 @@ def privacy_report(monkeypatch: pytest.MonkeyPatch, **settings: object) -> str:
     """`omega privacy report`'s output under these settings (as OMEGA_* variables)."""
     from click.testing import CliRunner
 
-    from devstack.cli import main
+    from omega.cli import main
     from omega.settings import get_settings
 
     for name, value in settings.items():

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from api.search.similar import main_genres
 from devstack.processes import free_port
 from omega.settings import REPO_ROOT
 from tests.api.conftest import CHROMIUM, FLAGS
@@ -77,9 +78,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, float
 
 
 def paired(base: str) -> dict[str, Any] | None:
-    """The most-watched film of the week with a released co-view pair, if any."""
+    """The most-watched film of the week with a released co-view pair that shares one of
+    its main genres (search counts a co-view edge only as far as it does), if any."""
     for item in get(f"{base}/api/discover?window=week&limit=20")["items"]:
-        if get(f"{base}/api/titles/{item['titleId']}")["watchedTogether"]:
+        detail = get(f"{base}/api/titles/{item['titleId']}")
+        main = main_genres(detail["genres"])
+        if any(main & set(partner["genres"]) for partner in detail["watchedTogether"]):
             return item  # type: ignore[no-any-return]
     return None
 

@@ -69,8 +69,10 @@ def run_worker(loglevel: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="omega-worker",
-        description="Run Omega's Faust worker: validate TV deltas, count per window, release "
-                    "DP trends. Settings come from OMEGA_* variables. The worker runs under a "
+        description="Run Omega's worker: count TV deltas (a transactional Kafka loop) and "
+                    "web interactions (Faust) per unit and window, publish each partition's "
+                    "partial counts, and release the merged windows with DP noise. Settings "
+                    "come from OMEGA_* variables. The worker runs under a "
                     "supervisor that restarts it after a crash (at most --max-crashes in 5 "
                     "minutes); crashes lose nothing (see streams/supervise.py).",
         epilog="example: OMEGA_WINDOW_SECONDS=10 OMEGA_RELEASE_SEED=7 omega-worker")

@@ -95,7 +95,7 @@ def check_delta(record: dict[str, Any], limits: DeltaLimits, now_ms: int) -> Dev
     watched = []
     for index, raw in enumerate(titles):
         title_id, seconds, completion, rating = (
-            raw["title_id"], raw["seconds_watched"], raw["completion"], raw["rating"])
+            raw["title_id"], raw["seconds_watched"], raw["completion"], raw.get("rating"))
         # One chained test per title on the hot path (NaN fails every comparison); the
         # reason is worked out only for a title that fails it.
         if not (1 <= title_id <= universe and 0 <= seconds <= MAX_SECONDS_WATCHED
@@ -147,7 +147,7 @@ def _reject_title(index: int, raw: dict[str, object], limits: DeltaLimits) -> No
     """Raise the DeltaRejected that says what is wrong with title `index`."""
     where = f"delta.titles[{index}]"
     title_id, seconds, completion, rating = (
-        raw["title_id"], raw["seconds_watched"], raw["completion"], raw["rating"])
+        raw["title_id"], raw["seconds_watched"], raw["completion"], raw.get("rating"))
     assert isinstance(title_id, int) and isinstance(seconds, int)
     assert isinstance(completion, int | float)  # JSON's 1 is Avro's 1.0
     if not 1 <= title_id <= limits.title_universe_size:

@@ -61,6 +61,18 @@ def test_sync_round_trip_lands_the_delta_and_returns_a_small_pattern(api_world: 
     assert response.status_code == 200, response.text
     assert len(on_topic(api_world, TV_DELTAS, device.encode())) == 2
 
+    # JSON may leave out what the schema gives a default (a title's rating), and write
+    # 1 for 1.0: the delta on the topic is the Avro record with both filled in.
+    sparse = valid_delta(device, 9, now, [(api_world.ronin, 100)])
+    del sparse["titles"][0]["rating"]
+    sparse["titles"][0]["completion"] = 1
+    response = api_world.client.post("/v1/sync", content=json.dumps(sparse),
+                                     headers=device_headers(api_world, device))
+    assert response.status_code == 200, response.text
+    last = api_world.state.codec.decode(
+        on_topic(api_world, TV_DELTAS, device.encode())[-1].value(), "omega.TvDelta")
+    assert last["titles"][0]["rating"] is None and last["titles"][0]["completion"] == 1.0
+
 
 def test_bad_tokens_and_bad_deltas_are_refused_with_reasons(api_world: World) -> None:
     device = f"tv-{uuid.uuid4().hex[:8]}"

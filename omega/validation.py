@@ -64,11 +64,16 @@ class DeltaLimits:
         )
 
 
+def check_size(data: bytes, max_bytes: int, noun: str) -> None:
+    """An encoded record over `max_bytes` is refused, whatever it holds."""
+    if len(data) > max_bytes:
+        raise DeltaRejected("oversize", f"{noun} is {len(data)} bytes encoded; at most {max_bytes}")
+
+
 def decode_bounded(data: bytes, codec: AvroCodec, schema: str, max_bytes: int,
                    noun: str) -> dict[str, Any]:
     """Size first (cheap, and bounds the decoder's work), then decode; rejections coded."""
-    if len(data) > max_bytes:
-        raise DeltaRejected("oversize", f"{noun} is {len(data)} bytes encoded; at most {max_bytes}")
+    check_size(data, max_bytes, noun)
     try:
         return codec.decode(data, schema)
     except AvroDecodeError as exc:

@@ -28,6 +28,7 @@ from omega.validation import (
     TV_DELTA_SCHEMA,
     DeltaRejected,
     check_delta,
+    check_size,
     parse_delta,
 )
 
@@ -152,10 +153,8 @@ async def sync(request: Request, state: State,
     try:  # decoded once here (Avro) or not at all (JSON, checked as it was parsed)
         if record is None:
             delta = parse_delta(data, state.codec, limits, now)
-        elif len(data) > limits.max_bytes:
-            raise DeltaRejected("oversize", f"delta is {len(data)} bytes encoded; at most "
-                                            f"{limits.max_bytes}")
         else:
+            check_size(data, limits.max_bytes, "delta")
             delta = check_delta(record, limits, now)
         state.views.check_titles(delta.titles)  # retired and never-issued ids
     except DeltaRejected as exc:

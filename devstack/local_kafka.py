@@ -29,6 +29,7 @@ from devstack.processes import (
     reap,
     signal_group,
 )
+from omega.kafka.acls import CREDENTIALS_FILE, ROLES
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class LocalKafka:
         self.data_dir = data_dir
         self.heap = heap
         self.auth = auth  # SASL/SCRAM-SHA-512 users per role, ACLs enforced
-        self.credentials_file = data_dir / "credentials.json"
+        self.credentials_file = data_dir / CREDENTIALS_FILE
         self.libs_dir = kafka_home / ".cache" / "kafka-libs"
         self.state_file = data_dir / "broker.json"
         self.log_file = data_dir / "logs" / "server.log"
@@ -169,8 +170,6 @@ class LocalKafka:
         if self.credentials_file.exists():
             stored: dict[str, str] = json.loads(self.credentials_file.read_text())
             return stored
-        from omega.kafka.acls import ROLES  # noqa: PLC0415
-
         made = {role: secrets.token_urlsafe(24) for role in ROLES}
         self._store_credentials(made)
         return made

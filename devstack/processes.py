@@ -102,7 +102,6 @@ def maven_once(inputs: list[Path], output: Path, stamp: Path, goals: list[str],
     return True
 
 
-
 def private_child() -> None:
     """`preexec_fn` of a child that writes data: files it creates are 0600 and folders
     0700 (umask 077), so raw topics and state are not readable by other local users."""

@@ -68,9 +68,6 @@ class PairCounts:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def columns(self) -> tuple[IntArray, IntArray]:
-        return self.keys, self.counts
-
     def as_dict(self) -> dict[int, int]:
         return dict(zip(self.keys.tolist(), self.counts.tolist(), strict=True))
 
@@ -124,7 +121,8 @@ def partial_records(
     that no record is over MAX_CHUNK_BYTES and a little framing."""
     if not isinstance(pairs, PairCounts):
         pairs = PairCounts.from_mapping(pairs)
-    empty = columns.pack(*PairCounts.empty().columns())
+    nothing = PairCounts.empty()
+    empty = columns.pack(nothing.keys, nothing.counts)
     parts = ([{"titles": chunk} for chunk in
               _packed_chunks(PairCounts.from_mapping(titles), pair_chunk_entries)]
              + [{"pairs": chunk} for chunk in _packed_chunks(pairs, pair_chunk_entries)]

@@ -23,8 +23,7 @@ from omega.dp.selection import (
     select_partitions_gaussian,
 )
 from omega.partials import PairCounts, WindowTotals
-from omega.settings.privacy import PrivacySettings
-from omega.settings.streams import StreamsSettings
+from omega.settings import Settings
 from omega.windows import PAIR_SHIFT
 
 Record = dict[str, Any]
@@ -48,12 +47,10 @@ class ReleasePolicy:
     seed: int | None
 
     @classmethod
-    def from_settings(cls, privacy: PrivacySettings, streams: StreamsSettings) -> ReleasePolicy:
-        return cls(privacy.epsilon, privacy.delta, privacy.max_titles_per_device,
-                   privacy.max_titles_per_session, privacy.max_pairs_per_device,
-                   privacy.max_queries_per_session, privacy.min_devices,
-                   privacy.pair_mechanism, privacy.floor_error, streams.title_universe_size,
-                   privacy.release_seed)
+    def from_settings(cls, s: Settings) -> ReleasePolicy:
+        return cls(s.epsilon, s.delta, s.max_titles_per_device, s.max_titles_per_session,
+                   s.max_pairs_per_device, s.max_queries_per_session, s.min_devices,
+                   s.pair_mechanism, s.floor_error, s.title_universe_size, s.release_seed)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ class WindowPipeline:
         self.settings = settings
         self.codec = codec
         self.limits = DeltaLimits.from_settings(settings)
-        self.release_policy = ReleasePolicy.from_settings(settings, settings)
+        self.release_policy = ReleasePolicy.from_settings(settings)
         self.web_limits = WebLimits.from_settings(settings)
         self.bounds = Bounds(settings.max_titles_per_device, settings.max_pairs_per_device)
         if settings.pair_mechanism == "gaussian":  # calibrate σ now (~0.3 s), not at a close

@@ -53,10 +53,13 @@ def as_role(settings: Settings, role: str, passwords: Mapping[str, str]) -> Sett
     return settings.model_copy(update={"kafka_username": role, "kafka_password": passwords[role]})
 
 
+CREDENTIALS_FILE = "credentials.json"  # in the local broker's data folder
+
+
 def local_credentials_file(settings: Settings) -> Path:
     """Where the local broker (devstack/, `omega kafka start`) keeps each role's password,
     mode 0600, for the components of this host."""
-    return settings.data_dir / "kafka" / "credentials.json"
+    return settings.data_dir / "kafka" / CREDENTIALS_FILE
 
 
 def local_passwords(settings: Settings) -> dict[str, str]:

@@ -83,7 +83,7 @@ def test_noise_is_integer_discrete_laplace_with_the_right_variance() -> None:
 def test_a_window_release_is_its_four_releases_under_the_settings_bounds() -> None:
     settings = Settings(max_titles_per_session=7, max_queries_per_session=2, min_devices=3,
                         title_universe_size=5, release_seed=11)
-    policy = ReleasePolicy.from_settings(settings, settings)
+    policy = ReleasePolicy.from_settings(settings)
     assert (policy.titles_per_session, policy.queries_per_session, policy.min_units,
             policy.title_universe, policy.seed) == (7, 2, 3, 5, 11)
     totals = WindowTotals(titles=Counter({1: 40}), web_titles=Counter({2: 9}),
